@@ -1,0 +1,37 @@
+# The two set-up commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.ilupa-installed
+
+.PHONY: run test bench lab install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: install, register the ilupa kernel, execute every notebook into build/notebooks
+run: install
+	$(PY) -m ilupa.setup_notebooks
+
+## lab: open the notebooks in JupyterLab
+lab: install
+	$(PY) -m pip install --quiet jupyterlab
+	$(VENV)/bin/jupyter lab notebooks/
+
+## test: the whole test suite, with ruff
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+## bench: speed and memory figures, as ratios; prints a table and writes benchmarks/results/latest.json
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) build

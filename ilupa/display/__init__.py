@@ -1,0 +1,1 @@
+"""How Lua values look in IPython's output."""

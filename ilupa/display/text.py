@@ -1,0 +1,91 @@
+"""A compact, bounded text form for Lua tables: `{1, 2, 3, name = "x"}`.
+
+lupa's own repr (`<Lua table at 0x...>`) says nothing about the contents; this
+one shows them, stops after a fixed number of entries and nesting levels, so
+a table of a million entries prints as fast as a small one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ilupa.lua_types import lua_type_of
+
+MAX_ENTRIES = 20
+MAX_DEPTH = 2
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+LUPA_TABLE_TYPE = "_LuaTable"
+
+
+DEFAULT_TABLE_STR = "<Lua table at "
+
+
+def is_lua_table(value: Any) -> bool:
+    return lua_type_of(value) == "table"
+
+
+def lua_table_text(table: Any, depth: int = 0) -> str:
+    """`table` as Lua constructor syntax, truncated past MAX_ENTRIES and MAX_DEPTH."""
+    own_text = str(table)
+    if not own_text.startswith(DEFAULT_TABLE_STR):
+        return own_text  # the table's __tostring metamethod speaks for it
+    if depth >= MAX_DEPTH:
+        return "{...}"
+    parts: list[str] = []
+    next_index = 1
+    total = 0
+    for key, value in table.items():
+        total += 1
+        if len(parts) >= MAX_ENTRIES:
+            continue
+        text = _value_text(value, depth)
+        if key == next_index and isinstance(key, int):
+            parts.append(text)
+            next_index += 1
+        else:
+            parts.append(f"{_key_text(key, depth)} = {text}")
+    if total > len(parts):
+        parts.append(f"... ({total - len(parts)} more)")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _key_text(key: Any, depth: int) -> str:
+    if isinstance(key, str) and IDENTIFIER.match(key):
+        return key
+    return f"[{_value_text(key, depth)}]"
+
+
+def _value_text(value: Any, depth: int) -> str:
+    if is_lua_table(value):
+        return lua_table_text(value, depth + 1)
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, int | float):
+        return repr(value)
+    kind = lua_type_of(value)
+    return f"<Lua {kind}>" if kind else f"<Python {type(value).__name__}>"
+
+
+def register_text_formatter(shell: Any, runtime_modules: list[str]) -> None:
+    """Show Lua tables of every runtime module with `lua_table_text` in IPython."""
+    formatter = shell.display_formatter.formatters["text/plain"]
+    for module in runtime_modules:
+        formatter.for_type_by_name(f"lupa.{module}", LUPA_TABLE_TYPE, _pretty)
+
+
+def unregister_text_formatter(shell: Any, runtime_modules: list[str]) -> None:
+    formatter = shell.display_formatter.formatters["text/plain"]
+    for module in runtime_modules:
+        formatter.deferred_printers.pop((f"lupa.{module}", LUPA_TABLE_TYPE), None)
+        for cls in list(formatter.type_printers):
+            if cls.__module__ == f"lupa.{module}" and cls.__name__ == LUPA_TABLE_TYPE:
+                formatter.type_printers.pop(cls)
+
+
+def _pretty(table: Any, printer: Any, cycle: bool) -> None:
+    printer.text(lua_table_text(table))

@@ -1,0 +1,139 @@
+"""Exceptions a failed Lua cell raises, with cell-relative locations.
+
+They subclass ``Exception`` (not lupa's per-runtime classes) so that one
+``except ilupa.LuaError`` catches failures from every runtime, and they render
+as a short Lua-style report in IPython instead of a Python traceback through
+ilupa's internals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+
+LOCATION = re.compile(r"^(?P<chunk>[^\n]+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
+LOADING_PREFIX = "error loading code: "
+TRACEBACK_HEADER = "stack traceback:"
+INTERNAL_FRAMES = ("[C]: in function 'xpcall'", "ilupa:", '[string "<python>"]')
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A line in a chunk ilupa ran, with the text of that line when known."""
+
+    chunk: str
+    line: int
+    text: str | None
+
+    def describe(self) -> str:
+        where = f"{self.chunk}, line {self.line}"
+        return f"{where}:\n    {self.text.strip()}" if self.text else where
+
+
+class LuaError(Exception):
+    """A Lua cell failed: message, where (cell and line), and Lua's traceback."""
+
+    kind = "LuaError"
+
+    def __init__(
+        self,
+        message: str,
+        location: SourceLocation | None = None,
+        lua_traceback: str = "",
+    ) -> None:
+        self.message = message
+        self.location = location
+        self.lua_traceback = lua_traceback
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        if self.location is None:
+            return self.message
+        text = f"{self.location.chunk}:{self.location.line}: {self.message}"
+        if self.location.text:
+            text += f"\n    {self.location.text.strip()}"
+        return text
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a Python traceback through ilupa."""
+        lines = [f"{self.kind}: {self.message}"]
+        if self.location is not None:
+            lines.append(f"  in {self.location.describe()}")
+        if self.lua_traceback:
+            lines.append(self.lua_traceback)
+        return lines
+
+
+class LuaSyntaxError(LuaError):
+    """The cell is not valid Lua; nothing in it ran."""
+
+    kind = "LuaSyntaxError"
+
+
+class LuaRuntimeError(LuaError):
+    """The cell raised a Lua error while running; statements before it took effect."""
+
+    kind = "LuaRuntimeError"
+
+
+class LuaMemoryError(LuaError, MemoryError):
+    """Lua ran out of memory (its allocator or a configured budget refused)."""
+
+    kind = "LuaMemoryError"
+
+
+def clean_traceback(traceback: str | None) -> str:
+    """Lua's traceback without the frames of ilupa's own cell runner."""
+    if not traceback:
+        return ""
+    kept = [
+        line
+        for line in traceback.strip("\n").splitlines()
+        if not any(marker in line for marker in INTERNAL_FRAMES)
+    ]
+    if kept and kept[0].strip() == TRACEBACK_HEADER and len(kept) == 1:
+        return ""
+    return "\n".join(kept)
+
+
+def split_lua_message(raw: str) -> tuple[str, str]:
+    """Separate a lupa error text into its message and lupa's own traceback."""
+    raw = raw.removeprefix(LOADING_PREFIX)
+    message, _, traceback = raw.partition("\n" + TRACEBACK_HEADER)
+    return message, (TRACEBACK_HEADER + traceback) if traceback else ""
+
+
+def locate(message: str, sources: Mapping[str, str]) -> tuple[str, SourceLocation | None]:
+    """Find `chunk:line:` at the start of a Lua message and look up that line's source."""
+    match = LOCATION.match(message)
+    if match is None:
+        return message, None
+    chunk, line = match["chunk"], int(match["line"])
+    source = sources.get(chunk)
+    lines = source.splitlines() if source is not None else []
+    text = lines[line - 1] if 0 < line <= len(lines) else None
+    return match["message"], SourceLocation(chunk, line, text)
+
+
+def lua_error_from(
+    error_class: type[LuaError],
+    raw: str,
+    sources: Mapping[str, str],
+    traceback: str | None = None,
+) -> LuaError:
+    """Build an ilupa error from lupa's text, preferring the traceback ilupa recorded."""
+    message, lupa_traceback = split_lua_message(raw)
+    message, location = locate(message, sources)
+    return error_class(message, location, clean_traceback(traceback or lupa_traceback))
+
+
+def without_binding_frames(traceback: TracebackType | None) -> TracebackType | None:
+    """A Python traceback without lupa's compiled frames, which have no source to show."""
+    if traceback is None:
+        return None
+    rest = without_binding_frames(traceback.tb_next)
+    if traceback.tb_frame.f_code.co_filename.endswith(".pyx"):
+        return rest
+    return TracebackType(rest, traceback.tb_frame, traceback.tb_lasti, traceback.tb_lineno)

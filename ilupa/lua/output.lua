@@ -1,0 +1,77 @@
+-- Routes Lua's print, io.write, io.stdout and io.stderr through Python's
+-- sys.stdout and sys.stderr, so Lua output lands in the cell's output, in
+-- order with Python's, instead of on the kernel's terminal.
+local write_stdout, write_stderr = ...
+local tostring, select, type, pcall, error = tostring, select, type, pcall, error
+local concat, format = table.concat, string.format
+local original_output = io.output
+
+-- Python receives text; bytes that are not UTF-8 are shown as Lua escapes.
+local function escape_high_bytes(text)
+  return (text:gsub("[\128-\255]", function(c) return format("\\%d", c:byte()) end))
+end
+
+local function send(writer, text)
+  if not pcall(writer, text) then
+    writer(escape_high_bytes(text))
+  end
+end
+
+local function standard_stream(writer, name)
+  local stream = {}
+  function stream:write(...)
+    local count = select("#", ...)
+    local parts = {}
+    for i = 1, count do
+      local value = select(i, ...)
+      local kind = type(value)
+      if kind ~= "string" and kind ~= "number" then
+        error(format("bad argument #%d to 'write' (string expected, got %s)", i, kind), 2)
+      end
+      parts[i] = tostring(value)
+    end
+    send(writer, concat(parts))
+    return self
+  end
+  function stream:flush() return self end
+  function stream:setvbuf() return true end
+  function stream:close() return nil, "cannot close standard file" end
+  function stream:seek() return nil, "cannot seek on " .. name end
+  function stream:read() return nil, "cannot read from " .. name end
+  function stream:lines() error("cannot read from " .. name, 2) end
+  return setmetatable(stream, {
+    __name = "FILE*",
+    __tostring = function() return "file (" .. name .. ")" end,
+  })
+end
+
+local stdout = standard_stream(write_stdout, "stdout")
+local stderr = standard_stream(write_stderr, "stderr")
+local current_output = stdout
+
+function print(...)
+  local count = select("#", ...)
+  local parts = {}
+  for i = 1, count do
+    parts[i] = tostring((select(i, ...)))
+  end
+  send(write_stdout, concat(parts, "\t") .. "\n")
+end
+
+io.stdout, io.stderr = stdout, stderr
+
+function io.output(file)
+  if file == nil then
+    return current_output
+  end
+  if file == stdout or file == stderr then
+    current_output = file
+  else
+    current_output = original_output(file)
+  end
+  return current_output
+end
+
+function io.write(...)
+  return current_output:write(...)
+end

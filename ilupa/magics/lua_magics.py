@@ -1,0 +1,171 @@
+"""The `%%lua`, `%lua` and `%lua_reset` magics over one shared Lua state per shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lupa
+from IPython.core.error import UsageError
+from IPython.core.magic import (
+    Magics,
+    line_cell_magic,
+    line_magic,
+    magics_class,
+    needs_local_scope,
+    no_var_expand,
+)
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import TraitError, Unicode, observe, validate
+
+from ilupa.lua_source import ends_with_semicolon, with_trailing_value
+from ilupa.magics.options import names_from, split_line_options
+from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
+from ilupa.session import LuaSession
+
+
+@magics_class
+class LuaMagics(Magics):
+    """Run Lua cells in one Lua state shared by every cell of this IPython shell."""
+
+    runtime = Unicode(
+        help=(
+            "lupa runtime for the Lua state: lua51, lua52, lua53, lua54, lua55, "
+            f"luajit20 or luajit21. Defaults to ${RUNTIME_ENV_VAR}, else luajit21 "
+            "where lupa has it, else lua54. Changing it starts a fresh Lua state."
+        ),
+    ).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        self._session: LuaSession | None = None
+        super().__init__(shell=shell, **kwargs)
+
+    def _runtime_default(self) -> str:
+        return default_runtime()
+
+    @validate("runtime")
+    def _check_runtime(self, proposal: dict[str, Any]) -> str:
+        try:
+            load_runtime_module(proposal["value"])
+        except RuntimeUnavailable as error:
+            raise TraitError(str(error)) from None
+        return proposal["value"]
+
+    @observe("runtime")
+    def _runtime_changed(self, change: dict[str, Any]) -> None:
+        if self._session is not None and change["old"] != change["new"]:
+            self.reset()
+
+    # -- the state ------------------------------------------------------------
+
+    @property
+    def session(self) -> LuaSession:
+        """The shared Lua state, created on first use."""
+        if self._session is None:
+            self._session = LuaSession(self.runtime, self.shell.user_ns)
+        return self._session
+
+    def reset(self) -> LuaSession:
+        """Replace the Lua state with a fresh one on the configured runtime."""
+        self._session = None
+        session = self.session
+        print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
+        return session
+
+    def run_lua(self, code: str, *, display_value: bool = True) -> Any:
+        """Run a Lua cell; return its value the way a Python cell shows its last expression."""
+        __tracebackhide__ = True
+        session = self.session
+        runnable = with_trailing_value(code, session.compiles) or code
+        values = session.run(runnable, self._chunk_name(), source=code)
+        if not display_value or ends_with_semicolon(code) or not values:
+            return None
+        return values[0] if len(values) == 1 else values
+
+    def _chunk_name(self) -> str:
+        # IPython 9 counts the running cell before it runs it.
+        base = f"In[{max(self.shell.execution_count - 1, 0)}]"
+        name, copy = base, 1
+        while name in self.session.sources:
+            copy += 1
+            name = f"{base}#{copy}"
+        return name
+
+    # -- magics -----------------------------------------------------------------
+
+    @magic_arguments()
+    @argument(
+        "-i",
+        "--input",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="Python variables to pass into Lua as globals of the same name, by reference.",
+    )
+    @argument(
+        "-o",
+        "--output",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="Lua globals to bind in the Python namespace after the cell ran.",
+    )
+    @argument(
+        "-n", "--noreturn", action="store_true", help="Do not show or return the cell's value."
+    )
+    @argument("--version", action="store_true", help="Print which Lua runtime is live.")
+    @needs_local_scope
+    @no_var_expand
+    @line_cell_magic
+    def lua(
+        self, line: str, cell: str | None = None, local_ns: dict[str, Any] | None = None
+    ) -> Any:
+        """Run Lua code in the shared Lua state.
+
+        As a cell magic (`%%lua`) the whole cell is Lua; as a line magic
+        (`%lua EXPR`) the rest of the line is, and its value can be assigned:
+        `x = %lua 1 + 2`. The value of a trailing expression is the result; a
+        trailing `;` hides it. Lua errors raise `ilupa.LuaError`.
+        """
+        __tracebackhide__ = True
+        if cell is None:
+            option_words, code = split_line_options(line)
+        else:
+            option_words, code = line, cell
+        args = parse_argstring(self.lua, option_words)
+        if args.version:
+            session = self.session
+            print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
+            return None
+        self._pass_inputs(names_from(args.input), local_ns or {})
+        result = self.run_lua(code, display_value=not args.noreturn)
+        self._bind_outputs(names_from(args.output))
+        return result
+
+    @line_magic
+    def lua_reset(self, line: str) -> None:
+        """Start a fresh Lua state: `%lua_reset` or `%lua_reset luajit21` to switch runtime.
+
+        Every Lua global is dropped; Python variables are untouched.
+        """
+        requested = line.strip()
+        if requested and requested != self.runtime:
+            try:
+                self.runtime = requested  # the observer starts the fresh state
+            except TraitError as error:
+                raise UsageError(str(error)) from None
+            if self._session is None:
+                self.reset()
+            return
+        self.reset()
+
+    def _pass_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
+        lua_globals = self.session.globals
+        for name in names:
+            if name in local_ns:
+                lua_globals[name] = local_ns[name]
+            elif name in self.shell.user_ns:
+                lua_globals[name] = self.shell.user_ns[name]
+            else:
+                raise UsageError(f"-i {name}: no Python variable named {name!r}")
+
+    def _bind_outputs(self, names: list[str]) -> None:
+        lua_globals = self.session.globals
+        self.shell.push({name: lua_globals[name] for name in names})

@@ -1,0 +1,48 @@
+"""Splitting `%lua` line-magic options from the Lua code that follows them.
+
+argparse cannot be given a Lua expression to parse (`%lua -x + 1` would look
+like an option), so only the leading words that are ilupa's own options are
+parsed and the rest of the line is left as it was typed.
+"""
+
+from __future__ import annotations
+
+OPTIONS_TAKING_A_VALUE = frozenset({"-i", "--input", "-o", "--output"})
+FLAG_OPTIONS = frozenset({"-n", "--noreturn", "--version", "-h", "--help"})
+
+
+def split_line_options(line: str) -> tuple[str, str]:
+    """Return (the leading option words, the Lua code after them)."""
+    position = 0
+    expecting_value = False
+    while True:
+        word_start = len(line) - len(line[position:].lstrip())
+        if word_start >= len(line):
+            break
+        word_end = _word_end(line, word_start)
+        word = line[word_start:word_end]
+        if expecting_value:
+            expecting_value = False
+        elif word in OPTIONS_TAKING_A_VALUE:
+            expecting_value = True
+        elif word.split("=", 1)[0] in OPTIONS_TAKING_A_VALUE or word in FLAG_OPTIONS:
+            pass
+        else:
+            break
+        position = word_end
+    return line[:position].strip(), line[position:].strip()
+
+
+def _word_end(line: str, start: int) -> int:
+    for index in range(start, len(line)):
+        if line[index].isspace():
+            return index
+    return len(line)
+
+
+def names_from(values: list[str] | None) -> list[str]:
+    """Flatten `-i a,b -i c` into ['a', 'b', 'c']."""
+    names: list[str] = []
+    for value in values or []:
+        names.extend(name.strip() for name in value.split(",") if name.strip())
+    return names

@@ -1,0 +1,132 @@
+"""One Lua state and everything ilupa sets up in it.
+
+A `LuaSession` owns a lupa `LuaRuntime` on a chosen runtime, routes Lua output
+to Python's streams, gives Lua the `py` view of the Python namespace, and runs
+cells so that failures become `ilupa.LuaError`s that name the cell and line.
+It knows nothing of IPython: the magics and the kernel both drive it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import MutableMapping
+from importlib import resources
+from types import ModuleType
+from typing import Any
+
+from ilupa.errors import (
+    LuaMemoryError,
+    LuaRuntimeError,
+    LuaSyntaxError,
+    clean_traceback,
+    lua_error_from,
+    without_binding_frames,
+)
+from ilupa.runtimes import load_runtime_module
+
+
+def _lua_source(name: str) -> str:
+    return resources.files("ilupa.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+
+
+def _write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def _write_stderr(text: str) -> None:
+    sys.stderr.write(text)
+
+
+class LuaSession:
+    """A live Lua state bound to a Python namespace."""
+
+    def __init__(self, runtime: str, namespace: MutableMapping[str, Any] | None = None) -> None:
+        self.runtime_name = runtime
+        self.module: ModuleType = load_runtime_module(runtime)
+        self.lua = self.module.LuaRuntime(unpack_returned_tuples=True)
+        self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
+        self.sources: dict[str, str] = {}
+        self._run_internal("output", _write_stdout, _write_stderr)
+        self._run_internal("guards")
+        self._runner = self._run_internal("runner", _is_python_exception)
+        self.globals["py"] = self._run_internal(
+            "namespace", self._namespace_get, self._namespace_set, self._namespace_names
+        )
+
+    # -- what the user sees -------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        """The live runtime as Lua names itself, e.g. ``LuaJIT 2.1`` or ``Lua 5.4``."""
+        implementation = self.lua.lua_implementation
+        if implementation.startswith("LuaJIT"):
+            major_minor = ".".join(implementation.split()[1].split(".")[:2])
+            return f"LuaJIT {major_minor}"
+        return implementation
+
+    @property
+    def globals(self) -> Any:
+        """Lua's global table (`_G`), as a lupa table Python can index."""
+        return self.lua.globals()
+
+    def compiles(self, code: str) -> bool:
+        """True when `code` is a valid Lua chunk; nothing is run."""
+        try:
+            self.lua.compile(code)
+        except self.module.LuaSyntaxError:
+            return False
+        return True
+
+    def run(self, code: str, chunk_name: str, source: str | None = None) -> tuple[Any, ...]:
+        """Run `code` as the chunk `chunk_name`; return the values it returns.
+
+        `source` is what the user wrote, when `code` is a rewrite of it on the
+        same lines; error reports quote it. Lua errors raise `ilupa.LuaError`
+        subclasses; a Python exception raised by Python code that Lua called
+        keeps its type and its Python frames, with Lua's traceback added as a
+        note. Statements that ran before a failure keep their effects.
+        """
+        __tracebackhide__ = True
+        self.sources[chunk_name] = code if source is None else source
+        try:
+            chunk = self.lua.compile(code, name="=" + chunk_name)
+        except self.module.LuaSyntaxError as error:
+            raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
+        try:
+            result = self._runner.run(chunk)
+        except self.module.LuaMemoryError as error:
+            raise self._error(LuaMemoryError, error) from None
+        except self.module.LuaError as error:
+            raise self._error(LuaRuntimeError, error) from None
+        except Exception as error:
+            lua_traceback = clean_traceback(self._runner.traceback())
+            if lua_traceback:
+                error.add_note(f"raised through Lua:\n{lua_traceback}")
+            raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
+        if result is None:
+            return ()
+        return result if isinstance(result, tuple) else (result,)
+
+    # -- internals ----------------------------------------------------------
+
+    def _error(self, error_class: type, error: BaseException) -> Exception:
+        return lua_error_from(error_class, str(error), self.sources, self._runner.traceback())
+
+    def _run_internal(self, name: str, *args: Any) -> Any:
+        return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
+
+    def _namespace_get(self, name: str) -> Any:
+        return self.namespace.get(name)
+
+    def _namespace_set(self, name: str, value: Any) -> None:
+        if value is None:
+            self.namespace.pop(name, None)
+        else:
+            self.namespace[name] = value
+
+    def _namespace_names(self) -> Any:
+        return self.lua.table_from(sorted(n for n in self.namespace if not n.startswith("_")))
+
+
+def _is_python_exception(value: object) -> bool:
+    return isinstance(value, BaseException)
