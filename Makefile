@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 ## run: install, register the ilupa kernel, execute every notebook into build/notebooks
 run: install
-	$(PY) -m ilupa.setup_notebooks
+	$(PY) notebooks/execute.py
 
 ## lab: open the notebooks in JupyterLab
 lab: install

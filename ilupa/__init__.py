@@ -31,8 +31,7 @@ def load_ipython_extension(shell: Any) -> None:
     if "LuaMagics" in shell.magics_manager.registry:
         return
     magics = LuaMagics(shell)
-    shell.register_magics(magics)
-    shell.configurables.append(magics)
+    shell.register_magics(magics)  # also makes it a %config target
     register_text_formatter(shell, list(RUNTIME_NAMES))
 
 
@@ -46,6 +45,5 @@ def unload_ipython_extension(shell: Any) -> None:
     for kind, names in magics.magics.items():
         for name in names:
             shell.magics_manager.magics[kind].pop(name, None)
-    if magics in shell.configurables:
-        shell.configurables.remove(magics)
+    shell.configurables[:] = [c for c in shell.configurables if c is not magics]
     unregister_text_formatter(shell, list(RUNTIME_NAMES))

@@ -16,6 +16,7 @@ from types import TracebackType
 LOCATION = re.compile(r"^(?P<chunk>[^\n]+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 LOADING_PREFIX = "error loading code: "
 TRACEBACK_HEADER = "stack traceback:"
+MAIN_CHUNK_FRAME = "in main chunk"
 INTERNAL_FRAMES = ("[C]: in function 'xpcall'", "ilupa:", '[string "<python>"]')
 
 
@@ -88,11 +89,13 @@ def clean_traceback(traceback: str | None) -> str:
     """Lua's traceback without the frames of ilupa's own cell runner."""
     if not traceback:
         return ""
-    kept = [
-        line
-        for line in traceback.strip("\n").splitlines()
-        if not any(marker in line for marker in INTERNAL_FRAMES)
-    ]
+    kept = []
+    for line in traceback.strip("\n").splitlines():
+        if any(marker in line for marker in INTERNAL_FRAMES):
+            continue
+        kept.append(line)
+        if line.endswith(MAIN_CHUNK_FRAME):
+            break  # what lies below the cell is ilupa's runner
     if kept and kept[0].strip() == TRACEBACK_HEADER and len(kept) == 1:
         return ""
     return "\n".join(kept)

@@ -46,7 +46,7 @@ class LuaSession:
         self.lua = self.module.LuaRuntime(unpack_returned_tuples=True)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
-        self._run_internal("output", _write_stdout, _write_stderr)
+        self._is_standard_stream = self._run_internal("output", _write_stdout, _write_stderr)
         self._run_internal("guards")
         self._runner = self._run_internal("runner", _is_python_exception)
         self.globals["py"] = self._run_internal(
@@ -68,6 +68,10 @@ class LuaSession:
     def globals(self) -> Any:
         """Lua's global table (`_G`), as a lupa table Python can index."""
         return self.lua.globals()
+
+    def is_standard_stream(self, value: Any) -> bool:
+        """True for `io.stdout`/`io.stderr`, which `io.write(...)` returns: no value to show."""
+        return bool(self._is_standard_stream(value))
 
     def compiles(self, code: str) -> bool:
         """True when `code` is a valid Lua chunk; nothing is run."""

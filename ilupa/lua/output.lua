@@ -75,3 +75,8 @@ end
 function io.write(...)
   return current_output:write(...)
 end
+
+-- Tells Python whether a cell's value is one of these streams.
+return function(value)
+  return rawequal(value, stdout) or rawequal(value, stderr)
+end

@@ -79,6 +79,8 @@ class LuaMagics(Magics):
         values = session.run(runnable, self._chunk_name(), source=code)
         if not display_value or ends_with_semicolon(code) or not values:
             return None
+        if len(values) == 1 and session.is_standard_stream(values[0]):
+            return None  # the cell ended in io.write(...): its output is the point
         return values[0] if len(values) == 1 else values
 
     def _chunk_name(self) -> str:

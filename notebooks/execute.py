@@ -1,0 +1,38 @@
+"""Execute every notebook in this folder into build/notebooks/ (the README's run command).
+
+Each notebook runs on the kernel its metadata names; a cell that fails stops
+the run with nbclient's error, as it would for a user running top to bottom.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE.parent / "build" / "notebooks"
+
+
+def execute(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
+    """Run one notebook top to bottom, in its own folder, and return it with outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, resources={"metadata": {"path": str(HERE)}}).execute()
+    return notebook
+
+
+def main() -> int:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for path in sorted(HERE.glob("*.ipynb")):
+        print(f"executing {path.name} ...", flush=True)
+        notebook = execute(path)
+        target = OUTPUT / path.name
+        nbformat.write(notebook, target)
+        print(f"  wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

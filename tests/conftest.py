@@ -1,0 +1,47 @@
+"""Fixtures that give each test a real IPython shell with ilupa loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
+from traitlets.config import Config
+
+from ilupa.runtimes import available_runtimes
+
+RUNTIMES = available_runtimes()
+
+
+def make_shell() -> InteractiveShell:
+    """A fresh IPython shell (history in memory) with `%load_ext ilupa` done."""
+    InteractiveShell.clear_instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    result = shell.run_cell("%load_ext ilupa", store_history=True)
+    result.raise_error()
+    return shell
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    shell = make_shell()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime_shell(request: pytest.FixtureRequest, shell: InteractiveShell) -> InteractiveShell:
+    """A shell whose Lua state runs on each runtime lupa ships here, in turn."""
+    run(shell, f"%lua_reset {request.param}").raise_error()
+    return shell
+
+
+def run(shell: InteractiveShell, cell: str) -> ExecutionResult:
+    """Run a cell as a notebook would (counted in history, so `Out` and `_` are set)."""
+    return shell.run_cell(cell, store_history=True)
+
+
+def lua_magics(shell: InteractiveShell):
+    return shell.magics_manager.registry["LuaMagics"]

@@ -1,0 +1,118 @@
+"""Failed Lua cells raise clear errors and lose no state."""
+
+from __future__ import annotations
+
+import pytest
+
+import ilupa
+from tests.conftest import run
+
+
+@pytest.fixture
+def prepared(runtime_shell):
+    """A shell with a Lua global and a Python variable set before the failing cell."""
+    run(runtime_shell, "%lua lua_before = 'kept'").raise_error()
+    runtime_shell.user_ns["python_before"] = [1, 2]
+    return runtime_shell
+
+
+def assert_state_kept(shell):
+    assert run(shell, "%lua lua_before").result == "kept"
+    assert shell.user_ns["python_before"] == [1, 2]
+
+
+def test_syntax_error_names_line_and_source(prepared):
+    result = run(prepared, "%%lua\nlocal ok = 1\nlocal broken = = 2\n")
+    error = result.error_in_exec
+    assert isinstance(error, ilupa.LuaSyntaxError)
+    assert error.location.line == 2
+    assert error.location.text == "local broken = = 2"
+    assert_state_kept(prepared)
+
+
+def test_syntax_error_runs_nothing(prepared):
+    run(prepared, "%%lua\nlua_before = 'changed'\nthen")
+    assert_state_kept(prepared)
+
+
+def test_runtime_error_names_line_source_and_traceback(prepared):
+    result = run(prepared, "%%lua\nlocal t = nil\n\nreturn t.field")
+    error = result.error_in_exec
+    assert isinstance(error, ilupa.LuaRuntimeError)
+    assert error.location.line == 3
+    assert error.location.text == "return t.field"
+    assert "stack traceback" in error.lua_traceback
+    assert_state_kept(prepared)
+
+
+def test_error_in_the_last_expression_keeps_its_location(prepared):
+    error = run(prepared, '%%lua\nx = 1\nerror("boom")').error_in_exec
+    assert error.message == "boom"
+    assert error.location.line == 2
+    assert "main chunk" in error.lua_traceback
+
+
+def test_error_inside_a_function_from_an_earlier_cell_points_there(prepared):
+    run(prepared, "%%lua\nfunction fails()\n  error('inner')\nend").raise_error()
+    error = run(prepared, "%%lua\n\nfails()").error_in_exec
+    assert error.location.text.strip() == "error('inner')"
+    assert "in function 'fails'" in error.lua_traceback or "fails" in error.lua_traceback
+    assert_state_kept(prepared)
+
+
+def test_statements_before_the_error_take_effect(prepared):
+    run(prepared, "%%lua\nprogress = 1\nerror('stop')\nprogress = 2")
+    assert run(prepared, "%lua progress").result == 1
+    assert_state_kept(prepared)
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        ("{}", "table value"),
+        ("nil", "nil value"),
+        ("42", "42"),
+        ("setmetatable({}, {__tostring = function() return 'custom' end})", "custom"),
+    ],
+)
+def test_non_string_error_values_are_described(prepared, value, described):
+    error = run(prepared, f"%lua error({value})").error_in_exec
+    assert isinstance(error, ilupa.LuaRuntimeError)
+    assert described in str(error)
+    assert_state_kept(prepared)
+
+
+def test_python_exception_through_lua_keeps_its_type(prepared):
+    run(prepared, "def explode():\n    raise KeyError('from python')").raise_error()
+    error = run(prepared, "%%lua\nlocal x = 1\npy.explode()").error_in_exec
+    assert isinstance(error, KeyError)
+    assert error.args == ("from python",)
+    assert any("In[" in note for note in error.__notes__)
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    assert "explode" in frames
+    assert_state_kept(prepared)
+
+
+def test_error_report_is_lua_style_in_ipython(prepared, capsys):
+    run(prepared, "%%lua\nundefined_function()")
+    out = capsys.readouterr().out
+    assert "LuaRuntimeError" in out
+    assert "line 1" in out
+    assert "undefined_function()" in out
+    assert "lua_magics.py" not in out
+
+
+def test_os_exit_is_refused(prepared):
+    error = run(prepared, "%lua os.exit(1)").error_in_exec
+    assert "os.exit" in str(error)
+    assert_state_kept(prepared)
+
+
+def test_failed_cell_result_is_not_stored(prepared):
+    result = run(prepared, "%lua error('x')")
+    assert not result.success
+    assert result.result is None
