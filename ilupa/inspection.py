@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from typing import Any
@@ -64,10 +65,8 @@ def describe_python_object(name: str, value: Any) -> str:
     """A Python object's type, signature and docstring."""
     header = f"{name}: Python {type(value).__module__}.{type(value).__qualname__}"
     if callable(value):
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             header += f"\nSignature: {name}{inspect.signature(value)}"
-        except (TypeError, ValueError):
-            pass
     else:
         header += f"\nValue: {value!r}"[:400]
     doc = inspect.getdoc(value) or ""

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table of one-line entries reads best unwrapped)
 """Signatures and one-line summaries of Lua's standard functions, for inspection.
 
 Written for ilupa from the Lua reference manuals; covers the functions common

@@ -25,6 +25,7 @@ from ilupa.errors import (
 from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
 from ilupa.runtimes import load_runtime_module
+from ilupa.stdin import read_line
 
 
 def _lua_source(name: str) -> str:
@@ -50,6 +51,7 @@ class LuaSession:
         self.sources: dict[str, str] = {}
         self._run_internal("output", _write_stdout, _write_stderr)
         self._run_internal("guards")
+        self._run_internal("stdin", read_line)
         self._runner = self._run_internal("runner", _is_python_exception)
         self.interrupts = InterruptGuard(
             self.lua, _lua_source("interrupt"), jit=self.lua.lua_implementation.startswith("LuaJIT")
