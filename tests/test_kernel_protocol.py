@@ -19,7 +19,7 @@ class IlupaKernelTests(jupyter_kernel_test.KernelTests):
     code_execute_result = [  # noqa: RUF012
         {"code": "1 + 2", "result": "3"},
         {"code": "local s = 'a' .. 'b'\ns", "result": "'ab'"},
-        {"code": "%%py\n6 * 7", "result": "42"},
+        {"code": "%%py\nn = [6]\nn[0] * 7", "result": "42"},
     ]
     code_generate_error = "error('boom')"
     completion_samples = [  # noqa: RUF012

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
+from IPython.core.inputtransformer2 import TransformerManager
 
 import ilupa
 from ilupa.completion import complete_lua
@@ -106,11 +107,16 @@ class LuaKernel(IPythonKernel):
         """Lua's parser decides for Lua cells; IPython for the others."""
         magic, body = split_cell_magic(code)
         if magic in PYTHON_CELL_MAGICS:
-            return super().do_is_complete(body)
+            # The shell's own manager would read the body as a Lua cell.
+            status, spaces = TransformerManager().check_complete(body)
+            reply: dict[str, Any] = {"status": status}
+            if status == "incomplete":
+                reply["indent"] = " " * (spaces or 0)
+            return reply
         if magic not in LUA_CELL_MAGICS:
             return super().do_is_complete(code)
         status, indent = check_complete(self.lua_session, body)
-        reply: dict[str, Any] = {"status": status}
+        reply = {"status": status}
         if status == "incomplete":
             reply["indent"] = indent
         return reply

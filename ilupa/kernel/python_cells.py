@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.magic import Magics, cell_magic, magics_class
 
 
@@ -21,7 +22,9 @@ class PythonCellMagics(Magics):
     def py(self, line: str, cell: str) -> Any:
         """Run the cell as Python in this process; its last expression is the value."""
         __tracebackhide__ = True
-        source = self.shell.transform_cell(cell)
+        # IPython syntax (`x = %lua 1`, `!ls`) is allowed; the shell's own
+        # transformer would read the body as a Lua cell.
+        source = TransformerManager().transform_cell(cell)
         module = ast.parse(source, filename="<%%py>")
         last = None
         if module.body and isinstance(module.body[-1], ast.Expr):

@@ -7,12 +7,34 @@
 -- watcher thread sets. A plain FFI load would be hoisted out of the loop.
 local poll, count, flag_address = ...
 local error, sethook, create, wrap = error, debug.sethook, coroutine.create, coroutine.wrap
-local MESSAGE = "interrupted"
+-- A unique error value, so that pcall and xpcall can pass it on: a user's
+-- `pcall` must not swallow the interrupt.
+local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
+local raw_pcall, raw_xpcall = pcall, xpcall
 
 local function hook()
   if poll() then
-    error(MESSAGE, 2)
+    error(INTERRUPT, 0)
   end
+end
+
+local function passed_through(ok, ...)
+  if not ok and (...) == INTERRUPT then
+    error(INTERRUPT, 0)
+  end
+  return ok, ...
+end
+
+function pcall(f, ...)
+  return passed_through(raw_pcall(f, ...))
+end
+
+function xpcall(f, handler, ...)
+  local function handle(e)
+    if e == INTERRUPT then return e end
+    return handler(e)
+  end
+  return passed_through(raw_xpcall(f, handle, ...))
 end
 
 sethook(hook, "", count)
@@ -51,7 +73,7 @@ if flag_address ~= nil then
   local function read_flag()
     countdown[0] = count
     if C.memcmp(flag, zero, 1) ~= 0 then
-      error(MESSAGE, 3)
+      error(INTERRUPT, 0)
     end
   end
   check = function()
