@@ -50,9 +50,10 @@ def interrupt_after_start(manager: KernelManager, client: Any, code: str) -> tup
     deadline = time.monotonic() + TIMEOUT
     while True:  # wait until the kernel is busy with our cell
         message = client.get_iopub_msg(timeout=TIMEOUT)
-        if message["parent_header"].get("msg_id") == msg_id and message["msg_type"] == "status":
-            if message["content"]["execution_state"] == "busy":
-                break
+        mine = message["parent_header"].get("msg_id") == msg_id
+        state = message["content"].get("execution_state")
+        if mine and message["msg_type"] == "status" and state == "busy":
+            break
         assert time.monotonic() < deadline
     time.sleep(0.5)
     start = time.monotonic()
