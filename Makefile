@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 ## run: install, register the ilupa kernel, execute every notebook into build/notebooks
 run: install
+	$(PY) -m ilupa.kernel install --sys-prefix
 	$(PY) notebooks/execute.py
 
 ## lab: open the notebooks in JupyterLab

@@ -27,12 +27,14 @@ def load_ipython_extension(shell: Any) -> None:
     """Register the Lua magics (and the Lua table text form) with `shell`."""
     from ilupa.display.text import register_text_formatter
     from ilupa.magics import LuaMagics
+    from ilupa.magics.lua_completer import register_lua_completer
 
     if "LuaMagics" in shell.magics_manager.registry:
         return
     magics = LuaMagics(shell)
     shell.register_magics(magics)  # also makes it a %config target
     register_text_formatter(shell, list(RUNTIME_NAMES))
+    register_lua_completer(shell, magics)
 
 
 def unload_ipython_extension(shell: Any) -> None:

@@ -107,3 +107,27 @@ def _statement_starts(line: str) -> list[int]:
         starts.append(semicolon + 1)
     starts.append(0)
     return starts
+
+
+def blank_strings_and_comments(code: str) -> str:
+    """`code` with comments and string contents replaced by spaces (quotes and newlines kept).
+
+    What is left is only Lua's keywords, names, numbers and punctuation, for
+    scanners that must not mistake a word inside a string for a keyword.
+    """
+    plain = blank_comments(code)
+    out: list[str] = []
+    i, n = 0, len(plain)
+    while i < n:
+        char = plain[i]
+        if char in "\"'":
+            end = _short_string_end(plain, i)
+        elif char == "[" and (bracket := LONG_BRACKET.match(plain, i)):
+            end = _long_bracket_end(plain, bracket.end(), bracket.group(1))
+        else:
+            out.append(char)
+            i += 1
+            continue
+        out.append(char + re.sub(r"[^\n]", " ", plain[i + 1 : end]))
+        i = end
+    return "".join(out)

@@ -22,7 +22,10 @@ from ilupa.errors import (
     lua_error_from,
     without_binding_frames,
 )
+from ilupa.interrupt import InterruptGuard
+from ilupa.loop_checks import with_loop_checks
 from ilupa.runtimes import load_runtime_module
+from ilupa.stdin import read_line
 
 
 def _lua_source(name: str) -> str:
@@ -48,7 +51,11 @@ class LuaSession:
         self.sources: dict[str, str] = {}
         self._is_standard_stream = self._run_internal("output", _write_stdout, _write_stderr)
         self._run_internal("guards")
+        self._run_internal("stdin", read_line)
         self._runner = self._run_internal("runner", _is_python_exception)
+        self.interrupts = InterruptGuard(
+            self.lua, _lua_source("interrupt"), jit=self.lua.lua_implementation.startswith("LuaJIT")
+        )
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
@@ -85,28 +92,32 @@ class LuaSession:
         """Run `code` as the chunk `chunk_name`; return the values it returns.
 
         `source` is what the user wrote, when `code` is a rewrite of it on the
-        same lines; error reports quote it. Lua errors raise `ilupa.LuaError`
+        same lines; error reports quote it. SIGINT stops the chunk with
+        KeyboardInterrupt (see interrupt.py). Lua errors raise `ilupa.LuaError`
         subclasses; a Python exception raised by Python code that Lua called
         keeps its type and its Python frames, with Lua's traceback added as a
         note. Statements that ran before a failure keep their effects.
         """
         __tracebackhide__ = True
         self.sources[chunk_name] = code if source is None else source
+        if self.interrupts.jit:
+            code = with_loop_checks(code)
         try:
             chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
-        try:
-            result = self._runner.run(chunk)
-        except self.module.LuaMemoryError as error:
-            raise self._error(LuaMemoryError, error) from None
-        except self.module.LuaError as error:
-            raise self._error(LuaRuntimeError, error) from None
-        except Exception as error:
-            lua_traceback = clean_traceback(self._runner.traceback())
-            if lua_traceback:
-                error.add_note(f"raised through Lua:\n{lua_traceback}")
-            raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
+        with self.interrupts.armed():
+            try:
+                result = self._runner.run(chunk)
+            except self.module.LuaMemoryError as error:
+                raise self._error(LuaMemoryError, error) from None
+            except self.module.LuaError as error:
+                raise self._error(LuaRuntimeError, error) from None
+            except Exception as error:
+                lua_traceback = clean_traceback(self._runner.traceback())
+                if lua_traceback:
+                    error.add_note(f"raised through Lua:\n{lua_traceback}")
+                raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
         if result is None:
             return ()
         return result if isinstance(result, tuple) else (result,)

@@ -1,0 +1,156 @@
+"""Completion of Lua code against the live Lua state.
+
+Candidates come from what exists now: Lua keywords, globals, the fields of a
+table after `.`, its functions after `:`, the attributes of a Python object
+seen from Lua, and module names after `require`. Reading a field goes
+through the normal indexing (so `py.` lists the Python namespace); nothing
+of the cell is run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ilupa.session import LuaSession
+
+LUA_KEYWORDS: tuple[str, ...] = (
+    "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto",
+    "if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true",
+    "until", "while",
+)  # fmt: skip
+HIDDEN_PREFIX = "__ilupa"
+MAX_INDEX_CHAIN = 8
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+REQUIRE_ARGUMENT = re.compile(r"""\brequire\s*\(?\s*["']([\w.\-]*)$""")
+MEMBER_ACCESS = re.compile(rf"({NAME}(?:\s*\.\s*{NAME})*)\s*([.:])\s*({NAME}|)$")
+PARTIAL_NAME = re.compile(rf"({NAME}|)$")
+LOCAL_DECLARATION = re.compile(rf"\blocal\s+(?:function\s+)?({NAME}(?:\s*,\s*{NAME})*)")
+
+
+@dataclass(frozen=True)
+class Completions:
+    """Candidates for the text between `cursor_start` and `cursor_end`."""
+
+    matches: list[str]
+    cursor_start: int
+    cursor_end: int
+
+
+def complete_lua(session: LuaSession, code: str, cursor_pos: int | None = None) -> Completions:
+    """What may be typed at `cursor_pos` of the Lua `code`."""
+    cursor = len(code) if cursor_pos is None else cursor_pos
+    before = code[:cursor]
+    if match := REQUIRE_ARGUMENT.search(before):
+        prefix = match.group(1)
+        return _matching(module_names(session), prefix, cursor)
+    if match := MEMBER_ACCESS.search(before):
+        chain, separator, prefix = match.groups()
+        target = resolve(session, chain)
+        names = member_names(session, target, methods_only=separator == ":")
+        return _matching(names, prefix, cursor)
+    prefix = PARTIAL_NAME.search(before).group(1)  # type: ignore[union-attr]
+    if not prefix:
+        return Completions([], cursor, cursor)
+    names = set(LUA_KEYWORDS) | set(global_names(session)) | set(local_names(before))
+    return _matching(names, prefix, cursor)
+
+
+def _matching(names: Any, prefix: str, cursor: int) -> Completions:
+    found = sorted(
+        n for n in set(names) if n.startswith(prefix) and not n.startswith(HIDDEN_PREFIX)
+    )
+    return Completions(found, cursor - len(prefix), cursor)
+
+
+def global_names(session: LuaSession) -> list[str]:
+    """The string keys of Lua's global table."""
+    return [key for key in session.globals if isinstance(key, str)]
+
+
+def local_names(code: str) -> list[str]:
+    """Names the cell declares `local` before the cursor."""
+    names: list[str] = []
+    for match in LOCAL_DECLARATION.finditer(code):
+        names.extend(name.strip() for name in match.group(1).split(","))
+    return names
+
+
+def resolve(session: LuaSession, chain: str) -> Any:
+    """The value a dotted Lua name refers to now, or None when a step is missing."""
+    parts = [part.strip() for part in chain.split(".")]
+    value: Any = session.globals
+    for part in parts:
+        value = _field(session, value, part)
+        if value is None:
+            return None
+    return value
+
+
+def _field(session: LuaSession, value: Any, name: str) -> Any:
+    if _lua_type(session, value) in ("table", "userdata"):
+        try:
+            return value[name]
+        except Exception:
+            return None
+    if isinstance(value, str):
+        return session.globals.string[name]
+    if _lua_type(session, value) is None:
+        return getattr(value, name, None)
+    return None
+
+
+def member_names(session: LuaSession, target: Any, *, methods_only: bool) -> list[str]:
+    """Fields of a table (with its `__index` table), or attributes of a Python object."""
+    if target is None:
+        return []
+    if isinstance(target, str):
+        target = session.globals.string
+    kind = _lua_type(session, target)
+    if kind == "table":
+        return [
+            name
+            for name, value in _table_fields(session, target)
+            if not methods_only or _lua_type(session, value) == "function"
+        ]
+    if kind is None:
+        names = [n for n in dir(target) if not n.startswith("_")]
+        if methods_only:
+            names = [n for n in names if callable(getattr(target, n, None))]
+        return names
+    return []
+
+
+def _table_fields(session: LuaSession, table: Any) -> list[tuple[str, Any]]:
+    if session.lua.eval("rawequal")(table, session.globals.py):
+        return [(name, session.namespace.get(name)) for name in session.namespace]
+    fields: list[tuple[str, Any]] = []
+    for _ in range(MAX_INDEX_CHAIN):
+        if _lua_type(session, table) != "table":
+            break
+        fields.extend((k, v) for k, v in table.items() if isinstance(k, str))
+        metatable = session.lua.eval("getmetatable")(table)
+        table = metatable["__index"] if _lua_type(session, metatable) == "table" else None
+    return fields
+
+
+def _lua_type(session: LuaSession, value: Any) -> str | None:
+    """Lua's type of a value Lua handed over, or None for a Python object (str included)."""
+    return session.module.lua_type(value)
+
+
+def module_names(session: LuaSession) -> list[str]:
+    """Modules `require` can find: loaded, preloaded, and `.lua` files on `package.path`."""
+    package = session.globals.package
+    names = {k for k in package.loaded if isinstance(k, str)}
+    names |= {k for k in package.preload if isinstance(k, str)}
+    for template in str(package.path).split(";"):
+        directory, _, pattern = template.rpartition("/")
+        if pattern != "?.lua" or not os.path.isdir(directory):
+            continue
+        for entry in os.listdir(directory):
+            if entry.endswith(".lua"):
+                names.add(entry.removesuffix(".lua"))
+    return sorted(names)

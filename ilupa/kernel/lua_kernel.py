@@ -1,0 +1,122 @@
+"""The ilupa kernel: IPython's kernel with Lua as the cell language.
+
+A thin layer over the magics: a cell without an IPython escape is run as a
+`%%lua` cell (so values, errors and output behave exactly as there), and the
+protocol's completion, inspection and is_complete requests are answered by
+the live Lua state for Lua cells and by IPython for the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ipykernel.ipkernel import IPythonKernel
+from IPython.core.inputtransformer2 import TransformerManager
+
+import ilupa
+from ilupa.completion import complete_lua
+from ilupa.inspection import inspect_lua
+from ilupa.kernel.lua_cells import (
+    LUA_CELL_MAGICS,
+    PYTHON_CELL_MAGICS,
+    as_lua_cell,
+    lua_body,
+    split_cell_magic,
+)
+from ilupa.kernel.python_cells import PythonCellMagics
+from ilupa.lua_syntax import check_complete
+from ilupa.magics import LuaMagics
+from ilupa.session import LuaSession
+
+
+class LuaKernel(IPythonKernel):
+    """Lua-first cells; `%%py` for Python in the same process; every IPython magic."""
+
+    implementation = "ilupa"
+    implementation_version = ilupa.__version__
+    banner = "ilupa: Lua cells sharing one process with Python (%%py for Python cells)"
+    help_links = [  # noqa: RUF012 (ipykernel declares it a class attribute)
+        {"text": "Lua 5.4 manual", "url": "https://www.lua.org/manual/5.4/"},
+        {"text": "LuaJIT", "url": "https://luajit.org/extensions.html"},
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        shell = self.shell
+        shell.extension_manager.load_extension("ilupa")
+        shell.register_magics(PythonCellMagics)
+        shell.input_transformers_cleanup.insert(0, as_lua_cell)
+
+    @property
+    def magics(self) -> LuaMagics:
+        """The shell's LuaMagics, whose Lua state every Lua cell runs in."""
+        return self.shell.magics_manager.registry["LuaMagics"]
+
+    @property
+    def lua_session(self) -> LuaSession:
+        """The shared Lua state."""
+        return self.magics.session
+
+    @property
+    def language_info(self) -> dict[str, Any]:  # type: ignore[override]
+        """Lua, with the live runtime's version, so frontends highlight Lua."""
+        implementation = self.lua_session.lua.lua_implementation
+        return {
+            "name": "lua",
+            "version": implementation.split()[-1],
+            "mimetype": "text/x-lua",
+            "file_extension": ".lua",
+            "codemirror_mode": "lua",
+            "pygments_lexer": "lua",
+            "nbconvert_exporter": "script",
+        }
+
+    def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
+        """Lua completion in Lua and `%%lua` cells; IPython's elsewhere."""
+        cursor = len(code) if cursor_pos is None else cursor_pos
+        body = lua_body(code)
+        if body is None or cursor < body[1]:
+            return super().do_complete(code, cursor_pos)
+        text, offset = body
+        found = complete_lua(self.lua_session, text, cursor - offset)
+        return {
+            "matches": found.matches,
+            "cursor_start": found.cursor_start + offset,
+            "cursor_end": found.cursor_end + offset,
+            "metadata": {},
+            "status": "ok",
+        }
+
+    def do_inspect(
+        self,
+        code: str,
+        cursor_pos: int,
+        detail_level: int = 0,
+        omit_sections: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """Lua help (standard function, Lua function, Python object) in Lua cells."""
+        body = lua_body(code)
+        if body is None or cursor_pos < body[1]:
+            return super().do_inspect(code, cursor_pos, detail_level, omit_sections)
+        text, offset = body
+        found = inspect_lua(self.lua_session, text, cursor_pos - offset)
+        data = {"text/plain": found} if found else {}
+        return {"status": "ok", "found": bool(found), "data": data, "metadata": {}}
+
+    def do_is_complete(self, code: str) -> dict[str, Any]:
+        """Lua's parser decides for Lua cells; IPython for the others."""
+        magic, body = split_cell_magic(code)
+        if magic in PYTHON_CELL_MAGICS:
+            # The shell's own manager would read the body as a Lua cell.
+            status, spaces = TransformerManager().check_complete(body)
+            reply: dict[str, Any] = {"status": status}
+            if status == "incomplete":
+                reply["indent"] = " " * (spaces or 0)
+            return reply
+        if magic not in LUA_CELL_MAGICS:
+            return super().do_is_complete(code)
+        status, indent = check_complete(self.lua_session, body)
+        reply = {"status": status}
+        if status == "incomplete":
+            reply["indent"] = indent
+        return reply

@@ -1,0 +1,87 @@
+-- Makes running Lua stoppable (see ilupa/interrupt.py).
+-- A count hook asks Python every `count` VM instructions whether the user
+-- interrupted; calling Python also lets CPython run a pending SIGINT handler.
+-- On LuaJIT hooks are not called inside compiled traces, so each loop body of
+-- a cell also calls `__ilupa_check` (see loop_checks.py): a countdown in FFI
+-- memory, and every `count` passes an FFI call that reads the flag byte a
+-- watcher thread sets. A plain FFI load would be hoisted out of the loop.
+local poll, count, flag_address = ...
+local error, sethook, create, wrap = error, debug.sethook, coroutine.create, coroutine.wrap
+-- A unique error value, so that pcall and xpcall can pass it on: a user's
+-- `pcall` must not swallow the interrupt.
+local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
+local raw_pcall, raw_xpcall = pcall, xpcall
+
+local function hook()
+  if poll() then
+    error(INTERRUPT, 0)
+  end
+end
+
+local function passed_through(ok, ...)
+  if not ok and (...) == INTERRUPT then
+    error(INTERRUPT, 0)
+  end
+  return ok, ...
+end
+
+function pcall(f, ...)
+  return passed_through(raw_pcall(f, ...))
+end
+
+function xpcall(f, handler, ...)
+  local function handle(e)
+    if e == INTERRUPT then return e end
+    return handler(e)
+  end
+  return passed_through(raw_xpcall(f, handle, ...))
+end
+
+sethook(hook, "", count)
+
+-- Hook functions are kept per coroutine: give every new coroutine the hook.
+function coroutine.create(f)
+  local co = create(f)
+  sethook(co, hook, "", count)
+  return co
+end
+
+local resume = coroutine.resume
+
+local function passed_on(ok, ...)
+  if not ok then
+    error((...), 0)
+  end
+  return ...
+end
+
+function coroutine.wrap(f)
+  local co = coroutine.create(f)
+  return function(...)
+    return passed_on(resume(co, ...))
+  end
+end
+
+local check = function() end
+if flag_address ~= nil then
+  local ffi = require("ffi")
+  pcall(ffi.cdef, "int memcmp(const void *, const void *, size_t);")
+  local C = ffi.C
+  local flag = ffi.cast("const char *", flag_address)
+  local zero = ffi.new("char[1]")
+  local countdown = ffi.new("int32_t[1]", count)
+  local function read_flag()
+    countdown[0] = count
+    if C.memcmp(flag, zero, 1) ~= 0 then
+      error(INTERRUPT, 0)
+    end
+  end
+  check = function()
+    local left = countdown[0] - 1
+    countdown[0] = left
+    if left <= 0 then
+      read_flag()
+    end
+  end
+end
+__ilupa_check = check

@@ -1,0 +1,46 @@
+"""io.read goes through Python's input(); loop checks keep line numbers."""
+
+from __future__ import annotations
+
+import builtins
+
+import pytest
+
+from ilupa.loop_checks import with_loop_checks
+from ilupa.session import LuaSession
+
+
+def test_io_read_formats_read_lines_from_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["hello world", "42", "last"])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))
+    session = LuaSession("lua54", {})
+    assert session.run("return io.read(5), io.read(), io.read('n'), io.read('*l')", "c") == (
+        "hello",
+        " world",
+        42,
+        "last",
+    )
+
+
+def test_io_lines_stops_at_end_of_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["a", "b"])
+
+    def ending_input(prompt: str = "") -> str:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr(builtins, "input", ending_input)
+    session = LuaSession("luajit21", {})
+    assert session.run("local s = '' for l in io.lines() do s = s .. l end return s", "c") == (
+        "ab",
+    )
+
+
+def test_loop_checks_skip_strings_and_keep_lines() -> None:
+    code = 's = "do"\nfor i = 1, 2 do\n  x = i -- do\nend\nrepeat until true'
+    rewritten = with_loop_checks(code)
+    assert rewritten.count("\n") == code.count("\n")
+    assert rewritten.count("__ilupa_check();") == 2
+    assert 's = "do"' in rewritten
