@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import MutableMapping
+from functools import partial
 from importlib import resources
 from types import ModuleType
 from typing import Any
@@ -22,6 +23,7 @@ from ilupa.errors import (
     lua_error_from,
     without_binding_frames,
 )
+from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.runtimes import load_runtime_module
 
 
@@ -40,10 +42,20 @@ def _write_stderr(text: str) -> None:
 class LuaSession:
     """A live Lua state bound to a Python namespace."""
 
-    def __init__(self, runtime: str, namespace: MutableMapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: str,
+        namespace: MutableMapping[str, Any] | None = None,
+        memory_limit: int | None = None,
+        memory_warning: float = DEFAULT_WARNING_SHARE,
+    ) -> None:
         self.runtime_name = runtime
         self.module: ModuleType = load_runtime_module(runtime)
-        self.lua = self.module.LuaRuntime(unpack_returned_tuples=True)
+        self.memory = MemoryGuard(runtime, memory_limit, memory_warning)
+        self.lua = self.module.LuaRuntime(
+            unpack_returned_tuples=True, **self.memory.runtime_options()
+        )
+        self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
         self._run_internal("output", _write_stdout, _write_stderr)
@@ -93,9 +105,10 @@ class LuaSession:
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
         try:
-            result = self._runner.run(chunk)
+            with self.memory.watching():
+                result = self._runner.run(chunk)
         except self.module.LuaMemoryError as error:
-            raise self._error(LuaMemoryError, error) from None
+            raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
         except self.module.LuaError as error:
             raise self._error(LuaRuntimeError, error) from None
         except Exception as error:
