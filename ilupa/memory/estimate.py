@@ -78,10 +78,12 @@ def _size(obj: Any, limits: RuntimeLimits, estimate: CopyEstimate, depth: int) -
         estimate.largest_table_entries = max(estimate.largest_table_entries, count)
         own = limits.table_bytes(0, count)
         items = list(_sample(list(obj.items()) if count <= SAMPLE_SIZE else obj.items(), count))
+        nested = estimate.tables
         inner = sum(
             _size(k, limits, estimate, depth + 1) + _size(v, limits, estimate, depth + 1)
             for k, v in items
         )
+        estimate.tables = nested + _scaled(estimate.tables - nested, len(items), count)
         return own + _scaled(inner, len(items), count)
     if isinstance(obj, list | tuple | set | frozenset) or _is_array(obj):
         estimate.tables += 1
@@ -89,7 +91,9 @@ def _size(obj: Any, limits: RuntimeLimits, estimate: CopyEstimate, depth: int) -
         estimate.largest_table_entries = max(estimate.largest_table_entries, count)
         own = limits.table_bytes(count, 0)
         items = list(_sample(obj, count))
+        nested = estimate.tables
         inner = sum(_size(item, limits, estimate, depth + 1) for item in items)
+        estimate.tables = nested + _scaled(estimate.tables - nested, len(items), count)
         return own + _scaled(inner, len(items), count)
     return 0  # other objects are copied as references (a small userdata in the slot)
 

@@ -233,9 +233,13 @@ class MemoryGuard:
             self.notify(Notice("warning", verdict.warning))
         return verdict
 
-    def copy_to_lua(self, obj: Any, what: str = "this object") -> Any:
-        """A Lua table copied from `obj` (recursively), after `check_copy` allowed it."""
-        self.check_copy(obj, what)
+    def copy_to_lua(self, obj: Any, what: str = "this object", *, checked: bool = False) -> Any:
+        """A Lua table copied from `obj` (recursively), once `check_copy` allowed it.
+
+        `checked=True` skips the estimate when the caller has just made it.
+        """
+        if not checked:
+            self.check_copy(obj, what)
         if isinstance(obj, dict | list | tuple):
             return self._lua.table_from(obj, recursive=True)
         return obj
