@@ -85,7 +85,7 @@ def _size(obj: Any, limits: RuntimeLimits, estimate: CopyEstimate, depth: int) -
         )
         estimate.tables = nested + _scaled(estimate.tables - nested, len(items), count)
         return own + _scaled(inner, len(items), count)
-    if isinstance(obj, list | tuple | set | frozenset) or _is_array(obj):
+    if isinstance(obj, list | tuple | range | set | frozenset) or _is_array(obj):
         estimate.tables += 1
         count = len(obj)
         estimate.largest_table_entries = max(estimate.largest_table_entries, count)
