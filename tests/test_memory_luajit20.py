@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from ilupa import LuaMemoryError, LuaSession
-from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 
 pytestmark = pytest.mark.skipif(
