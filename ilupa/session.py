@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import MutableMapping
+from functools import partial
 from importlib import resources
 from types import ModuleType
 from typing import Any
@@ -24,6 +25,7 @@ from ilupa.errors import (
 )
 from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
+from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
 
@@ -43,10 +45,20 @@ def _write_stderr(text: str) -> None:
 class LuaSession:
     """A live Lua state bound to a Python namespace."""
 
-    def __init__(self, runtime: str, namespace: MutableMapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: str,
+        namespace: MutableMapping[str, Any] | None = None,
+        memory_limit: int | None = None,
+        memory_warning: float = DEFAULT_WARNING_SHARE,
+    ) -> None:
         self.runtime_name = runtime
         self.module: ModuleType = load_runtime_module(runtime)
-        self.lua = self.module.LuaRuntime(unpack_returned_tuples=True)
+        self.memory = MemoryGuard(runtime, memory_limit, memory_warning)
+        self.lua = self.module.LuaRuntime(
+            unpack_returned_tuples=True, **self.memory.runtime_options()
+        )
+        self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
         self._is_standard_stream = self._run_internal("output", _write_stdout, _write_stderr)
@@ -108,15 +120,17 @@ class LuaSession:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
         with self.interrupts.armed():
             try:
-                result = self._runner.run(chunk)
+                with self.memory.watching():
+                    result = self._runner.run(chunk)
             except self.module.LuaMemoryError as error:
-                raise self._error(LuaMemoryError, error) from None
+                raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
             except self.module.LuaError as error:
                 raise self._error(LuaRuntimeError, error) from None
             except Exception as error:
                 lua_traceback = clean_traceback(self._runner.traceback())
                 if lua_traceback:
-                    error.add_note(f"raised through Lua:\n{lua_traceback}")
+                    error.add_note(f"raised through Lua:
+{lua_traceback}")
                 raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
         if result is None:
             return ()

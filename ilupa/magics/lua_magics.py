@@ -15,10 +15,12 @@ from IPython.core.magic import (
     no_var_expand,
 )
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import TraitError, Unicode, observe, validate
+from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.magics.options import names_from, split_line_options
+from ilupa.memory.budget import default_memory_limit, parse_bytes, parse_share
+from ilupa.memory.notify import in_kernel
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
 from ilupa.session import LuaSession
 
@@ -33,6 +35,20 @@ class LuaMagics(Magics):
             f"luajit20 or luajit21. Defaults to ${RUNTIME_ENV_VAR}, else luajit21 "
             "where lupa has it, else lua54. Changing it starts a fresh Lua state."
         ),
+    ).tag(config=True)
+
+    memory_limit = Union(
+        [Int(), Unicode()],
+        help=(
+            "Lua memory budget: bytes, or a size such as '512MB' or '2GiB'. Past it a cell "
+            "fails with LuaMemoryError and the kernel lives. Defaults to half of physical "
+            "memory. On luajit20 the fixed ~1 GiB heap is the hard ceiling."
+        ),
+    ).tag(config=True)
+
+    memory_warning = Float(
+        0.75,
+        help="Share of the memory budget at which ilupa warns, while the cell runs.",
     ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
@@ -50,6 +66,36 @@ class LuaMagics(Magics):
             raise TraitError(str(error)) from None
         return proposal["value"]
 
+    def _memory_limit_default(self) -> int:
+        return default_memory_limit()
+
+    @validate("memory_limit")
+    def _check_memory_limit(self, proposal: dict[str, Any]) -> int:
+        try:
+            limit = parse_bytes(proposal["value"])
+        except ValueError as error:
+            raise TraitError(str(error)) from None
+        if limit <= 0:
+            raise TraitError("memory_limit must be positive")
+        return limit
+
+    @validate("memory_warning")
+    def _check_memory_warning(self, proposal: dict[str, Any]) -> float:
+        try:
+            return parse_share(proposal["value"])
+        except ValueError as error:
+            raise TraitError(str(error)) from None
+
+    @observe("memory_limit")
+    def _memory_limit_changed(self, change: dict[str, Any]) -> None:
+        if self._session is not None:
+            self._session.memory.set_limit(change["new"])
+
+    @observe("memory_warning")
+    def _memory_warning_changed(self, change: dict[str, Any]) -> None:
+        if self._session is not None:
+            self._session.memory.set_warning_share(change["new"])
+
     @observe("runtime")
     def _runtime_changed(self, change: dict[str, Any]) -> None:
         if self._session is not None and change["old"] != change["new"]:
@@ -61,7 +107,12 @@ class LuaMagics(Magics):
     def session(self) -> LuaSession:
         """The shared Lua state, created on first use."""
         if self._session is None:
-            self._session = LuaSession(self.runtime, self.shell.user_ns)
+            self._session = LuaSession(
+                self.runtime,
+                self.shell.user_ns,
+                memory_limit=self.memory_limit,
+                memory_warning=self.memory_warning,
+            )
         return self._session
 
     def reset(self) -> LuaSession:
@@ -110,6 +161,16 @@ class LuaMagics(Magics):
         help="Lua globals to bind in the Python namespace after the cell ran.",
     )
     @argument(
+        "-c",
+        "--copy",
+        action="append",
+        metavar="NAME[,NAME]",
+        help=(
+            "Python variables to copy into Lua as tables (recursively), after an estimate: "
+            "refused when the copy would not fit the Lua memory budget."
+        ),
+    )
+    @argument(
         "-n", "--noreturn", action="store_true", help="Do not show or return the cell's value."
     )
     @argument("--version", action="store_true", help="Print which Lua runtime is live.")
@@ -137,6 +198,7 @@ class LuaMagics(Magics):
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
             return None
         self._pass_inputs(names_from(args.input), local_ns or {})
+        self._copy_inputs(names_from(args.copy), local_ns or {})
         result = self.run_lua(code, display_value=not args.noreturn)
         self._bind_outputs(names_from(args.output))
         return result
@@ -157,6 +219,34 @@ class LuaMagics(Magics):
                 self.reset()
             return
         self.reset()
+
+    @line_magic
+    def lua_memory(self, line: str) -> None:
+        """Lua memory: usage, budget, warning share, largest tables; a live gauge in notebooks."""
+        memory = self.session.memory
+        summary = memory.summary()
+        print(summary.text)
+        if in_kernel():
+            from IPython.display import display
+
+            display(memory.gauge().widget)
+
+    def _copy_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
+        """Estimate every copy first; copy only when all of them fit (else Lua is unchanged)."""
+        values = {name: self._python_value(name, local_ns, "-c") for name in names}
+        memory = self.session.memory
+        for name, value in values.items():
+            memory.check_copy(value, what=f"Python variable {name!r}")
+        lua_globals = self.session.globals
+        for name, value in values.items():
+            lua_globals[name] = memory.copy_to_lua(value, checked=True)
+
+    def _python_value(self, name: str, local_ns: dict[str, Any], option: str) -> Any:
+        if name in local_ns:
+            return local_ns[name]
+        if name in self.shell.user_ns:
+            return self.shell.user_ns[name]
+        raise UsageError(f"{option} {name}: no Python variable named {name!r}")
 
     def _pass_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
         lua_globals = self.session.globals

@@ -1,0 +1,90 @@
+-- Finds the largest Lua tables reachable from _G, within fixed bounds, so the
+-- report is quick even when a table holds a hundred million entries.
+-- Sizes are estimates from per-runtime byte counts (ilupa/memory/limits.py):
+-- each table's own array and hash parts, plus an estimate of the tables and
+-- strings in its array part from an even sample of its items.
+local slot_bytes, node_bytes, table_bytes, string_bytes = ...
+local next, type, tostring, floor = next, type, tostring, math.floor
+local rawlen = rawlen or function(t) return #t end
+local format = string.format
+
+local SAMPLE = 512
+
+local function hash_part_bytes(entries)
+  if entries == 0 then return 0 end
+  local nodes = 1
+  while nodes < entries do nodes = nodes * 2 end
+  return nodes * node_bytes
+end
+
+local function value_bytes(v)
+  local kind = type(v)
+  if kind == "string" then return string_bytes + #v + 1 end
+  if kind == "table" then
+    local n, h = rawlen(v), 0
+    local k = next(v, n > 0 and n or nil)
+    while k ~= nil and h < 64 do h = h + 1; k = next(v, k) end
+    return table_bytes + n * slot_bytes + hash_part_bytes(h)
+  end
+  return 0
+end
+
+local function key_path(path, key)
+  if type(key) == "string" and key:match("^[%a_][%w_]*$") then
+    return path == "" and key or (path .. "." .. key)
+  end
+  local text = type(key) == "string" and format("%q", key) or tostring(key)
+  return (path == "" and "_G" or path) .. "[" .. text .. "]"
+end
+
+-- Returns a list of {path, entries, bytes, complete} for at most max_tables tables.
+return function(max_tables, max_entries, max_depth, skip)
+  local seen = { [skip or false] = true }
+  local root = _G
+  seen[root] = true
+  local queue, head, tail = { { root, "", 0 } }, 1, 1
+  local found, budget = {}, max_entries
+  while head <= tail and #found < max_tables and budget > 0 do
+    local item = queue[head]
+    queue[head] = nil
+    head = head + 1
+    local t, path, depth = item[1], item[2], item[3]
+    local n = rawlen(t)
+    local children = 0
+    if n > 0 then
+      local step = n > SAMPLE and n / SAMPLE or 1
+      local sampled, total = 0, 0
+      local i = 1
+      while i <= n do
+        local v = t[floor(i)]
+        sampled = sampled + 1
+        total = total + value_bytes(v)
+        i = i + step
+      end
+      children = floor(total * n / sampled)
+    end
+    local hash, complete = 0, true
+    local k, v = next(t, n > 0 and n or nil)
+    while k ~= nil do
+      hash = hash + 1
+      budget = budget - 1
+      if type(k) == "string" then children = children + string_bytes + #k + 1 end
+      local kind = type(v)
+      if kind == "string" then
+        children = children + string_bytes + #v + 1
+      elseif kind == "table" and not seen[v] and depth < max_depth then
+        seen[v] = true
+        tail = tail + 1
+        queue[tail] = { v, key_path(path, k), depth + 1 }
+      end
+      if budget <= 0 then complete = false break end
+      k, v = next(t, k)
+    end
+    if t ~= root then
+      found[#found + 1] = {
+        path, n + hash, table_bytes + n * slot_bytes + hash_part_bytes(hash) + children, complete,
+      }
+    end
+  end
+  return found
+end

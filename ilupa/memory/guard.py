@@ -1,0 +1,278 @@
+"""The memory guard a `LuaSession` owns: budget, in-cell watch, memory errors, copies.
+
+On runtimes where lupa can count (every runtime but LuaJIT 2.0) the budget is
+lupa's `max_memory`: Lua's allocator refuses past it and the cell fails with a
+Lua memory error that ilupa survives. LuaJIT 2.0 cannot take a budget in
+lupa; its own 1 GiB heap ceiling is the hard stop, and the warning comes
+from the watcher's estimate. Either way the failure is rewritten into a
+message naming the limit, the usage and the largest tables.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from importlib import resources
+from typing import Any
+
+from ilupa.errors import LuaMemoryError
+from ilupa.memory.budget import default_memory_limit, format_bytes
+from ilupa.memory.estimate import CopyVerdict, check_copy_fits
+from ilupa.memory.gauge import MemoryGauge
+from ilupa.memory.limits import limits_for
+from ilupa.memory.notify import Notice, show_notice
+from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
+from ilupa.memory.watch import MemoryWatch, resident_growth_reader
+
+DEFAULT_WARNING_SHARE = 0.75
+
+
+class MemoryGuard:
+    """Lua memory accounting for one Lua state."""
+
+    def __init__(
+        self,
+        runtime: str,
+        limit: int | None = None,
+        warning_share: float = DEFAULT_WARNING_SHARE,
+        notify: Callable[[Notice], None] = show_notice,
+    ) -> None:
+        self.runtime = runtime
+        self.limits = limits_for(runtime)
+        self.limit = default_memory_limit() if limit is None else limit
+        self.warning_share = warning_share
+        self.notify = notify
+        self.watch_enabled = True
+        self.last_peak = 0
+        self._lua: Any = None
+        self._tables: LargestTables | None = None
+        self._gauges: weakref.WeakSet[MemoryGauge] = weakref.WeakSet()
+
+    # -- set-up -----------------------------------------------------------------
+
+    def runtime_options(self) -> dict[str, Any]:
+        """Keyword arguments for `LuaRuntime(...)`: the budget, where lupa supports one."""
+        return {"max_memory": self.limit} if self.limits.supports_budget else {}
+
+    def attach(self, lua: Any) -> None:
+        """Start accounting for `lua`, the runtime created with `runtime_options()`."""
+        self._lua = lua
+        source = resources.files("ilupa.lua").joinpath("new_globals.lua").read_text("utf-8")
+        self._remember_globals, self._drop_new_globals = lua.execute(
+            source, name="=ilupa:new_globals"
+        )
+
+    def set_limit(self, limit: int) -> None:
+        """Change the budget of the live state."""
+        self.limit = limit
+        if self._lua is not None and self.limits.supports_budget:
+            self._lua.set_max_memory(limit)
+        self._refresh_gauges()
+
+    def set_warning_share(self, share: float) -> None:
+        self.warning_share = share
+        for gauge in list(self._gauges):
+            gauge.warning_share = share
+        self._refresh_gauges()
+
+    # -- reading ------------------------------------------------------------------
+
+    @property
+    def effective_limit(self) -> int:
+        """The budget, or the runtime's heap ceiling when that is lower (LuaJIT 2.0)."""
+        ceiling = self.limits.heap_ceiling
+        return min(self.limit, ceiling) if ceiling else self.limit
+
+    @property
+    def warning_bytes(self) -> int:
+        return int(self.effective_limit * self.warning_share)
+
+    def used(self) -> int:
+        """Bytes Lua uses now: lupa's counter, or Lua's own count on LuaJIT 2.0."""
+        counted = self._lua.get_memory_used() if self.limits.supports_budget else None
+        if counted is not None:
+            return int(counted)
+        return int(self._lua.eval("collectgarbage('count')") * 1024)
+
+    def largest_tables(self) -> list[TableSize]:
+        """The largest tables reachable from `_G` (bounded walk, estimated bytes)."""
+        if self._tables is None:
+            self._tables = LargestTables(self._lua, self.limits)
+        return self._tables.find()
+
+    # -- around a cell ------------------------------------------------------------
+
+    @contextmanager
+    def watching(self) -> Iterator[MemoryWatch | None]:
+        """Warn while the wrapped cell runs; after it, report if it ended above the share."""
+        self._remember_globals()
+        if not self.watch_enabled:
+            yield None
+            return
+        read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
+        watch = MemoryWatch(read, self.warning_bytes, self._warn_running, self._sample)
+        with watch:
+            yield watch
+        self.last_peak = watch.peak
+        used = self.used()
+        self._refresh_gauges(used)
+        if used >= self.warning_bytes:
+            self._report_after_cell(used)
+
+    def _sample(self, used: int) -> None:
+        for gauge in list(self._gauges):
+            gauge.update(used)
+
+    def _warn_running(self, used: int) -> None:
+        self.notify(
+            Notice(
+                "warning",
+                f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its "
+                f"{self._limit_name()} of {format_bytes(self.effective_limit)}; "
+                "the cell is still running.",
+            )
+        )
+
+    def _report_after_cell(self, used: int) -> None:
+        tables = self.largest_tables()
+        text = (
+            f"after this cell Lua holds {format_bytes(used)} of its {self._limit_name()} of "
+            f"{format_bytes(self.effective_limit)}. Largest tables:\n{tables_text(tables)}\n"
+            "Set a global to nil (or %lua_reset) to free memory."
+        )
+        self.notify(Notice("warning", text))
+
+    def _limit_name(self) -> str:
+        if self.limits.heap_ceiling and self.effective_limit == self.limits.heap_ceiling:
+            return f"{self.runtime} heap ceiling"
+        return "budget"
+
+    # -- at the limit --------------------------------------------------------------
+
+    def explain(self, build_error: Callable[[], LuaMemoryError]) -> LuaMemoryError:
+        """Free the failed cell's new globals, collect garbage, and say what happened.
+
+        The budget is lifted first and restored before returning: at the
+        limit, even a call from Python into Lua (such as `build_error`, which
+        reads the recorded traceback) can fail outside a protected call, and
+        Lua 5.1 panics on that. Globals that existed before the cell stay;
+        the ones it created are dropped, so the state works again.
+        """
+        peak = max(self.last_peak, self._safe_used())
+        if self.limits.supports_budget:
+            self._lua.set_max_memory(0)
+        try:
+            error = build_error()
+            self._collect_garbage()
+            try:
+                tables = self.largest_tables()
+            except Exception:  # the report is a courtesy; the memory error is what matters
+                tables = []
+            dropped = self._drop_globals()
+            self._collect_garbage()
+            now = self._safe_used()
+        finally:
+            if self.limits.supports_budget:
+                self._lua.set_max_memory(self.limit)
+        rewritten = LuaMemoryError(
+            self._error_text(peak, now, dropped, tables), error.location, error.lua_traceback
+        )
+        rewritten.tables = tables  # type: ignore[attr-defined]
+        rewritten.dropped_globals = dropped  # type: ignore[attr-defined]
+        return rewritten
+
+    def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
+        if self.limits.heap_ceiling and not self.limits.supports_budget:
+            ceiling = format_bytes(self.effective_limit)
+            limit_text = f"{self.runtime}'s fixed heap ceiling of {ceiling}"
+        else:
+            limit_text = f"the Lua memory budget of {format_bytes(self.limit)}"
+        lines = [
+            f"Lua ran out of memory: {limit_text} was reached "
+            f"(about {format_bytes(peak)} in use when the cell failed).",
+        ]
+        if dropped:
+            lines.append("Dropped the globals this cell created: " + ", ".join(dropped) + ".")
+        lines.append(
+            f"Garbage collected: Lua now uses {format_bytes(now)}; globals set before this "
+            "cell are intact."
+        )
+        if tables:
+            lines.append("Largest Lua tables:\n" + tables_text(tables))
+        lines.append(
+            "Keep large data in Python and pass it by reference (`%%lua -i NAME`, `py.NAME`), "
+            "or raise LuaMagics.memory_limit."
+        )
+        return "\n".join(lines)
+
+    def _drop_globals(self) -> list[str]:
+        try:
+            return [str(name) for name in self._drop_new_globals().values()]
+        except Exception:
+            return []
+
+    def _safe_used(self) -> int:
+        try:
+            return self.used()
+        except Exception:
+            return 0
+
+    def _collect_garbage(self) -> None:
+        with suppress(Exception):
+            self._lua.execute("collectgarbage() collectgarbage()")
+
+    # -- copies into Lua ------------------------------------------------------------
+
+    def check_copy(self, obj: Any, what: str = "this object") -> CopyVerdict:
+        """Estimate a copy of `obj` into Lua; refuse (LuaCopyRefused) or warn as needed."""
+        verdict = check_copy_fits(
+            obj, self.runtime, self.used(), self.effective_limit, self.warning_share, what
+        )
+        if verdict.warning:
+            self.notify(Notice("warning", verdict.warning))
+        return verdict
+
+    def copy_to_lua(self, obj: Any, what: str = "this object", *, checked: bool = False) -> Any:
+        """A Lua table copied from `obj` (recursively), once `check_copy` allowed it.
+
+        `checked=True` skips the estimate when the caller has just made it.
+        """
+        if not checked:
+            self.check_copy(obj, what)
+        if isinstance(obj, dict | list | tuple):
+            return self._lua.table_from(obj, recursive=True)
+        return obj
+
+    # -- the gauge ----------------------------------------------------------------------
+
+    def gauge(self) -> MemoryGauge:
+        """A new gauge that follows this state's memory while cells run."""
+        gauge = MemoryGauge(self.effective_limit, self.warning_share)
+        gauge.update(self.used(), force=True)
+        self._gauges.add(gauge)
+        return gauge
+
+    def _refresh_gauges(self, used: int | None = None) -> None:
+        if not self._gauges or self._lua is None:
+            return
+        used = self.used() if used is None else used
+        for gauge in list(self._gauges):
+            gauge.limit = self.effective_limit
+            gauge.update(used, force=True)
+
+    def summary(self) -> Notice:
+        """Usage, budget, warning share, runtime ceilings and largest tables, for `%lua_memory`."""
+        used = self.used()
+        limit = self.effective_limit
+        lines = [
+            f"{format_bytes(used)} used of {format_bytes(limit)} ({used / limit:.1%}); "
+            f"warning at {self.warning_share:.0%} ({format_bytes(self.warning_bytes)})",
+            f"runtime {self.runtime}: {self.limits.note}",
+            f"budget: {format_bytes(self.limit)} (LuaMagics.memory_limit)"
+            + ("" if self.limits.supports_budget else "; enforced by the heap ceiling only"),
+        ]
+        tables = self.largest_tables()
+        if tables:
+            lines.append("largest tables:\n" + tables_text(tables))
+        return Notice("info", "\n".join(lines), tables_html([]))

@@ -1,0 +1,74 @@
+"""The largest Lua tables reachable from `_G`: where they are, entries, estimated bytes.
+
+Shown after a cell that ended above the warning share, in a memory error,
+and by `%lua_memory`, so the user sees which global to drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from importlib import resources
+from typing import Any
+
+from ilupa.memory.budget import format_bytes
+from ilupa.memory.limits import RuntimeLimits
+
+MAX_TABLES = 2000
+MAX_ENTRIES = 2_000_000
+MAX_DEPTH = 4
+SHOWN = 5
+MIN_BYTES = 64 << 10  # smaller tables (the standard library's, say) are not worth a line
+
+
+@dataclass(frozen=True)
+class TableSize:
+    """One table: its path from `_G`, entries counted, estimated bytes."""
+
+    path: str
+    entries: int
+    bytes: int
+    complete: bool
+
+    def describe(self) -> str:
+        more = "" if self.complete else "+"
+        return f"{self.path}: {self.entries:,}{more} entries, ~{format_bytes(self.bytes)}"
+
+
+class LargestTables:
+    """A bounded walk of the tables reachable from `_G`, compiled once per Lua state."""
+
+    def __init__(self, lua: Any, limits: RuntimeLimits) -> None:
+        source = resources.files("ilupa.lua").joinpath("largest_tables.lua").read_text("utf-8")
+        self._walk = lua.execute(
+            source,
+            limits.array_slot_bytes,
+            limits.hash_node_bytes,
+            limits.table_header_bytes,
+            limits.string_header_bytes,
+            name="=ilupa:largest_tables",
+        )
+
+    def find(self, shown: int = SHOWN, min_bytes: int = MIN_BYTES) -> list[TableSize]:
+        """The `shown` largest tables of at least `min_bytes`, largest first."""
+        rows = self._walk(MAX_TABLES, MAX_ENTRIES, MAX_DEPTH, self._walk)
+        tables = [
+            TableSize(str(row[1]), int(row[2]), int(row[3]), bool(row[4]))
+            for row in rows.values()
+            if int(row[3]) >= min_bytes
+        ]
+        tables.sort(key=lambda table: table.bytes, reverse=True)
+        return tables[:shown]
+
+
+def tables_text(tables: list[TableSize]) -> str:
+    """Plain lines, one table each; empty when there is nothing to show."""
+    return "\n".join(f"  {table.describe()}" for table in tables)
+
+
+def tables_html(tables: list[TableSize]) -> str:
+    """An HTML list of the same, for notebooks."""
+    if not tables:
+        return ""
+    items = "".join(f"<li><code>{escape(table.describe())}</code></li>" for table in tables)
+    return f"<ul style='margin:0.2em 0'>{items}</ul>"

@@ -1,0 +1,97 @@
+"""The watcher that warns while a Lua cell is still running.
+
+lupa releases the GIL while Lua runs, so a Python thread can sample Lua's
+memory counter (`get_memory_used()`, a plain read) every few milliseconds and
+publish a warning the moment usage crosses the warning share. The thread runs
+in a copy of the cell's context, so in ipykernel its output belongs to that
+cell. On LuaJIT 2.0, which has no counter, the sample is Lua's heap at the
+start of the cell plus the process's resident-memory growth since then: an
+overestimate when Python allocates too, which is the safe side for a warning.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+POLL_SECONDS = 0.01
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (Linux /proc), None elsewhere."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def resident_growth_reader(start_bytes: int) -> Callable[[], int]:
+    """A usage reader for runtimes without a counter: start + resident growth."""
+    start_resident = resident_bytes()
+
+    def read() -> int:
+        now = resident_bytes()
+        if start_resident is None or now is None:
+            return start_bytes
+        return start_bytes + max(0, now - start_resident)
+
+    return read
+
+
+class MemoryWatch:
+    """Samples `read_usage` in a thread while a cell runs; warns once past `threshold`."""
+
+    def __init__(
+        self,
+        read_usage: Callable[[], int],
+        threshold: int,
+        on_warning: Callable[[int], None],
+        on_sample: Callable[[int], None] | None = None,
+        interval: float = POLL_SECONDS,
+    ) -> None:
+        self.read_usage = read_usage
+        self.threshold = threshold
+        self.on_warning = on_warning
+        self.on_sample = on_sample
+        self.interval = interval
+        self.warned = False
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> MemoryWatch:
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._poll,), name="ilupa-memory-watch", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def sample(self) -> int:
+        """Read usage once, warn when it first crosses the threshold; return it."""
+        used = self.read_usage()
+        self.peak = max(self.peak, used)
+        if self.on_sample is not None:
+            self.on_sample(used)
+        if not self.warned and used >= self.threshold:
+            self.warned = True
+            self.on_warning(used)
+        return used

@@ -1,0 +1,73 @@
+"""A runaway cell fails cleanly under the budget on every runtime, warned first."""
+
+from __future__ import annotations
+
+import pytest
+
+from ilupa import LuaMemoryError, LuaSession
+from ilupa.memory.notify import Notice
+from ilupa.runtimes import available_runtimes
+
+COUNTING_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
+BUDGET = 96 << 20
+RUNAWAY = "big = {}\nfor i = 1, 1e9 do big[#big + 1] = {i} end"
+
+
+def session_recording(runtime: str, budget: int = BUDGET) -> tuple[LuaSession, list[str]]:
+    events: list[str] = []
+    session = LuaSession(runtime, {}, memory_limit=budget)
+
+    def record(notice: Notice) -> None:
+        events.append(f"{notice.level}: {notice.text}")
+
+    session.memory.notify = record
+    return session, events
+
+
+@pytest.mark.parametrize("runtime", COUNTING_RUNTIMES)
+def test_runaway_cell_fails_cleanly_after_a_warning_and_keeps_state(runtime: str) -> None:
+    session, events = session_recording(runtime)
+    session.run("keep = {1, 2, 3}", "before")
+    with pytest.raises(LuaMemoryError) as failure:
+        session.run(RUNAWAY, "In[2]")
+    events.append("error")
+    message = str(failure.value)
+    assert "budget of 96.0 MiB" in message
+    assert "big:" in message  # the largest table, by its path from _G
+    assert "Dropped the globals this cell created: big" in message
+    assert events[0].startswith("warning: Lua uses") and "still running" in events[0]
+    assert events[-1] == "error"
+    assert session.run("return #keep", "after") == (3,)
+    assert session.memory.used() < 1 << 20
+
+
+HOLD = "held = {}\nfor i = 1, 3e5 do held[i] = {i} end"
+
+
+def budget_for_share(runtime: str, share: float) -> int:
+    """A budget that `HOLD` fills to `share`, measured on a fresh state."""
+    session = LuaSession(runtime, {}, memory_limit=1 << 30)
+    session.run(HOLD, "measure")
+    return int(session.memory.used() / share)
+
+
+@pytest.mark.parametrize("runtime", COUNTING_RUNTIMES)
+def test_cell_ending_above_the_warning_share_reports_largest_tables(runtime: str) -> None:
+    session, events = session_recording(runtime, budget_for_share(runtime, 0.85))
+    session.run(HOLD, "In[1]")
+    report = [event for event in events if "Largest tables" in event]
+    assert report and "held: 300,000 entries" in report[0]
+
+
+def test_changing_the_budget_applies_to_the_live_state() -> None:
+    session, _ = session_recording("lua54", 1 << 30)
+    session.memory.set_limit(16 << 20)
+    with pytest.raises(LuaMemoryError, match=r"budget of 16\.0 MiB"):
+        session.run("local s = {}\nfor i = 1, 1e8 do s[i] = i end", "In[1]")
+
+
+def test_watch_can_be_turned_off() -> None:
+    session, events = session_recording("lua54", budget_for_share("lua54", 0.85))
+    session.memory.watch_enabled = False
+    session.run(HOLD, "In[1]")
+    assert events == []
