@@ -129,8 +129,7 @@ class LuaSession:
             except Exception as error:
                 lua_traceback = clean_traceback(self._runner.traceback())
                 if lua_traceback:
-                    error.add_note(f"raised through Lua:
-{lua_traceback}")
+                    error.add_note(f"raised through Lua:\n{lua_traceback}")
                 raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
         if result is None:
             return ()
