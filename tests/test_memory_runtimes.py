@@ -9,6 +9,15 @@ from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 
 COUNTING_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
+# Known bug, open on issues 4 and 5: on LuaJIT 2.1, a cell whose loops carry the
+# interrupt checks aborts the process ("PANIC: unprotected error in call to Lua
+# API (not enough memory)") when it reaches the lupa budget. Plain lupa and ilupa
+# without the loop rewrite fail cleanly. Skipped, not passed, until it is fixed.
+LOOP_CHECK_PANIC = pytest.mark.skip(reason="LuaJIT 2.1: loop checks + budget abort the process")
+RUNAWAY_RUNTIMES = [
+    pytest.param(name, marks=LOOP_CHECK_PANIC) if name == "luajit21" else name
+    for name in COUNTING_RUNTIMES
+]
 BUDGET = 96 << 20
 RUNAWAY = "big = {}\nfor i = 1, 1e9 do big[#big + 1] = {i} end"
 
@@ -24,7 +33,7 @@ def session_recording(runtime: str, budget: int = BUDGET) -> tuple[LuaSession, l
     return session, events
 
 
-@pytest.mark.parametrize("runtime", COUNTING_RUNTIMES)
+@pytest.mark.parametrize("runtime", RUNAWAY_RUNTIMES)
 def test_runaway_cell_fails_cleanly_after_a_warning_and_keeps_state(runtime: str) -> None:
     session, events = session_recording(runtime)
     session.run("keep = {1, 2, 3}", "before")
