@@ -73,7 +73,9 @@ def test_on_click_calls_lua_with_the_button(shell):
     lua_cell(
         shell,
         "clicks = 0\nbutton = widgets.Button{description = 'add'}\n"
-        "button:on_click(function(b) clicks = clicks + 1; b.description = 'clicked ' .. clicks end)",
+        "button:on_click(function(b)\n"
+        "  clicks = clicks + 1; b.description = 'clicked ' .. clicks\n"
+        "end)",
     )
     button = lua_global(shell, "button")
     button.click()
@@ -132,7 +134,9 @@ def test_interact_error_is_reported_and_the_next_value_works(shell):
     lua_cell(
         shell,
         "last = nil\n"
-        "w = interact(function(v) if v.x == 4 then error('bad x') end last = v.x end, {x = {0, 5}})",
+        "w = interact(function(v)\n"
+        "  if v.x == 4 then error('bad x') end last = v.x\n"
+        "end, {x = {0, 5}})",
     )
     (control,) = lua_global(shell, "w").kwargs_widgets
     with capture_output() as captured:
