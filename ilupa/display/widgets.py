@@ -81,6 +81,12 @@ def callback_output() -> ipywidgets.Output | None:
     return output
 
 
+def last_callback_output() -> ipywidgets.Output | None:
+    """The output area most recently made for Lua callbacks in this shell, if any."""
+    cached = _cell_outputs.get(id(get_ipython()))
+    return cached[1] if cached is not None else None
+
+
 def as_callback(function: Any) -> Any:
     """Wrap Lua functions so ipywidgets can call them safely; leave Python ones alone."""
     if is_lua_function(function):
