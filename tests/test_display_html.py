@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from ilupa.display.html import COUNT_LIMIT, MAX_ENTRIES, lua_table_html, table_size
+from ilupa.display.html import MAX_ENTRIES, lua_table_html
+from ilupa.display.table_size import COUNT_LIMIT, table_size
 from tests.conftest import lua_magics, run
 
 
@@ -116,3 +117,11 @@ def test_unloading_removes_the_html_form(shell):
     run(shell, "%unload_ext ilupa").raise_error()
     data, _ = shell.display_formatter.format(table)
     assert "text/html" not in data
+
+
+def test_the_text_form_of_a_million_entries_is_bounded_too(shell):
+    big = lua(shell, "(function() local t = {} for i = 1, 1000000 do t[i] = i end return t end)()")
+    started = time.perf_counter()
+    text = shell.display_formatter.format(big)[0]["text/plain"]
+    assert time.perf_counter() - started < 0.25
+    assert text.endswith(", ... (many more)}")

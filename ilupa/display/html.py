@@ -11,10 +11,10 @@ so a table holding `<script>` shows as text.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from ilupa.display.table_size import table_size
 from ilupa.display.text import DEFAULT_TABLE_STR, LUPA_TABLE_TYPE, is_lua_table
 from ilupa.lua_types import lua_type_of
 
@@ -22,7 +22,6 @@ MAX_ENTRIES = 25
 MAX_COLUMNS = 12
 MAX_DEPTH = 3
 MAX_CELLS = 600
-COUNT_LIMIT = 10_000
 MAX_TEXT = 200
 
 STYLE = (
@@ -32,40 +31,6 @@ STYLE = (
     ".ilupa-table th{background:#f4f4f4;font-weight:normal}"
     ".ilupa-table .ilupa-count{color:#666;font-size:85%}</style>"
 )
-
-
-@dataclass
-class TableSize:
-    """How big a table is, as far as a bounded walk can tell."""
-
-    length: int  # Lua's `#t`: the array part's border
-    counted: int  # keys seen by the walk
-    exact: bool  # True when the walk reached the end
-    sequence: bool  # every key seen is an integer in 1..length
-
-    @property
-    def is_array(self) -> bool:
-        return self.length > 0 and self.sequence and (not self.exact or self.counted == self.length)
-
-    def describe(self) -> str:
-        if self.exact:
-            return f"{self.counted:,} {'entry' if self.counted == 1 else 'entries'}"
-        if self.is_array:
-            return f"#t = {self.length:,} (other keys not counted)"
-        return f"at least {max(self.counted, self.length):,} entries (count stopped)"
-
-
-def table_size(table: Any, limit: int = COUNT_LIMIT) -> TableSize:
-    """Count `table`'s keys up to `limit`; `#t` answers for long arrays in O(log n)."""
-    length = len(table)
-    counted = 0
-    sequence = True
-    for key in islice(table.keys(), limit + 1):
-        counted += 1
-        if sequence and not (isinstance(key, int) and 1 <= key <= length):
-            sequence = False
-    exact = counted <= limit
-    return TableSize(length, min(counted, limit), exact, sequence)
 
 
 class _Budget:
