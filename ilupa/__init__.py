@@ -25,6 +25,7 @@ __all__ = [
 
 def load_ipython_extension(shell: Any) -> None:
     """Register the Lua magics (and the Lua table text form) with `shell`."""
+    from ilupa.display.html import register_html_formatter
     from ilupa.display.text import register_text_formatter
     from ilupa.magics import LuaMagics
     from ilupa.magics.lua_completer import register_lua_completer
@@ -35,10 +36,12 @@ def load_ipython_extension(shell: Any) -> None:
     shell.register_magics(magics)  # also makes it a %config target
     register_text_formatter(shell, list(RUNTIME_NAMES))
     register_lua_completer(shell, magics)
+    register_html_formatter(shell, list(RUNTIME_NAMES))
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove what `load_ipython_extension` registered; the Lua state is dropped."""
+    from ilupa.display.html import unregister_html_formatter
     from ilupa.display.text import unregister_text_formatter
 
     magics = shell.magics_manager.registry.pop("LuaMagics", None)
@@ -49,3 +52,4 @@ def unload_ipython_extension(shell: Any) -> None:
             shell.magics_manager.magics[kind].pop(name, None)
     shell.configurables[:] = [c for c in shell.configurables if c is not magics]
     unregister_text_formatter(shell, list(RUNTIME_NAMES))
+    unregister_html_formatter(shell, list(RUNTIME_NAMES))

@@ -15,6 +15,7 @@ from importlib import resources
 from types import ModuleType
 from typing import Any
 
+from ilupa.display.lua_display import install_display
 from ilupa.errors import (
     LuaMemoryError,
     LuaRuntimeError,
@@ -71,6 +72,7 @@ class LuaSession:
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
+        install_display(self)
 
     # -- what the user sees -------------------------------------------------
 

@@ -8,8 +8,10 @@ a table of a million entries prints as fast as a small one.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Any
 
+from ilupa.display.table_size import table_size
 from ilupa.lua_types import lua_type_of
 
 MAX_ENTRIES = 20
@@ -34,19 +36,17 @@ def lua_table_text(table: Any, depth: int = 0) -> str:
         return "{...}"
     parts: list[str] = []
     next_index = 1
-    total = 0
-    for key, value in table.items():
-        total += 1
-        if len(parts) >= MAX_ENTRIES:
-            continue
+    for key, value in islice(table.items(), MAX_ENTRIES):
         text = _value_text(value, depth)
         if key == next_index and isinstance(key, int):
             parts.append(text)
             next_index += 1
         else:
             parts.append(f"{_key_text(key, depth)} = {text}")
-    if total > len(parts):
-        parts.append(f"... ({total - len(parts)} more)")
+    size = table_size(table)  # bounded: a million entries cost no more than ten thousand
+    if size.counted > len(parts) or not size.exact:
+        more = f"{size.counted - len(parts)}" if size.exact else "many"
+        parts.append(f"... ({more} more)")
     return "{" + ", ".join(parts) + "}"
 
 
