@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from ilupa.errors import LuaError, LuaMemoryError, LuaRuntimeError, LuaSyntaxError
-from ilupa.runtimes import RUNTIME_NAMES
 from ilupa.session import LuaSession
 
 __version__ = "0.1.0"
@@ -25,8 +24,9 @@ __all__ = [
 
 def load_ipython_extension(shell: Any) -> None:
     """Register the Lua magics (and the Lua table text form) with `shell`."""
-    from ilupa.display.html import register_html_formatter
-    from ilupa.display.text import register_text_formatter
+    from ilupa.display.formatters import register_table_printer
+    from ilupa.display.html import lua_table_html
+    from ilupa.display.text import pretty_lua_table
     from ilupa.magics import LuaMagics
     from ilupa.magics.lua_completer import register_lua_completer
 
@@ -34,15 +34,14 @@ def load_ipython_extension(shell: Any) -> None:
         return
     magics = LuaMagics(shell)
     shell.register_magics(magics)  # also makes it a %config target
-    register_text_formatter(shell, list(RUNTIME_NAMES))
+    register_table_printer(shell, "text/plain", pretty_lua_table)
     register_lua_completer(shell, magics)
-    register_html_formatter(shell, list(RUNTIME_NAMES))
+    register_table_printer(shell, "text/html", lua_table_html)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove what `load_ipython_extension` registered; the Lua state is dropped."""
-    from ilupa.display.html import unregister_html_formatter
-    from ilupa.display.text import unregister_text_formatter
+    from ilupa.display.formatters import unregister_table_printer
 
     magics = shell.magics_manager.registry.pop("LuaMagics", None)
     if magics is None:
@@ -51,5 +50,5 @@ def unload_ipython_extension(shell: Any) -> None:
         for name in names:
             shell.magics_manager.magics[kind].pop(name, None)
     shell.configurables[:] = [c for c in shell.configurables if c is not magics]
-    unregister_text_formatter(shell, list(RUNTIME_NAMES))
-    unregister_html_formatter(shell, list(RUNTIME_NAMES))
+    unregister_table_printer(shell, "text/plain")
+    unregister_table_printer(shell, "text/html")

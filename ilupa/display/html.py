@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any
 
 from ilupa.display.table_size import table_size
-from ilupa.display.text import DEFAULT_TABLE_STR, LUPA_TABLE_TYPE, is_lua_table
+from ilupa.display.text import DEFAULT_TABLE_STR, is_lua_table
 from ilupa.lua_types import lua_type_of
 
 MAX_ENTRIES = 25
@@ -155,19 +155,3 @@ def _escape(value: Any) -> str:
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT] + f"… ({len(text) - MAX_TEXT:,} more characters)"
     return html.escape(text)
-
-
-def register_html_formatter(shell: Any, runtime_modules: list[str]) -> None:
-    """Show Lua tables of every runtime module with `lua_table_html` in notebooks."""
-    formatter = shell.display_formatter.formatters["text/html"]
-    for module in runtime_modules:
-        formatter.for_type_by_name(f"lupa.{module}", LUPA_TABLE_TYPE, lua_table_html)
-
-
-def unregister_html_formatter(shell: Any, runtime_modules: list[str]) -> None:
-    formatter = shell.display_formatter.formatters["text/html"]
-    for module in runtime_modules:
-        formatter.deferred_printers.pop((f"lupa.{module}", LUPA_TABLE_TYPE), None)
-        for cls in list(formatter.type_printers):
-            if cls.__module__ == f"lupa.{module}" and cls.__name__ == LUPA_TABLE_TYPE:
-                formatter.type_printers.pop(cls)

@@ -17,7 +17,6 @@ from ilupa.lua_types import lua_type_of
 MAX_ENTRIES = 20
 MAX_DEPTH = 2
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-LUPA_TABLE_TYPE = "_LuaTable"
 
 
 DEFAULT_TABLE_STR = "<Lua table at "
@@ -71,21 +70,6 @@ def _value_text(value: Any, depth: int) -> str:
     return f"<Lua {kind}>" if kind else f"<Python {type(value).__name__}>"
 
 
-def register_text_formatter(shell: Any, runtime_modules: list[str]) -> None:
-    """Show Lua tables of every runtime module with `lua_table_text` in IPython."""
-    formatter = shell.display_formatter.formatters["text/plain"]
-    for module in runtime_modules:
-        formatter.for_type_by_name(f"lupa.{module}", LUPA_TABLE_TYPE, _pretty)
-
-
-def unregister_text_formatter(shell: Any, runtime_modules: list[str]) -> None:
-    formatter = shell.display_formatter.formatters["text/plain"]
-    for module in runtime_modules:
-        formatter.deferred_printers.pop((f"lupa.{module}", LUPA_TABLE_TYPE), None)
-        for cls in list(formatter.type_printers):
-            if cls.__module__ == f"lupa.{module}" and cls.__name__ == LUPA_TABLE_TYPE:
-                formatter.type_printers.pop(cls)
-
-
-def _pretty(table: Any, printer: Any, cycle: bool) -> None:
+def pretty_lua_table(table: Any, printer: Any, cycle: bool) -> None:
+    """IPython's pretty-printer hook for `lua_table_text`."""
     printer.text(lua_table_text(table))
