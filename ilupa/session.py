@@ -22,6 +22,7 @@ from ilupa.errors import (
     lua_error_from,
     without_binding_frames,
 )
+from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.runtimes import load_runtime_module
 
 
@@ -52,6 +53,7 @@ class LuaSession:
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
+        self.proxy: ProxyLayer = install_proxy_layer(self)
 
     # -- what the user sees -------------------------------------------------
 
@@ -116,7 +118,9 @@ class LuaSession:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
 
     def _namespace_get(self, name: str) -> Any:
-        return self.namespace.get(name)
+        value = self.namespace.get(name)
+        proxy = getattr(self, "proxy", None)
+        return value if proxy is None else proxy.to_lua(value)
 
     def _namespace_set(self, name: str, value: Any) -> None:
         if value is None:
