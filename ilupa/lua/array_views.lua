@@ -39,8 +39,30 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
   finish = function(v)
     local handle = newproxy(true)
     local mt = getmetatable(handle)
-    mt.__index = function(_, k) return v[k] end
-    mt.__newindex = function(_, k, value) v[k] = value end
+    local ptr, n, offset, stride = v.ptr, v.n, v.offset, v.stride
+    if ptr and v.ndim == 1 and v.kind == "number" then
+      -- the path LuaJIT compiles for loops: bounds-checked, straight to memory
+      mt.__index = function(_, i)
+        if type(i) == "number" and i >= 0 and i < n and floor(i) == i then
+          return ptr[offset + i * stride]
+        end
+        return v[i]
+      end
+    else
+      mt.__index = function(_, k) return v[k] end
+    end
+    if ptr and v.ndim == 1 and v.kind == "number" and not v.readonly then
+      mt.__newindex = function(_, i, value)
+        if type(i) == "number" and type(value) == "number" and i >= 0 and i < n
+            and floor(i) == i then
+          ptr[offset + i * stride] = value
+          return
+        end
+        v[i] = value
+      end
+    else
+      mt.__newindex = function(_, k, value) v[k] = value end
+    end
     mt.__len = function() return v.n end
     mt.__ipairs = function() return View.__ipairs(v) end
     mt.__pairs = function() return View.__pairs(v) end
