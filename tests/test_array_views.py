@@ -27,7 +27,9 @@ def run(session: LuaSession, code: str, array: np.ndarray) -> tuple:
 @pytest.mark.parametrize("dtype", sorted(VIEW_DTYPES))
 def test_every_dtype_reads_and_writes_in_place(session: LuaSession, dtype: str) -> None:
     array = np.array([1, 0, 1, 1], dtype=dtype)
-    total, length = run(session, "local v = arr; " + SUM_AND_SET.replace("local v = ...", ""), array)
+    total, length = run(
+        session, "local v = arr; " + SUM_AND_SET.replace("local v = ...", ""), array
+    )
     assert (total, length) == (3, 4)
     run(session, "arr[1] = 1", array)
     assert array[1] == 1
@@ -45,7 +47,10 @@ def test_every_dtype_reads_and_writes_in_place(session: LuaSession, dtype: str) 
 )
 def test_strided_views_index_like_numpy(session: LuaSession, make) -> None:
     array = make(np.arange(20.0))
-    code = "local v, out = arr, {} for i = 0, #v - 1 do out[#out+1] = v.ndim == 1 and v[i] or v[i][1] end return table.concat(out, ',')"
+    code = (
+        "local v, out = arr, {} for i = 0, #v - 1 do"
+        " out[#out+1] = v.ndim == 1 and v[i] or v[i][1] end return table.concat(out, ',')"
+    )
     expected = array if array.ndim == 1 else array[:, 1]
     (text,) = run(session, code, array)
     assert [float(x) for x in text.split(",")] == expected.tolist()
@@ -53,7 +58,9 @@ def test_strided_views_index_like_numpy(session: LuaSession, make) -> None:
 
 def test_two_dimensional_indexing_and_shape(session: LuaSession) -> None:
     array = np.arange(6, dtype=np.int32).reshape(2, 3)
-    assert run(session, "arr[1][2] = -1 return arr.ndim, arr.shape[1], arr.shape[2], arr[1][0]", array) == (2, 2, 3, 3)
+    assert run(
+        session, "arr[1][2] = -1 return arr.ndim, arr.shape[1], arr.shape[2], arr[1][0]", array
+    ) == (2, 2, 3, 3)
     assert array[1, 2] == -1
 
 

@@ -14,7 +14,9 @@ def test_shared_and_cyclic_python_data_copies_into_lua_tables(session: LuaSessio
     data["self"] = data
     table = to_lua(data, session)
     session.globals.t = table
-    assert session.run("return rawequal(t.a, t.b), rawequal(t.self, t), t.items[1], #t.items", "c") == (
+    assert session.run(
+        "return rawequal(t.a, t.b), rawequal(t.self, t), t.items[1], #t.items", "c"
+    ) == (
         True,
         True,
         1,

@@ -30,7 +30,10 @@ def test_sequences_are_indexed_from_zero(session: LuaSession) -> None:
 
 
 def test_ipairs_gives_lua_positions_with_python_order(session: LuaSession) -> None:
-    code = "local o = {} for i, v in ipairs(py.l) do o[#o+1] = i .. ':' .. v end return table.concat(o, ' ')"
+    code = (
+        "local o = {} for i, v in ipairs(py.l) do o[#o+1] = i .. ':' .. v end"
+        " return table.concat(o, ' ')"
+    )
     assert lua(session, code, l=["a", "b"]) == "1:a 2:b"
 
 
@@ -40,8 +43,10 @@ def test_pairs_gives_dict_items_and_object_attributes(session: LuaSession) -> No
             self.x, self.y = 1, 2
 
     code = """
-    local function keys(o) local t = {} for k, v in pairs(o) do t[#t+1] = k .. '=' .. tostring(v) end
-      table.sort(t) return table.concat(t, ',') end
+    local function keys(o)
+      local t = {} for k, v in pairs(o) do t[#t+1] = k .. '=' .. tostring(v) end
+      table.sort(t) return table.concat(t, ',')
+    end
     return keys(py.d), keys(py.p)
     """
     assert lua(session, code, d={"a": 1, "b": 2}, p=Point()) == ("a=1,b=2", "x=1,y=2")
@@ -58,7 +63,10 @@ def test_comparisons_use_python_operators(session: LuaSession) -> None:
 
 
 def test_arithmetic_and_concat_use_python_operators(session: LuaSession) -> None:
-    code = "return tostring(py.a + py.b), tostring(py.a * 3), tostring(-py.a), py.l .. py.l, 'x=' .. py.a"
+    code = (
+        "return tostring(py.a + py.b), tostring(py.a * 3), tostring(-py.a),"
+        " py.l .. py.l, 'x=' .. py.a"
+    )
     result = lua(session, code, a=Fraction(1, 3), b=Fraction(1, 6), l=[1])
     assert result[:3] == ("1/2", "1", "-1/3")
     assert result[3] == [1, 1]

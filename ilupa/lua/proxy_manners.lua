@@ -106,4 +106,4 @@ function ipairs(value)
   return raw_ipairs(value)
 end
 
-return {POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing}
+return {POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing, direct = direct}

@@ -134,8 +134,10 @@ class ToPython:
             return array
         items = list(value.items())
         count = len(items)
-        if count and all(type(k) is int for k, _ in items) and {k for k, _ in items} == set(
-            range(1, count + 1)
+        if (
+            count
+            and all(type(k) is int for k, _ in items)
+            and {k for k, _ in items} == set(range(1, count + 1))
         ):
             result: Any = [None] * count
             self.done[identity] = result

@@ -35,13 +35,14 @@ class ProxyLayer:
             "proxy_manners", lua.table_from(self.manners.lua_operations())
         )
         self._view_marker = manners.view_marker
+        direct = manners.direct  # calls Python without the argument handling of __call
         views = session._run_internal(
-            "array_views", read_element, write_element, self._view_marker
+            "array_views", direct(read_element), direct(write_element), self._view_marker
         )
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
         self._sink_target: np.ndarray | None = None
-        self._conversions = session._run_internal("array_conversions", self._sink)
+        self._conversions = session._run_internal("array_conversions", direct(self._sink))
         self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
         self._copy_to_python = ToPython(self.array_of_view)
         # views are tables, or userdata handles on Lua 5.1 and LuaJIT
@@ -50,9 +51,7 @@ class ProxyLayer:
             " return type(mt) == 'table' and rawget(mt, marker) == true end end"
         )(self._view_marker)
         self.fb_python = FbPython(self)
-        session._run_internal(
-            "fb_python", self.fb_python.lua_functions(), lua.globals()["py"]
-        )
+        session._run_internal("fb_python", self.fb_python.lua_functions(), lua.globals()["py"])
         lua.globals()["ilupa"] = lua.table_from(
             {
                 "view": self.view,

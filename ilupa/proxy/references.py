@@ -175,7 +175,7 @@ class Manners:
     def pairs_of(self, obj: Any) -> Iterator[tuple[Any, Any]]:
         """`pairs(obj)`: a mapping's items, a sequence's (0-based index, value), else attributes."""
         to_lua = self.to_lua
-        if isinstance(obj, Mapping) or hasattr(obj, "items") and callable(obj.items):
+        if isinstance(obj, Mapping) or (hasattr(obj, "items") and callable(obj.items)):
             return ((to_lua(k), to_lua(v)) for k, v in obj.items())
         if isinstance(obj, set | frozenset):
             return ((to_lua(v), True) for v in obj)

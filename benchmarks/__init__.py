@@ -1,0 +1,1 @@
+"""Speed and memory figures for ilupa, reported as ratios."""

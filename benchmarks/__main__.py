@@ -1,0 +1,3 @@
+from benchmarks.bench_proxy import main
+
+main()
