@@ -27,6 +27,7 @@ from ilupa.errors import (
 from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
+from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
 
@@ -72,6 +73,7 @@ class LuaSession:
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
+        self.proxy: ProxyLayer = install_proxy_layer(self)
         install_display(self)
 
     # -- what the user sees -------------------------------------------------
@@ -146,7 +148,9 @@ class LuaSession:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
 
     def _namespace_get(self, name: str) -> Any:
-        return self.namespace.get(name)
+        value = self.namespace.get(name)
+        proxy = getattr(self, "proxy", None)
+        return value if proxy is None else proxy.to_lua(value)
 
     def _namespace_set(self, name: str, value: Any) -> None:
         if value is None:

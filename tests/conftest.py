@@ -9,6 +9,7 @@ from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from traitlets.config import Config
 
 from ilupa.runtimes import available_runtimes
+from ilupa.session import LuaSession
 
 RUNTIMES = available_runtimes()
 
@@ -45,3 +46,9 @@ def run(shell: InteractiveShell, cell: str) -> ExecutionResult:
 
 def lua_magics(shell: InteractiveShell):
     return shell.magics_manager.registry["LuaMagics"]
+
+
+@pytest.fixture(params=RUNTIMES)
+def session(request: pytest.FixtureRequest) -> LuaSession:
+    """A bare LuaSession (no IPython) on each runtime lupa ships here, in turn."""
+    return LuaSession(request.param, {})

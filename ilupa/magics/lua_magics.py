@@ -252,9 +252,9 @@ class LuaMagics(Magics):
         lua_globals = self.session.globals
         for name in names:
             if name in local_ns:
-                lua_globals[name] = local_ns[name]
+                lua_globals[name] = self.session.proxy.to_lua(local_ns[name])
             elif name in self.shell.user_ns:
-                lua_globals[name] = self.shell.user_ns[name]
+                lua_globals[name] = self.session.proxy.to_lua(self.shell.user_ns[name])
             else:
                 raise UsageError(f"-i {name}: no Python variable named {name!r}")
 

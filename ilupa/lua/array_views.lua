@@ -1,0 +1,221 @@
+-- Array views: a numpy array seen from Lua over the array's own memory.
+-- Indexing follows the owner (Python): v[0] is the first element, v[i][j]
+-- indexes a 2-d array, `#v` is the first dimension, ipairs yields 1..n with
+-- v[0].. values. Out-of-range indexes and writes to read-only arrays are Lua
+-- errors. The view holds the array (v.array), so the memory stays alive for
+-- as long as Lua can reach the view.
+--
+-- On LuaJIT elements are read through an FFI pointer; elsewhere (or for
+-- layouts FFI cannot address) through Python's `read`/`write`.
+local read_python, write_python, view_marker = ...
+local setmetatable, type, error, floor, tostring, select =
+  setmetatable, type, error, math.floor, tostring, select
+local format, concat = string.format, table.concat
+
+local has_ffi, ffi = pcall(require, "ffi")
+if not (jit and has_ffi) then
+  ffi = nil
+end
+
+local View = {}
+View.__index = View  -- replaced below; methods live in `methods`
+local methods = {}
+
+local function check_index(v, i)
+  if type(i) ~= "number" or i ~= floor(i) then
+    error(format("array index must be an integer, got %s", tostring(i)), 3)
+  end
+  local n = v.n
+  if i < 0 or i >= n then
+    error(format("array index %s out of range [0, %d)", tostring(i), n), 3)
+  end
+end
+
+-- Lua 5.1 and LuaJIT ignore __len on tables, so there a view is a userdata
+-- handle (newproxy) forwarding to the view table; elsewhere it is the table.
+local newproxy = newproxy
+local finish
+if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) then
+  finish = function(v)
+    local handle = newproxy(true)
+    local mt = getmetatable(handle)
+    local ptr, n, offset, stride = v.ptr, v.n, v.offset, v.stride
+    if ptr and v.ndim == 1 and v.kind == "number" then
+      -- the path LuaJIT compiles for loops: bounds-checked, straight to memory
+      mt.__index = function(_, i)
+        if type(i) == "number" and i >= 0 and i < n and floor(i) == i then
+          return ptr[offset + i * stride]
+        end
+        return v[i]
+      end
+    else
+      mt.__index = function(_, k) return v[k] end
+    end
+    if ptr and v.ndim == 1 and v.kind == "number" and not v.readonly then
+      mt.__newindex = function(_, i, value)
+        if type(i) == "number" and type(value) == "number" and i >= 0 and i < n
+            and floor(i) == i then
+          ptr[offset + i * stride] = value
+          return
+        end
+        v[i] = value
+      end
+    else
+      mt.__newindex = function(_, k, value) v[k] = value end
+    end
+    mt.__len = function() return v.n end
+    mt.__ipairs = function() return View.__ipairs(v) end
+    mt.__pairs = function() return View.__pairs(v) end
+    mt.__tostring = function() return View.__tostring(v) end
+    mt[view_marker] = true
+    return handle
+  end
+else
+  finish = function(v) return v end
+end
+
+local function subview(v, i)
+  local shape, strides = {}, {}
+  for d = 2, v.ndim do
+    shape[d - 1] = v.shape[d]
+    strides[d - 1] = v.strides[d]
+  end
+  local path = {}
+  for k = 1, #v.path do path[k] = v.path[k] end
+  path[#path + 1] = i
+  return finish(setmetatable({
+    array = v.array, ptr = v.ptr, kind = v.kind, dtype = v.dtype, readonly = v.readonly,
+    ndim = v.ndim - 1, n = shape[1], shape = shape, strides = strides,
+    offset = v.offset + i * v.strides[1], stride = strides[1], path = path,
+  }, View))
+end
+
+local unpack_ = table.unpack or unpack
+
+local function read(v, i)
+  local ptr = v.ptr
+  if ptr then
+    local value = ptr[v.offset + i * v.stride]
+    local kind = v.kind
+    if kind == "bool" then return value ~= 0 end
+    if kind == "wide" then return tonumber(value) end
+    return value
+  end
+  local path = v.path
+  if #path == 0 then return read_python(v.array, i) end
+  path[#path + 1] = i
+  local value = read_python(v.array, unpack_(path))
+  path[#path] = nil
+  return value
+end
+
+View.__index = function(v, i)
+  local method = methods[i]
+  if method ~= nil then return method end
+  check_index(v, i)
+  if v.ndim > 1 then return subview(v, i) end
+  return read(v, i)
+end
+
+View.__newindex = function(v, i, value)
+  if v.readonly then
+    error("array view is read-only (the numpy array is not writeable)", 2)
+  end
+  check_index(v, i)
+  if v.ndim > 1 then
+    error("assign to an element: v[i][j] = x, not a whole row", 2)
+  end
+  if type(value) ~= "number" and type(value) ~= "boolean" then
+    error(format("array element must be a number or boolean, got %s", type(value)), 2)
+  end
+  local ptr = v.ptr
+  if ptr then
+    if v.kind == "bool" then
+      value = (value and value ~= 0) and 1 or 0
+    elseif type(value) == "boolean" then
+      value = value and 1 or 0
+    end
+    ptr[v.offset + i * v.stride] = value
+    return
+  end
+  local path = v.path
+  path[#path + 1] = i
+  write_python(v.array, value, unpack_(path))
+  path[#path] = nil
+end
+
+View.__len = function(v) return v.n end
+
+View.__ipairs = function(v)
+  local i, n = 0, v.n
+  return function()
+    if i < n then
+      i = i + 1
+      return i, v[i - 1]
+    end
+  end, v, 0
+end
+
+View.__pairs = function(v)
+  local i, n = -1, v.n
+  return function()
+    if i + 1 < n then
+      i = i + 1
+      return i, v[i]
+    end
+  end, v, nil
+end
+
+View.__tostring = function(v)
+  local dims = {}
+  for d = 1, v.ndim do dims[d] = tostring(v.shape[d]) end
+  return format("array view (%s, shape (%s)%s)", v.dtype, concat(dims, ", "),
+    v.readonly and ", read-only" or "")
+end
+
+View[view_marker] = true
+
+function methods.copy(v)
+  -- a Lua table copy of a 1-d view (v:copy())
+  local t = {}
+  for i = 0, v.n - 1 do t[i + 1] = v[i] end
+  return t
+end
+
+local ctypes = {
+  float64 = "double", float32 = "float", int8 = "int8_t", int16 = "int16_t",
+  int32 = "int32_t", int64 = "int64_t", uint8 = "uint8_t", uint16 = "uint16_t",
+  uint32 = "uint32_t", uint64 = "uint64_t", bool = "uint8_t",
+}
+local pointer_types = {}
+
+local function pointer(dtype, address)
+  local ctype = pointer_types[dtype]
+  if ctype == nil then
+    ctype = ffi.typeof(ctypes[dtype] .. " *")
+    pointer_types[dtype] = ctype
+  end
+  return ffi.cast(ctype, address)
+end
+
+-- Build a view; `address` is nil when Python reads and writes the elements.
+local function new_view(array, dtype, readonly, address, offset, ndim, ...)
+  local shape, strides = {}, {}
+  for d = 1, ndim do
+    shape[d] = select(d, ...)
+    strides[d] = select(ndim + d, ...)
+  end
+  local ptr, kind = false, "number"
+  if ffi and address then
+    ptr = pointer(dtype, address)
+    if dtype == "bool" then kind = "bool"
+    elseif dtype == "int64" or dtype == "uint64" then kind = "wide" end
+  end
+  return finish(setmetatable({
+    array = array, ptr = ptr, kind = kind, dtype = dtype, readonly = readonly,
+    ndim = ndim, n = shape[1], shape = shape, strides = strides,
+    offset = offset, stride = strides[1], path = {},
+  }, View))
+end
+
+return {new = new_view, uses_ffi = ffi ~= nil, View = View}

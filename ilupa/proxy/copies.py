@@ -1,0 +1,151 @@
+"""Explicit recursive copies between Python containers and Lua tables.
+
+References are the default in ilupa; a copy is what you ask for when Lua code
+needs a real table (or Python a real list). Copies keep the shape of the data
+graph: an object reached twice becomes one table reached twice, and cycles
+stay cycles (lupa's `table_from` would duplicate or recurse forever).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ilupa.lua_types import lua_type_of
+
+PRIMITIVES = (str, int, float, bool, bytes, type(None))
+
+
+class CopyError(TypeError):
+    """A value cannot be copied across: says what and where."""
+
+
+class _Pending:
+    """Stands for a container whose table is still being built (a cycle back to it)."""
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+
+class ToLua:
+    """Copies Python data into Lua tables (lists 1-based, dicts by key, arrays as numbers)."""
+
+    def __init__(
+        self,
+        table_from: Callable[[Any], Any],
+        array_to_table: Callable[[np.ndarray], Any],
+    ) -> None:
+        self.table_from = table_from
+        self.array_to_table = array_to_table
+
+    def __call__(self, value: Any) -> Any:
+        self.done: dict[int, Any] = {}
+        self.building: set[int] = set()
+        self.fixups: list[tuple[Any, Any, int]] = []
+        self.keep: list[Any] = []  # holds copied objects so ids stay unique
+        try:
+            result = self._copy(value, "value")
+        except RecursionError:
+            raise CopyError("data nested too deeply to copy into Lua") from None
+        for table, key, target in self.fixups:
+            table[key] = self.done[target]
+        return result
+
+    def _copy(self, value: Any, where: str) -> Any:
+        if isinstance(value, PRIMITIVES) or lua_type_of(value) is not None:
+            return value
+        if isinstance(value, np.generic):
+            return value.item()
+        key = id(value)
+        if key in self.done:
+            return self.done[key]
+        if key in self.building:
+            return _Pending(key)
+        if isinstance(value, np.ndarray):
+            table = self._copy_array(value, where)
+        elif isinstance(value, Mapping):
+            table = self._copy_container(key, value, list(value.items()), where)
+        elif isinstance(value, list | tuple):
+            table = self._copy_container(key, value, list(enumerate(value, 1)), where)
+        elif isinstance(value, set | frozenset):
+            table = self._copy_container(key, value, [(v, True) for v in value], where)
+        else:
+            return value  # other objects stay references inside the copy
+        self.done[key] = table
+        self.keep.append(value)
+        return table
+
+    def _copy_container(
+        self, key: int, value: Any, items: list[tuple[Any, Any]], where: str
+    ) -> Any:
+        self.building.add(key)
+        converted: dict[Any, Any] = {}
+        pending: list[tuple[Any, int]] = []
+        for item_key, item in items:
+            lua_key = self._copy(item_key, where)
+            if lua_key is None or (isinstance(lua_key, float) and math.isnan(lua_key)):
+                raise CopyError(f"{where}: a Lua table key cannot be {item_key!r}")
+            if isinstance(lua_key, _Pending):
+                raise CopyError(f"{where}: a container cannot be a key inside itself")
+            lua_value = self._copy(item, f"{where}[{item_key!r}]")
+            if isinstance(lua_value, _Pending):
+                pending.append((lua_key, lua_value.key))
+            elif lua_value is not None:
+                converted[lua_key] = lua_value
+        self.building.discard(key)
+        table = self.table_from(converted)
+        self.fixups.extend((table, k, target) for k, target in pending)
+        return table
+
+    def _copy_array(self, array: np.ndarray, where: str) -> Any:
+        if array.ndim == 0:
+            return array.item()
+        if array.ndim == 1 and array.dtype.kind in "fiub":
+            return self.array_to_table(array)
+        if array.dtype.kind not in "fiubUS":
+            raise CopyError(f"{where}: cannot copy a numpy array of dtype {array.dtype}")
+        return self.table_from([self._copy_array(row, where) for row in array])
+
+
+class ToPython:
+    """Copies Lua tables into Python: keys exactly 1..n make a list, any others a dict."""
+
+    def __init__(self, view_array: Callable[[Any], Any]) -> None:
+        self.view_array = view_array
+
+    def __call__(self, value: Any) -> Any:
+        self.done: dict[str, Any] = {}
+        try:
+            return self._copy(value)
+        except RecursionError:
+            raise CopyError("table nested too deeply to copy into Python") from None
+
+    def _copy(self, value: Any) -> Any:
+        if lua_type_of(value) != "table":
+            return value
+        identity = repr(value)  # "<Lua table at 0x...>": the table's address
+        if identity in self.done:
+            return self.done[identity]
+        array = self.view_array(value)
+        if array is not None:
+            return array
+        items = list(value.items())
+        count = len(items)
+        if (
+            count
+            and all(type(k) is int for k, _ in items)
+            and {k for k, _ in items} == set(range(1, count + 1))
+        ):
+            result: Any = [None] * count
+            self.done[identity] = result
+            for k, v in items:
+                result[k - 1] = self._copy(v)
+            return result
+        mapping: dict[Any, Any] = {}
+        self.done[identity] = mapping
+        for k, v in items:
+            mapping[self._copy(k)] = self._copy(v)
+        return mapping

@@ -1,0 +1,157 @@
+"""Installs the proxy layer into a Lua session and is its Python-side entry point.
+
+One `ProxyLayer` per `LuaSession`: it gives Python objects Lua manners,
+turns numpy arrays into views as they cross into Lua, offers explicit copies
+in both directions and fast numeric conversions, registers `fb.python`, and
+adds the `ilupa` table to Lua's globals (`ilupa.view`, `ilupa.copy`,
+`ilupa.topython`, `ilupa.totable`, `ilupa.toarray`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
+from ilupa.proxy.copies import CopyError, ToLua, ToPython
+from ilupa.proxy.fb_python import FbPython
+from ilupa.proxy.references import Manners
+
+if TYPE_CHECKING:
+    from ilupa.session import LuaSession
+
+SIMPLE = (str, int, float, bool, bytes, type(None))
+
+
+class ProxyLayer:
+    """The proxy machinery of one Lua session."""
+
+    def __init__(self, session: LuaSession) -> None:
+        self.session = session
+        lua = session.lua
+        self.manners = Manners(self.to_lua, self._table_items)
+        manners = session._run_internal(
+            "proxy_manners", lua.table_from(self.manners.lua_operations())
+        )
+        self._view_marker = manners.view_marker
+        direct = manners.direct  # calls Python without the argument handling of __call
+        views = session._run_internal(
+            "array_views", direct(read_element), direct(write_element), self._view_marker
+        )
+        self._new_view = views.new
+        self.uses_ffi: bool = bool(views.uses_ffi)
+        self._sink_target: np.ndarray | None = None
+        self._conversions = session._run_internal("array_conversions", direct(self._sink))
+        self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
+        self._copy_to_python = ToPython(self.array_of_view)
+        # views are tables, or userdata handles on Lua 5.1 and LuaJIT
+        self._is_view = lua.eval(
+            "function(marker) return function(t) local mt = getmetatable(t)"
+            " return type(mt) == 'table' and rawget(mt, marker) == true end end"
+        )(self._view_marker)
+        self.fb_python = FbPython(self)
+        session._run_internal("fb_python", self.fb_python.lua_functions(), lua.globals()["py"])
+        lua.globals()["ilupa"] = lua.table_from(
+            {
+                "view": self.view,
+                "copy": self.copy_to_lua,
+                "topython": self.copy_to_python,
+                "totable": self.table_from_array,
+                "toarray": self._lua_toarray,
+            }
+        )
+
+    # -- crossing into Lua -------------------------------------------------------
+
+    def to_lua(self, value: Any) -> Any:
+        """A Python value as Lua should see it: numpy scalars as numbers, arrays as views."""
+        if isinstance(value, SIMPLE):
+            return value
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray) and is_viewable(value):
+            return self._new_view(value, *view_arguments(value))
+        return value
+
+    def view(self, array: Any) -> Any:
+        """A Lua view of a numpy array (or of anything np.asarray accepts without a copy)."""
+        array = np.asarray(array)
+        if not is_viewable(array):
+            raise TypeError(f"no array view for dtype {array.dtype} with {array.ndim} dimensions")
+        return self._new_view(array, *view_arguments(array))
+
+    def array_of_view(self, value: Any) -> np.ndarray | None:
+        """The numpy array behind a Lua array view, None for any other value."""
+        if self._is_view(value):
+            return value.array
+        return None
+
+    # -- copies ------------------------------------------------------------------
+
+    def copy_to_lua(self, value: Any) -> Any:
+        """A recursive Lua copy of Python data; shared and cyclic references are kept."""
+        array = self.array_of_view(value) if value is not None else None
+        return self._copy_to_lua(array if array is not None else value)
+
+    def copy_to_python(self, value: Any) -> Any:
+        """A recursive Python copy of Lua data; tables with keys 1..n become lists."""
+        return self._copy_to_python(value)
+
+    # -- fast numeric conversions ---------------------------------------------
+
+    def table_from_array(self, array: Any) -> Any:
+        """A new Lua table with the numbers of a 1-d numeric array (or view)."""
+        viewed = self.array_of_view(array)
+        array = np.asarray(viewed if viewed is not None else array)
+        if array.ndim != 1 or array.dtype.kind not in "fiub":
+            raise CopyError(f"totable needs a 1-d numeric array, got {array.dtype} {array.shape}")
+        if self._conversions.uses_ffi and len(array):
+            arguments = view_arguments(array)
+            if arguments[2] is not None:
+                return self._conversions.table_from_memory(
+                    arguments[0], arguments[2], len(array), arguments[-1]
+                )
+        table = self.session.lua.table()
+        store = self._conversions.store
+        values = array.tolist()
+        for start in range(0, len(values), 2000):
+            store(table, start, *values[start : start + 2000])
+        return table
+
+    def array_from_table(self, table: Any, dtype: str = "float64") -> np.ndarray:
+        """A new numpy array with t[1..#t]; every element must be a number."""
+        count = len(table)
+        result = np.empty(count, dtype=dtype)
+        if count == 0:
+            return result
+        if self._conversions.uses_ffi and result.dtype.name != "bool":
+            self._conversions.fill_memory(table, result.dtype.name, result.ctypes.data, count)
+            return result
+        self._sink_target = result
+        try:
+            self._conversions.drain(table, count)
+        finally:
+            self._sink_target = None
+        return result
+
+    def _lua_toarray(self, table: Any, dtype: str = "float64") -> Any:
+        return self.to_lua(self.array_from_table(table, dtype))
+
+    def _sink(self, offset: int, *values: Any) -> None:
+        assert self._sink_target is not None
+        self._sink_target[offset : offset + len(values)] = values
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _table_items(self, table: Any) -> list[tuple[Any, Any]]:
+        if isinstance(table, dict):
+            return list(table.items())
+        if isinstance(table, list | tuple):
+            return list(enumerate(table, 1))
+        return list(table.items())
+
+
+def install_proxy_layer(session: LuaSession) -> ProxyLayer:
+    """Give `session`'s Lua state the proxy layer; returns it for Python-side use."""
+    return ProxyLayer(session)

@@ -1,0 +1,227 @@
+"""What Lua's metamethods on Python objects do, decided in Python.
+
+ilupa extends lupa's own metatable for Python objects (see
+ilupa/lua/proxy_manners.lua) so that `#obj`, `pairs`, `ipairs`, `==`, `<`,
+arithmetic, `..` and `obj:method()` behave in Lua as they do for Lua values,
+while the object itself (not a copy, not a wrapper) is what Lua holds.
+Indexing follows the owner: Python sequences are 0-based from Lua too.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    name: getattr(operator, name)
+    for name in (
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "and_",
+        "or_",
+        "xor",
+        "lshift",
+        "rshift",
+    )
+}
+UNARY_OPERATORS: dict[str, Callable[[Any], Any]] = {"neg": operator.neg, "invert": operator.invert}
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+MISSING_ITEM = (KeyError, IndexError)
+
+
+class CallMarker:
+    """fb.python's `py.args` / `py.kwargs`: the next argument is spread into the call."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"py.{self.name}"
+
+
+ARGS = CallMarker("args")
+KWARGS = CallMarker("kwargs")
+
+
+class Manners:
+    """The operations Lua's metatable for Python objects calls back into.
+
+    `to_lua` turns a Python result into what Lua should see (numpy scalars
+    become numbers, numpy arrays become views); `lua_table_items` reads a Lua
+    table given as spread arguments.
+    """
+
+    def __init__(
+        self,
+        to_lua: Callable[[Any], Any],
+        lua_table_items: Callable[[Any], list[tuple[Any, Any]]],
+    ) -> None:
+        self.to_lua = to_lua
+        self.lua_table_items = lua_table_items
+
+    def lua_operations(self) -> dict[str, Callable[..., Any]]:
+        """The callables proxy_manners.lua binds to metamethods, by name."""
+        return {
+            "index": self.index,
+            "newindex": self.newindex,
+            "call": self.call,
+            "length": length,
+            "binary": self.binary,
+            "unary": self.unary,
+            "compare": compare,
+            "pairs_of": self.pairs_of,
+            "ipairs_of": self.ipairs_of,
+            "step": step,
+        }
+
+    def index(self, obj: Any, key: Any) -> tuple[Any]:
+        """`obj[key]` from Lua: items first, attributes for names; missing is nil.
+
+        Returned as a 1-tuple so that a tuple value is not unpacked by lupa.
+        """
+        if hasattr(obj, "__getitem__") and not isinstance(obj, type):
+            try:
+                return (self.to_lua(obj[key]),)
+            except MISSING_ITEM:
+                if not isinstance(key, str):
+                    return (None,)
+            except TypeError:
+                if not isinstance(key, str):
+                    raise
+        if isinstance(key, str):
+            return (self.to_lua(getattr(obj, key, None)),)
+        raise TypeError(f"cannot index a Python {type(obj).__name__} with {key!r}")
+
+    def newindex(self, obj: Any, key: Any, value: Any) -> None:
+        """`obj[key] = value` from Lua: item assignment for containers, else an attribute."""
+        if hasattr(obj, "__setitem__") and not (isinstance(key, str) and _is_attribute(obj, key)):
+            if value is None and isinstance(obj, Mapping):
+                obj.pop(key, None)  # Lua's `t[k] = nil` removes the key
+            else:
+                obj[key] = value
+        elif isinstance(key, str):
+            setattr(obj, key, value)
+        else:
+            raise TypeError(f"cannot set {key!r} on a Python {type(obj).__name__}")
+
+    def call(self, function: Any, count: int, *args: Any) -> Any:
+        """`f(...)` and `obj:method(...)` from Lua, with fb.python's args/kwargs markers.
+
+        `obj:method(x)` reaches here as `method(obj, x)` with `method` already
+        bound to `obj`; the repeated `obj` is dropped.
+        """
+        positional = list(args) + [None] * (count - len(args))
+        bound_to = getattr(function, "__self__", None)
+        if (
+            positional
+            and bound_to is not None
+            and positional[0] is bound_to
+            and (inspect.ismethod(function) or inspect.isbuiltin(function))
+            and not isinstance(bound_to, type(sys))
+        ):
+            positional = positional[1:]
+        call_args, call_kwargs = self._spread(positional)
+        return self.to_lua_results(function(*call_args, **call_kwargs))
+
+    def to_lua_results(self, result: Any) -> Any:
+        if isinstance(result, tuple) and type(result) is tuple:
+            return tuple(self.to_lua(value) for value in result)
+        return self.to_lua(result)
+
+    def _spread(self, values: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+        call_args: list[Any] = []
+        call_kwargs: dict[str, Any] = {}
+        position = 0
+        while position < len(values):
+            value = values[position]
+            if value is ARGS or value is KWARGS:
+                if position + 1 >= len(values):
+                    raise TypeError(f"{value!r} must be followed by a table")
+                spread = values[position + 1]
+                items = self.lua_table_items(spread) if spread is not None else []
+                if value is ARGS:
+                    call_args.extend(v for _, v in sorted(items, key=lambda kv: kv[0]))
+                else:
+                    call_kwargs.update({str(k): v for k, v in items})
+                position += 2
+            else:
+                call_args.append(value)
+                position += 1
+        return call_args, call_kwargs
+
+    def binary(self, name: str, left: Any, right: Any) -> Any:
+        """Arithmetic and `..` with Python's operators; `..` with a string joins text."""
+        if name == "concat":
+            if isinstance(left, str | int | float) or isinstance(right, str | int | float):
+                return _lua_text(left) + _lua_text(right)
+            return self.to_lua(operator.add(left, right))
+        return self.to_lua(BINARY_OPERATORS[name](left, right))
+
+    def unary(self, name: str, value: Any) -> Any:
+        return self.to_lua(UNARY_OPERATORS[name](value))
+
+    def pairs_of(self, obj: Any) -> Iterator[tuple[Any, Any]]:
+        """`pairs(obj)`: a mapping's items, a sequence's (0-based index, value), else attributes."""
+        to_lua = self.to_lua
+        if isinstance(obj, Mapping) or (hasattr(obj, "items") and callable(obj.items)):
+            return ((to_lua(k), to_lua(v)) for k, v in obj.items())
+        if isinstance(obj, set | frozenset):
+            return ((to_lua(v), True) for v in obj)
+        if hasattr(obj, "__len__") and hasattr(obj, "__getitem__"):
+            return ((i, to_lua(v)) for i, v in enumerate(obj))
+        if hasattr(obj, "__dict__"):
+            return ((k, to_lua(v)) for k, v in vars(obj).items())
+        return ((i, to_lua(v)) for i, v in enumerate(iter(obj)))
+
+    def ipairs_of(self, obj: Any) -> Iterator[tuple[int, Any]]:
+        """`ipairs(obj)`: Lua positions 1..n with the values in Python's order."""
+        to_lua = self.to_lua
+        if isinstance(obj, Mapping):
+            return _mapping_positions(obj, to_lua)
+        return ((i, to_lua(v)) for i, v in enumerate(obj, 1))
+
+
+def _mapping_positions(obj: Mapping[Any, Any], to_lua: Callable[[Any], Any]) -> Iterator[Any]:
+    position = 1
+    while position in obj:
+        yield position, to_lua(obj[position])
+        position += 1
+
+
+def step(iterator: Iterator[tuple[Any, Any]]) -> tuple[Any, Any] | None:
+    """One step of a pairs/ipairs loop; None (nil) ends it."""
+    return next(iterator, None)
+
+
+def length(obj: Any) -> int:
+    """`#obj`: Python's len()."""
+    return len(obj)
+
+
+def compare(name: str, left: Any, right: Any) -> bool:
+    """`==`, `<`, `<=` with Python's comparisons, always a Lua boolean."""
+    return bool(COMPARISONS[name](left, right))
+
+
+def _is_attribute(obj: Any, key: str) -> bool:
+    return not isinstance(obj, Mapping) and hasattr(type(obj), key)
+
+
+def _lua_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    return str(value)

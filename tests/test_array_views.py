@@ -1,0 +1,108 @@
+"""numpy arrays seen from Lua as views over the same memory, on every runtime."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+from ilupa.errors import LuaRuntimeError
+from ilupa.proxy.arrays import VIEW_DTYPES
+from ilupa.session import LuaSession
+
+SUM_AND_SET = """
+local v = ...
+local s = 0
+for i, x in ipairs(v) do s = s + (x == true and 1 or x == false and 0 or x) end
+return s, #v
+"""
+
+
+def run(session: LuaSession, code: str, array: np.ndarray) -> tuple:
+    session.globals.arr = session.proxy.view(array)
+    return session.run(code, "test")
+
+
+@pytest.mark.parametrize("dtype", sorted(VIEW_DTYPES))
+def test_every_dtype_reads_and_writes_in_place(session: LuaSession, dtype: str) -> None:
+    array = np.array([1, 0, 1, 1], dtype=dtype)
+    total, length = run(
+        session, "local v = arr; " + SUM_AND_SET.replace("local v = ...", ""), array
+    )
+    assert (total, length) == (3, 4)
+    run(session, "arr[1] = 1", array)
+    assert array[1] == 1
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: a[::2],
+        lambda a: a[::-1],
+        lambda a: np.asfortranarray(a.reshape(4, 5)).T,
+        lambda a: a.reshape(4, 5)[:, 1],
+    ],
+    ids=["step", "reversed", "fortran-transposed", "column"],
+)
+def test_strided_views_index_like_numpy(session: LuaSession, make) -> None:
+    array = make(np.arange(20.0))
+    code = (
+        "local v, out = arr, {} for i = 0, #v - 1 do"
+        " out[#out+1] = v.ndim == 1 and v[i] or v[i][1] end return table.concat(out, ',')"
+    )
+    expected = array if array.ndim == 1 else array[:, 1]
+    (text,) = run(session, code, array)
+    assert [float(x) for x in text.split(",")] == expected.tolist()
+
+
+def test_two_dimensional_indexing_and_shape(session: LuaSession) -> None:
+    array = np.arange(6, dtype=np.int32).reshape(2, 3)
+    assert run(
+        session, "arr[1][2] = -1 return arr.ndim, arr.shape[1], arr.shape[2], arr[1][0]", array
+    ) == (2, 2, 3, 3)
+    assert array[1, 2] == -1
+
+
+def test_out_of_range_is_a_lua_error(session: LuaSession) -> None:
+    with pytest.raises(LuaRuntimeError, match="out of range"):
+        run(session, "return arr[3]", np.zeros(3))
+    with pytest.raises(LuaRuntimeError, match="out of range"):
+        run(session, "arr[-1] = 1", np.zeros(3))
+
+
+def test_read_only_arrays_stay_read_only(session: LuaSession) -> None:
+    array = np.zeros(3)
+    array.flags.writeable = False
+    with pytest.raises(LuaRuntimeError, match="read-only"):
+        run(session, "arr[0] = 1", array)
+    assert array[0] == 0
+
+
+def test_the_view_keeps_the_array_alive(session: LuaSession) -> None:
+    array = np.arange(1000.0)
+    session.globals.arr = session.proxy.view(array)
+    del array
+    gc.collect()
+    session.run("local junk = {} for i = 1, 1000 do junk[i] = {} end collectgarbage()", "gc")
+    assert session.run("return arr[999] + arr[0]", "test") == (999.0,)
+
+
+def test_views_go_back_to_python_as_the_array(session: LuaSession) -> None:
+    array = np.arange(3.0)
+    session.namespace["a"] = array
+    session.namespace["same"] = lambda x: x is array
+    assert session.run("return py.same(py.a)", "test") == (True,)
+
+
+def test_fast_conversions_round_trip(session: LuaSession) -> None:
+    array = np.linspace(0, 1, 5001)
+    table = session.proxy.table_from_array(array)
+    assert len(table) == 5001 and table[1] == 0.0 and table[5001] == 1.0
+    back = session.proxy.array_from_table(table)
+    np.testing.assert_array_equal(back, array)
+
+
+def test_conversion_refuses_non_numbers(session: LuaSession) -> None:
+    with pytest.raises(session.module.LuaError, match="element 2"):
+        session.proxy.array_from_table(session.lua.eval("{1, 'x', 3}"))

@@ -1,0 +1,62 @@
+"""`require 'fb.python'` runs Torch-era code unchanged in a %%lua cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from ilupa.runtimes import available_runtimes
+
+SNIPPET = """\
+py = require 'fb.python'
+py.exec('import json')
+data = py.reval('json.loads(open(file_name).read())', {file_name = file_name})
+len = py.eval('len(data)', {data = data})
+print(len)
+print(py.eval(data[py.int(0)]))
+"""
+
+
+@pytest.fixture
+def shell() -> InteractiveShell:
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "ilupa")
+    yield shell
+    shell.run_line_magic("unload_ext", "ilupa")
+    InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize("runtime", available_runtimes())
+def test_the_fb_python_snippet_runs_unchanged(
+    shell: InteractiveShell, tmp_path: Path, runtime: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps([{"name": "a"}, {"name": "b"}, {"name": "c"}]))
+    shell.run_line_magic("lua_reset", runtime)
+    shell.run_cell_magic("lua", "", f"file_name = {json.dumps(str(path))}")
+    capsys.readouterr()
+    shell.run_cell_magic("lua", "", SNIPPET)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "3"
+    assert lines[1].startswith("table: ")
+    assert shell.run_line_magic("lua", "data[0].name") == "a"
+
+
+def test_fb_python_eval_converts_and_reval_refers(shell: InteractiveShell) -> None:
+    result = shell.run_cell_magic(
+        "lua",
+        "",
+        "local py = require 'fb.python'\n"
+        "local t = py.eval('[1, [2, 3]]')\n"
+        "local r = py.reval('[1, [2, 3]]')\n"
+        "return type(t), t[2][1], #r, r[1][0], py.eval(py.list({4, 5}))[2]",
+    )
+    assert result == ("table", 2, 2, 2, 5)
+
+
+def test_fb_python_module_falls_back_to_the_namespace(shell: InteractiveShell) -> None:
+    shell.user_ns["answer"] = 42
+    assert shell.run_cell_magic("lua", "", "py = require 'fb.python'\nreturn py.answer") == 42
