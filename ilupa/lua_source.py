@@ -22,18 +22,30 @@ VALUES_FUNCTION = "__ilupa_values"
 
 def blank_comments(code: str) -> str:
     """`code` with every comment replaced by spaces (newlines kept), strings untouched."""
+    return _blank(code, strings=False)
+
+
+def blank_strings_and_comments(code: str) -> str:
+    """`code` with comments and string contents replaced by spaces (quotes and newlines kept).
+
+    What is left is only Lua's keywords, names, numbers and punctuation, for
+    scanners that must not mistake a word inside a string for a keyword.
+    """
+    return _blank(code, strings=True)
+
+
+def _blank(code: str, *, strings: bool) -> str:
+    """One pass over Lua's lexical layers: comments always blanked, string bodies on request."""
     out: list[str] = []
     i, n = 0, len(code)
     while i < n:
         char = code[i]
         if char in "\"'":
             end = _short_string_end(code, i)
-            out.append(code[i:end])
-            i = end
+            out.append(char + _spaces(code[i + 1 : end]) if strings else code[i:end])
         elif char == "[" and (bracket := LONG_BRACKET.match(code, i)):
             end = _long_bracket_end(code, bracket.end(), bracket.group(1))
-            out.append(code[i:end])
-            i = end
+            out.append(char + _spaces(code[i + 1 : end]) if strings else code[i:end])
         elif code.startswith("--", i):
             bracket = LONG_BRACKET.match(code, i + 2)
             if bracket:
@@ -41,12 +53,16 @@ def blank_comments(code: str) -> str:
             else:
                 newline = code.find("\n", i)
                 end = n if newline < 0 else newline
-            out.append(re.sub(r"[^\n]", " ", code[i:end]))
-            i = end
+            out.append(_spaces(code[i:end]))
         else:
             out.append(char)
-            i += 1
+            end = i + 1
+        i = end
     return "".join(out)
+
+
+def _spaces(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
 
 
 def _short_string_end(code: str, start: int) -> int:
@@ -107,27 +123,3 @@ def _statement_starts(line: str) -> list[int]:
         starts.append(semicolon + 1)
     starts.append(0)
     return starts
-
-
-def blank_strings_and_comments(code: str) -> str:
-    """`code` with comments and string contents replaced by spaces (quotes and newlines kept).
-
-    What is left is only Lua's keywords, names, numbers and punctuation, for
-    scanners that must not mistake a word inside a string for a keyword.
-    """
-    plain = blank_comments(code)
-    out: list[str] = []
-    i, n = 0, len(plain)
-    while i < n:
-        char = plain[i]
-        if char in "\"'":
-            end = _short_string_end(plain, i)
-        elif char == "[" and (bracket := LONG_BRACKET.match(plain, i)):
-            end = _long_bracket_end(plain, bracket.end(), bracket.group(1))
-        else:
-            out.append(char)
-            i += 1
-            continue
-        out.append(char + re.sub(r"[^\n]", " ", plain[i + 1 : end]))
-        i = end
-    return "".join(out)
