@@ -21,8 +21,26 @@ def execute_notebook(notebook: nbformat.NotebookNode, timeout: int = 300) -> Non
     ).execute()
 
 
+def run_tour_notebook(name: str, timeout: int = 300) -> nbformat.NotebookNode:
+    """Read notebooks/`name`, run it top to bottom and return it with its outputs."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    execute_notebook(notebook, timeout)
+    return notebook
+
+
 def notebook_of(*sources: str) -> nbformat.NotebookNode:
     return new_notebook(cells=[new_code_cell(source) for source in sources])
+
+
+def cell_containing(notebook: nbformat.NotebookNode, text: str) -> nbformat.NotebookNode:
+    """The first code cell whose source contains `text`."""
+    return next(c for c in notebook.cells if c.cell_type == "code" and text in c.source)
+
+
+def data_of(cell: nbformat.NotebookNode) -> list[dict]:
+    """The mime bundles a cell displayed or returned, in order."""
+    kinds = ("display_data", "execute_result")
+    return [o["data"] for o in cell.outputs if o["output_type"] in kinds]
 
 
 def stream_text(cell: nbformat.NotebookNode, name: str = "stdout") -> str:

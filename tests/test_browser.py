@@ -1,8 +1,12 @@
-"""End to end in a real JupyterLab and headless Chromium: Lua tables and a Lua-observed slider.
+"""End to end in a real JupyterLab and headless Chromium, on both kernels.
 
+One notebook runs on the Python kernel with `%%lua` cells, one on the `ilupa`
+kernel (its kernelspec installed into a temporary prefix that the server finds
+through JUPYTER_PATH). In each, Lab renders an escaped Lua table and a memory
+warning, and a slider moved in the page runs a Lua observer whose result shows.
 Runs when Debian's chromium (/usr/bin/chromium) and Playwright for Python are
-installed (`.ci/run` installs both); it never downloads a browser. The page's
-screenshot is kept in tests/output/.
+installed (`.ci/run` installs both); it never downloads a browser. A
+screenshot per notebook is kept in tests/output/.
 """
 
 from __future__ import annotations
@@ -46,9 +50,8 @@ pytestmark = [
     ),
 ]
 
-LUA_TABLE_CELL = '%%lua\nt = {note = "<script>alert(1)</script>", values = {10, 20, 30}}\nt'
-SLIDER_CELL = (
-    "%%lua\n"
+LUA_TABLE = 't = {note = "<script>alert(1)</script>", values = {10, 20, 30}}\nt'
+SLIDER = (
     "function fib(n) local a, b = 0, 1 for _ = 1, n do a, b = b, a + b end return a end\n"
     'slider = widgets.IntSlider{min = 0, max = 30, value = 3, description = "n"}\n'
     'label = widgets.Label{"fib(3) = 2"}\n'
@@ -57,7 +60,21 @@ SLIDER_CELL = (
     'end, "value")\n'
     "display(widgets.VBox{slider, label})"
 )
+# About 38 MiB of small tables against a 48 MB budget (45.8 MiB): past the 75% warning
+# share, well below the limit. Last, so earlier cells run without the warning.
+BUDGET = "%config LuaMagics.memory_limit = '48MB'"
+MEMORY = "held = {}\nfor i = 1, 4e5 do held[i] = {i} end"
 
+NOTEBOOKS = {
+    "python-kernel": (
+        {"name": "python3", "display_name": "Python 3"},
+        ["%load_ext ilupa\n" + BUDGET, *("%%lua\n" + cell for cell in (LUA_TABLE, SLIDER, MEMORY))],
+    ),
+    "ilupa-kernel": (
+        {"name": "ilupa", "display_name": "Lua (ilupa)", "language": "lua"},
+        [BUDGET, LUA_TABLE, SLIDER, MEMORY],
+    ),
+}
 
 # The notebook panel's own kernel, ready and idle: running cells before that asks for a kernel.
 KERNEL_IDLE = """() => {
@@ -76,15 +93,37 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def install_ilupa_kernelspec(prefix: Path) -> Path:
+    """`python -m ilupa.kernel install --prefix`; returns the folder for JUPYTER_PATH."""
+    subprocess.run(
+        [sys.executable, "-m", "ilupa.kernel", "install", "--prefix", str(prefix)],
+        check=True,
+        capture_output=True,
+    )
+    return prefix / "share" / "jupyter"
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A JupyterLab server on 127.0.0.1 with a token, serving a temp dir; yields its base URL."""
+    """A JupyterLab server on 127.0.0.1 with a token, serving the test notebooks.
+
+    Yields the URL of a notebook with `{name}` in place of its stem; each notebook
+    opens in its own workspace, so one page never shows the other's outputs.
+    """
     root = tmp_path_factory.mktemp("lab")
-    notebook = notebook_of("%load_ext ilupa", LUA_TABLE_CELL, SLIDER_CELL)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, root / "lua.ipynb")
+    for name, (kernelspec, cells) in NOTEBOOKS.items():
+        notebook = notebook_of(*cells)
+        notebook.metadata["kernelspec"] = kernelspec
+        nbformat.write(notebook, root / f"{name}.ipynb")
+    kernels = install_ilupa_kernelspec(tmp_path_factory.mktemp("prefix"))
     token, port = secrets.token_hex(16), free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root.parent / f"{root.name}-config")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(root.parent / f"{root.name}-config"),
+        "JUPYTER_PATH": os.pathsep.join(
+            filter(None, [str(kernels), os.environ.get("JUPYTER_PATH")])
+        ),
+    }
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "jupyter-lab"),
@@ -113,7 +152,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError((root.parent / f"{root.name}.log").read_text()) from None
                 time.sleep(0.3)
-        yield f"{base}/lab/tree/lua.ipynb?token={token}"
+        yield f"{base}/lab/workspaces/{{name}}/tree/{{name}}.ipynb?token={token}"
     finally:
         server.terminate()
         try:
@@ -123,33 +162,49 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.wait()
 
 
-def test_lab_renders_lua_table_and_a_lua_observer_follows_the_slider(lab: str) -> None:
+def run_all_cells(page: sync_api.Page, until: str) -> None:
+    """Run every cell once the notebook's kernel is idle; wait for `until` to appear."""
+    page.wait_for_function(
+        "() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=30_000
+    )
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    page.evaluate(RUN_ALL)
+    deadline = time.monotonic() + 60
+    while not page.locator(until).count() and time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")
+        if dialog.count():  # a fresh Lab may still ask which kernel to use
+            dialog.first.click()
+            page.wait_for_function(KERNEL_IDLE, timeout=30_000)
+            page.evaluate(RUN_ALL)
+        page.wait_for_timeout(250)
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_lab_renders_lua_output_and_a_lua_observer_follows_the_slider(lab: str, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
+    warning = ".jp-OutputArea-output .ilupa-memory-warning"
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.goto(lab, wait_until="domcontentloaded")  # "load" waits on Lab's sockets
-            page.wait_for_function(
-                "() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=30_000
-            )
-            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-            page.evaluate(RUN_ALL)
-            output = ".jp-OutputArea-output .ilupa-table"
-            deadline = time.monotonic() + 60
-            while not page.locator(output).count() and time.monotonic() < deadline:
-                dialog = page.locator(".jp-Dialog .jp-mod-accept")
-                if dialog.count():  # a fresh Lab may still ask which kernel to use
-                    dialog.first.click()
-                    page.wait_for_function(KERNEL_IDLE, timeout=30_000)
-                    page.evaluate(RUN_ALL)
-                page.wait_for_timeout(250)
+            page.goto(
+                lab.format(name=name), wait_until="domcontentloaded"
+            )  # "load" waits on sockets
+            run_all_cells(page, until=warning)
 
-            table = page.wait_for_selector(output, timeout=30_000)
+            kernel = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.name"
+            )
+            assert kernel == NOTEBOOKS[name][0]["name"]
+
+            table = page.wait_for_selector(".jp-OutputArea-output .ilupa-table", timeout=30_000)
             text = table.inner_text()
             assert "<script>alert(1)</script>" in text  # escaped: shown as text, not run
             assert "values" in text and "30" in text
             assert page.locator(".jp-OutputArea-output .ilupa-table script").count() == 0
+
+            shown = page.wait_for_selector(warning, timeout=60_000).inner_text()
+            assert "Lua memory warning" in shown and "budget" in shown
 
             label = page.locator(".widget-label", has_text="fib(3) = 2")
             label.wait_for(timeout=30_000)
@@ -159,5 +214,5 @@ def test_lab_renders_lua_table_and_a_lua_observer_follows_the_slider(lab: str) -
                 page.keyboard.press("ArrowRight")
             page.locator(".widget-label", has_text="Lua says fib(10) = 55").wait_for(timeout=30_000)
         finally:
-            page.screenshot(path=str(OUTPUT / "browser-lua-widgets.png"), full_page=True)
+            page.screenshot(path=str(OUTPUT / f"browser-{name}.png"), full_page=True)
             browser.close()

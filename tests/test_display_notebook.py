@@ -5,25 +5,21 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tests.notebook_helpers import NOTEBOOKS, execute_notebook, notebook_of, stream_text
+from tests.notebook_helpers import (
+    cell_containing,
+    data_of,
+    execute_notebook,
+    notebook_of,
+    run_tour_notebook,
+    stream_text,
+)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture(scope="module")
 def tour() -> nbformat.NotebookNode:
-    notebook = nbformat.read(NOTEBOOKS / "widgets-from-lua.ipynb", as_version=4)
-    execute_notebook(notebook)
-    return notebook
-
-
-def cell_containing(notebook: nbformat.NotebookNode, text: str) -> nbformat.NotebookNode:
-    return next(c for c in notebook.cells if c.cell_type == "code" and text in c.source)
-
-
-def data_of(cell: nbformat.NotebookNode) -> list[dict]:
-    kinds = ("display_data", "execute_result")
-    return [o["data"] for o in cell.outputs if o["output_type"] in kinds]
+    return run_tour_notebook("widgets-from-lua.ipynb")
 
 
 def test_tour_shows_tables_as_escaped_html(tour):

@@ -7,24 +7,19 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 
 from tests.notebook_helpers import (
-    NOTEBOOKS,
+    cell_containing,
     error_output,
     execute_notebook,
     notebook_of,
     result_text,
+    run_tour_notebook,
     stream_text,
 )
 
 
 @pytest.fixture(scope="module")
 def quickstart() -> nbformat.NotebookNode:
-    notebook = nbformat.read(NOTEBOOKS / "quickstart.ipynb", as_version=4)
-    execute_notebook(notebook)
-    return notebook
-
-
-def cell_containing(notebook: nbformat.NotebookNode, text: str) -> nbformat.NotebookNode:
-    return next(c for c in notebook.cells if c.cell_type == "code" and text in c.source)
+    return run_tour_notebook("quickstart.ipynb")
 
 
 def test_quickstart_shows_lua_print_and_cell_value(quickstart):

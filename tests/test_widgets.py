@@ -84,6 +84,48 @@ def test_on_click_calls_lua_with_the_button(shell):
     assert button.description == "clicked 2"
 
 
+def test_unobserve_with_the_same_lua_function_removes_only_that_observer(runtime_shell):
+    lua_cell(
+        runtime_shell,
+        "seen = {}\nslider = widgets.IntSlider{}\n"
+        "function first(c) seen[#seen + 1] = 'first ' .. c.new end\n"
+        "function second(c) seen[#seen + 1] = 'second ' .. c.new end\n"
+        "slider:observe(first, 'value')\nslider:observe(second, 'value')",
+    )
+    slider = lua_global(runtime_shell, "slider")
+    slider.value = 1
+    lua_cell(runtime_shell, "slider:unobserve(first, 'value')")
+    slider.value = 2
+    lua_cell(runtime_shell, "slider.unobserve(second, 'value')")  # the dot form
+    slider.value = 3
+    assert list(lua_global(runtime_shell, "seen").values()) == ["first 1", "second 1", "second 2"]
+
+
+def test_observing_the_same_lua_function_twice_calls_it_once(shell):
+    lua_cell(
+        shell,
+        "calls = 0\nslider = widgets.IntSlider{}\n"
+        "function count(c) calls = calls + 1 end\n"
+        "slider:observe(count, 'value')\nslider:observe(count, 'value')",
+    )
+    lua_global(shell, "slider").value = 4
+    assert lua_global(shell, "calls") == 1
+
+
+def test_on_click_with_remove_true_stops_a_lua_handler(shell):
+    lua_cell(
+        shell,
+        "clicks = 0\nbutton = widgets.Button{}\n"
+        "function add(b) clicks = clicks + 1 end\n"
+        "button:on_click(add)",
+    )
+    button = lua_global(shell, "button")
+    button.click()
+    lua_cell(shell, "button:on_click(add, true)")
+    button.click()
+    assert lua_global(shell, "clicks") == 1
+
+
 def test_a_callback_that_fails_once_reports_and_still_fires_next_time(shell):
     lua_cell(
         shell,

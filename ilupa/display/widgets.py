@@ -6,7 +6,8 @@ callback methods that also accept Lua's `obj:method(...)` form (which passes
 the widget twice) and that wrap Lua functions: a Lua callback runs inside the
 output area of the cell that registered it, so its prints show there, and an
 error is reported there instead of escaping into the kernel, so later
-callbacks keep firing.
+callbacks keep firing. Wrapped callbacks compare equal when they wrap the same
+Lua function, so `unobserve(f)` and `on_click(f, true)` remove what `f` added.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ilupa.display.lua_args import split_arguments, to_python
 from ilupa.display.text import is_lua_table
 from ilupa.lua_types import lua_type_of
 
-CALLBACK_METHODS = ("observe", "on_click", "on_submit")
+CALLBACK_METHODS = ("observe", "unobserve", "on_click", "on_submit")
 
 
 def is_lua_function(value: Any) -> bool:
@@ -31,11 +32,30 @@ def is_lua_function(value: Any) -> bool:
 
 
 class LuaCallback:
-    """A Lua function called by ipywidgets; its output and errors go to `output`."""
+    """A Lua function called by ipywidgets; its output and errors go to `output`.
+
+    Equal to any other LuaCallback of the same Lua function, so ipywidgets and
+    traitlets, which find handlers with `==`, can remove it again.
+    """
 
     def __init__(self, function: Any, output: ipywidgets.Output | None) -> None:
         self.function = function
         self.output = output
+
+    @property
+    def identity(self) -> str:
+        # lupa hands out a new Python object, without `==`, each time a Lua function
+        # crosses over; its str() names the Lua object's address, which no other live
+        # Lua object shares (the callback keeps the function alive).
+        return str(self.function)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LuaCallback):
+            return NotImplemented
+        return self.identity == other.identity
+
+    def __hash__(self) -> int:
+        return hash(self.identity)
 
     def __call__(self, *args: Any) -> Any:
         if self.output is None:
@@ -87,11 +107,23 @@ def last_callback_output() -> ipywidgets.Output | None:
     return cached[1] if cached is not None else None
 
 
-def as_callback(function: Any) -> Any:
-    """Wrap Lua functions so ipywidgets can call them safely; leave Python ones alone."""
+def as_callback(function: Any, removing: bool = False) -> Any:
+    """Wrap Lua functions so ipywidgets can call them safely; leave Python ones alone.
+
+    A callback being removed only needs to compare equal: it gets no output area.
+    """
     if is_lua_function(function):
-        return LuaCallback(function, callback_output())
+        return LuaCallback(function, None if removing else callback_output())
     return function
+
+
+def is_removal(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """`unobserve(f)`, `on_click(f, true)` or `on_click(f, remove=True)`."""
+    if name == "unobserve":
+        return True
+    if name == "observe":
+        return False  # its second argument is the trait names
+    return bool(kwargs.get("remove", args[1] if len(args) > 1 else False))
 
 
 def _callback_method(base: type, name: str) -> Callable[..., Any]:
@@ -101,7 +133,7 @@ def _callback_method(base: type, name: str) -> Callable[..., Any]:
         if args and args[0] is self:
             args = args[1:]  # Lua's widget:method(...) passes the widget again
         if args:
-            args = (as_callback(args[0]), *args[1:])
+            args = (as_callback(args[0], is_removal(name, args, kwargs)), *args[1:])
         return original(self, *args, **kwargs)
 
     method.__name__ = name
