@@ -10,13 +10,6 @@ local unpack_ = table.unpack or unpack
 local has_ffi, ffi = pcall(require, "ffi")
 local conversions = {uses_ffi = (jit ~= nil) and has_ffi, uses_string_unpack = false}
 
--- The first element of t[first..last] that is not a number, or nil.
-local function first_non_number(t, first, last)
-  for i = first, last do
-    if type(t[i]) ~= "number" then return i end
-  end
-end
-
 if conversions.uses_ffi then
   local ok, new_table = pcall(require, "table.new")
   if not ok then new_table = function() return {} end end
@@ -81,5 +74,4 @@ function conversions.slice(t, first, last)
   return true, unpack_(t, first, last)
 end
 
-conversions.first_non_number = first_non_number
 return conversions

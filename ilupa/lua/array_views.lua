@@ -8,8 +8,8 @@
 -- On LuaJIT elements are read through an FFI pointer; elsewhere (or for
 -- layouts FFI cannot address) through Python's `read`/`write`.
 local read_python, write_python, view_marker = ...
-local setmetatable, type, error, floor, tostring, select =
-  setmetatable, type, error, math.floor, tostring, select
+local setmetatable, type, error, floor, tostring, select, rawget =
+  setmetatable, type, error, math.floor, tostring, select, rawget
 local format, concat = string.format, table.concat
 
 local has_ffi, ffi = pcall(require, "ffi")
@@ -35,6 +35,15 @@ end
 -- handle (newproxy) forwarding to the view table; elsewhere it is the table.
 local newproxy = newproxy
 local finish
+
+-- The view's own fields, else View.__index as a tail call, so that its
+-- errors name the line of the code that indexed the handle.
+local function forward_index(v, k)
+  local field = rawget(v, k)
+  if field ~= nil then return field end
+  return View.__index(v, k)
+end
+
 if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) then
   finish = function(v)
     local handle = newproxy(true)
@@ -46,10 +55,10 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
         if type(i) == "number" and i >= 0 and i < n and floor(i) == i then
           return ptr[offset + i * stride]
         end
-        return v[i]
+        return forward_index(v, i)
       end
     else
-      mt.__index = function(_, k) return v[k] end
+      mt.__index = function(_, k) return forward_index(v, k) end
     end
     if ptr and v.ndim == 1 and v.kind == "number" and not v.readonly then
       mt.__newindex = function(_, i, value)
@@ -58,10 +67,10 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
           ptr[offset + i * stride] = value
           return
         end
-        v[i] = value
+        return View.__newindex(v, i, value)
       end
     else
-      mt.__newindex = function(_, k, value) v[k] = value end
+      mt.__newindex = function(_, k, value) return View.__newindex(v, k, value) end
     end
     mt.__len = function() return v.n end
     mt.__ipairs = function() return View.__ipairs(v) end

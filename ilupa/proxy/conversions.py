@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from ilupa.proxy.arrays import view_arguments
+from ilupa.lua_types import lua_type_of
+from ilupa.proxy.arrays import FFI_DTYPES, view_arguments
 from ilupa.proxy.copies import CopyError
 
 CHUNK = 4000  # values per Lua call: within Lua 5.1's C stack (LUAI_MAXCSTACK 8000)
 NUMBER_TYPES = frozenset({int, float})
+LUA_TYPE_NAMES = {type(None): "nil", str: "string", bool: "boolean", bytes: "string"}
 # string.pack format letters for the dtypes whose values unpack exactly as
 # `tolist()` would give them (bool and uint64 take lupa's route).
 PACK_CODES = {
@@ -67,19 +69,22 @@ class ArrayConversions:
         result = np.empty(count, dtype=dtype)
         if count == 0:
             return result
-        if self.uses_ffi and result.dtype.name != "bool":
+        if self.uses_ffi and result.dtype.name in FFI_DTYPES - {"bool"}:
             bad = self.lua_side.fill_memory(table, result.dtype.name, result.ctypes.data, count)
             if bad is not None:
-                self._not_a_number(table, bad)
+                raise _not_a_number(bad, table[bad])
             return result
+        allowed = NUMBER_TYPES | {bool} if result.dtype.name == "bool" else NUMBER_TYPES
         for start in range(0, count, CHUNK):
             stop = min(start + CHUNK, count)
             values = self.lua_side.slice(table, start + 1, stop)[1:]
-            if not set(map(type, values)) <= NUMBER_TYPES:
-                self._not_a_number(table, self.lua_side.first_non_number(table, start + 1, stop))
+            if not set(map(type, values)) <= allowed:
+                offset = next(i for i, value in enumerate(values) if type(value) not in allowed)
+                raise _not_a_number(start + 1 + offset, values[offset])
             result[start:stop] = values
         return result
 
-    def _not_a_number(self, table: Any, position: int) -> None:
-        kind = self.lua.eval("type")(table[position])
-        raise CopyError(f"element {position} of the table is {kind}, not a number")
+
+def _not_a_number(position: int, value: Any) -> CopyError:
+    kind = lua_type_of(value) or LUA_TYPE_NAMES.get(type(value), f"a Python {type(value).__name__}")
+    return CopyError(f"element {position} of the table is {kind}, not a number")
