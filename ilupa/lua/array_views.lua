@@ -21,13 +21,27 @@ local View = {}
 View.__index = View  -- replaced below; methods live in `methods`
 local methods = {}
 
+-- Raises `message` at the first caller outside this file (and outside the
+-- tail-call frames Lua 5.1 keeps), so the error names the user's line.
+local getinfo = debug.getinfo
+local SOURCE = getinfo(1, "S").source
+local function raise(message)
+  local level = 2
+  while true do
+    local info = getinfo(level, "S")
+    if info == nil or (info.source ~= SOURCE and info.what ~= "tail") then break end
+    level = level + 1
+  end
+  error(message, level)
+end
+
 local function check_index(v, i)
   if type(i) ~= "number" or i ~= floor(i) then
-    error(format("array index must be an integer, got %s", tostring(i)), 3)
+    raise(format("array index must be an integer, got %s", tostring(i)))
   end
   local n = v.n
   if i < 0 or i >= n then
-    error(format("array index %s out of range [0, %d)", tostring(i), n), 3)
+    raise(format("array index %s out of range [0, %d)", tostring(i), n))
   end
 end
 
@@ -128,14 +142,14 @@ end
 
 View.__newindex = function(v, i, value)
   if v.readonly then
-    error("array view is read-only (the numpy array is not writeable)", 2)
+    raise("array view is read-only (the numpy array is not writeable)")
   end
   check_index(v, i)
   if v.ndim > 1 then
-    error("assign to an element: v[i][j] = x, not a whole row", 2)
+    raise("assign to an element: v[i][j] = x, not a whole row")
   end
   if type(value) ~= "number" and type(value) ~= "boolean" then
-    error(format("array element must be a number or boolean, got %s", type(value)), 2)
+    raise(format("array element must be a number or boolean, got %s", type(value)))
   end
   local ptr = v.ptr
   if ptr then
