@@ -48,11 +48,12 @@ end
 if string.unpack and table.move then
   conversions.uses_string_unpack = true
   local unpack_bytes, move, rep = string.unpack, table.move, string.rep
+  local create = table.create or function() return {} end  -- 5.5 preallocates
 
   -- A new table of the n values packed in `bytes` (format letter `code`,
   -- `size` bytes each), `chunk` values per string.unpack call.
   function conversions.table_from_bytes(bytes, n, code, size, chunk)
-    local t, position, done = {}, 1, 0
+    local t, position, done = create(n), 1, 0
     local format = rep(code, chunk)
     while done < n do
       local count = n - done
