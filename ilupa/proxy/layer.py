@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ilupa.lua_types import lua_type_of
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
@@ -88,6 +89,12 @@ class ProxyLayer:
         if self._is_view(value):
             return value.array
         return None
+
+    def to_python_value(self, value: Any) -> Any:
+        """A Lua value as Python should get it: array views as the arrays they show."""
+        is_lua_object = lua_type_of(value) in ("table", "userdata")
+        array = self.array_of_view(value) if is_lua_object else None
+        return value if array is None else array
 
     # -- copies ------------------------------------------------------------------
 
