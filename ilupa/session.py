@@ -137,7 +137,8 @@ class LuaSession:
                 raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
         if result is None:
             return ()
-        return result if isinstance(result, tuple) else (result,)
+        values = result if isinstance(result, tuple) else (result,)
+        return tuple(map(self.proxy.to_python_value, values))
 
     # -- internals ----------------------------------------------------------
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ilupa.errors import LuaRuntimeError
+from ilupa.proxy import CopyError
 from ilupa.proxy.arrays import VIEW_DTYPES
 from ilupa.session import LuaSession
 
@@ -104,5 +105,13 @@ def test_fast_conversions_round_trip(session: LuaSession) -> None:
 
 
 def test_conversion_refuses_non_numbers(session: LuaSession) -> None:
-    with pytest.raises(session.module.LuaError, match="element 2"):
+    with pytest.raises(CopyError, match="element 2 of the table is string"):
         session.proxy.array_from_table(session.lua.eval("{1, 'x', 3}"))
+
+
+def test_cell_results_and_outputs_give_python_the_array_itself(runtime_shell) -> None:
+    array = np.arange(4.0)
+    runtime_shell.user_ns["a"] = array
+    assert runtime_shell.run_line_magic("lua", "py.a") is array
+    runtime_shell.run_cell_magic("lua", "-o v", "v = py.a")
+    assert runtime_shell.user_ns["v"] is array

@@ -60,3 +60,45 @@ def test_fb_python_eval_converts_and_reval_refers(shell: InteractiveShell) -> No
 def test_fb_python_module_falls_back_to_the_namespace(shell: InteractiveShell) -> None:
     shell.user_ns["answer"] = 42
     assert shell.run_cell_magic("lua", "", "py = require 'fb.python'\nreturn py.answer") == 42
+
+
+FB_CALLS = """
+local py = require 'fb.python'
+local math_module = py.import('math')
+local r = py.reval('[3, 1, 2]')
+return math_module.sqrt(16), py.eval(r + r)[6], #r, r[0] * 2, r:index(2),
+  tostring(py.None), py.dict({a = 1}).a, tostring(py.tuple({1, 2})),
+  py.str(py.bytes('hi')), py.long(2.9), py.float('1.5'), py.unicode(3),
+  py.eval('x + y', {x = 1, y = 2}), py.eval('x', {x = {1, 2}})[2]
+"""
+
+
+@pytest.mark.parametrize("runtime", available_runtimes())
+def test_fb_python_functions_keep_their_semantics(shell: InteractiveShell, runtime: str) -> None:
+    shell.run_line_magic("lua_reset", runtime)
+    result = shell.run_cell_magic("lua", "", FB_CALLS)
+    assert result == (4.0, 2, 3, 6, 2, "None", 1, "(1, 2)", "hi", 2, 1.5, "3", 3, 2)
+
+
+def test_fb_python_exec_shares_the_notebook_namespace(shell: InteractiveShell) -> None:
+    shell.run_cell_magic(
+        "lua", "", "local py = require 'fb.python'\npy.exec('made_in_lua = 6 * 7')"
+    )
+    assert shell.user_ns["made_in_lua"] == 42
+    local = shell.run_cell_magic(
+        "lua", "", "local py = require 'fb.python'\npy.exec('z = q * 2', {q = 5})\nreturn py.z"
+    )
+    assert local is None and "z" not in shell.user_ns  # locals table: no leak into globals
+
+
+def test_fb_python_errors_are_catchable_in_lua_with_the_python_message(
+    shell: InteractiveShell,
+) -> None:
+    result = shell.run_cell_magic(
+        "lua",
+        "",
+        "local py = require 'fb.python'\n"
+        "local ok, err = pcall(py.exec, '1 / 0')\n"
+        "return ok, tostring(err):find('division by zero') ~= nil",
+    )
+    assert result == (False, True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ilupa.proxy import CopyError, to_lua, to_python
@@ -40,3 +41,69 @@ def test_uncopyable_keys_are_clear_errors(session: LuaSession) -> None:
 def test_round_trip_keeps_values(session: LuaSession) -> None:
     data = {"n": [1, 2.5, "x", True], "m": {"k": [[]]}}
     assert to_python(to_lua(data, session), session) == {"n": [1, 2.5, "x", True], "m": {"k": [{}]}}
+
+
+def test_a_list_containing_itself_copies_into_a_cyclic_table(session: LuaSession) -> None:
+    data: list = [1, "two"]
+    data.append(data)
+    session.globals.t = to_lua(data, session)
+    assert session.run("return #t, t[2], rawequal(t[3], t)", "c") == (3, "two", True)
+
+
+def test_nested_arrays_and_tuples_copy_as_tables_of_numbers(session: LuaSession) -> None:
+    data = {"grid": np.arange(6).reshape(2, 3), "pair": (np.float32(0.5), 2)}
+    session.globals.t = to_lua(data, session)
+    assert session.run("return #t.grid, t.grid[2][3], t.pair[1], type(t.pair[1])", "c") == (
+        2,
+        5,
+        0.5,
+        "number",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({None: 1}, "key cannot be None"),
+        ({float("nan"): 1}, "key cannot be nan"),
+        ({"a": np.array([object()])}, r"value\['a'\]: cannot copy a numpy array of dtype object"),
+    ],
+    ids=["None key", "NaN key", "object array"],
+)
+def test_what_lua_cannot_hold_is_a_clear_copy_error(
+    session: LuaSession, value: object, message: str
+) -> None:
+    session.run("kept = 'still here'", "before")
+    with pytest.raises(CopyError, match=message):
+        to_lua(value, session)
+    assert session.run("return kept", "after") == ("still here",)
+
+
+def test_too_deep_nesting_is_a_copy_error_not_a_crash(session: LuaSession) -> None:
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(CopyError, match="nested too deeply"):
+        to_lua(deep, session)
+    (table,) = session.run("local t = {} for i = 1, 100000 do t = {t} end return t", "deep")
+    with pytest.raises(CopyError, match="nested too deeply"):
+        to_python(table, session)
+
+
+def test_copies_from_lua_code(session: LuaSession) -> None:
+    session.namespace["data"] = {"xs": [1, 2]}
+    code = """
+    local t = ilupa.copy(py.data)
+    local back = ilupa.topython({1, {k = 'v'}})
+    return type(t), t.xs[1], #t.xs, back[1]['k']
+    """
+    assert session.run(code, "c") == ("table", 1, 2, "v")
+
+
+def test_copy_errors_reach_lua_as_catchable_errors(session: LuaSession) -> None:
+    session.namespace["bad"] = {None: 1}
+    code = (
+        "local ok, err = pcall(ilupa.copy, py.bad)"
+        " return ok, tostring(err):find('key cannot be') ~= nil"
+    )
+    assert session.run(code, "c") == (False, True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -127,3 +128,131 @@ def test_pairs_still_works_on_lua_tables(session: LuaSession) -> None:
 def test_lua_error_not_crash_on_missing_attribute_call(session: LuaSession) -> None:
     with pytest.raises(LuaRuntimeError):
         lua(session, "return py.o.nothing()", o=object())
+
+
+def test_every_arithmetic_operator_delegates_to_python(session: LuaSession) -> None:
+    code = (
+        "return tostring(py.a - py.b), tostring(py.a / py.b), tostring(py.a % py.b),"
+        " tostring(py.a ^ 2), tostring(py.a * py.b), tostring(py.a + 1)"
+    )
+    result = lua(session, code, a=Fraction(7, 2), b=Fraction(1, 2))
+    assert result == ("3", "7", "0", "49/4", "7/4", "9/2")
+
+
+def test_inequality_and_less_equal_use_python_comparisons(session: LuaSession) -> None:
+    code = "return py.a <= py.b, py.b <= py.a, py.a ~= py.b, py.a > py.b, py.a >= py.a"
+    assert lua(session, code, a=Fraction(7, 2), b=Fraction(1, 2)) == (False, True, True, True, True)
+
+
+@pytest.mark.parametrize(
+    "runtime_feature",
+    ["floor division", "bitwise"],
+)
+def test_integer_operators_of_lua_5_3_and_later(session: LuaSession, runtime_feature: str) -> None:
+    if session.runtime_name in ("lua51", "lua52", "luajit20", "luajit21"):
+        pytest.skip(f"{session.runtime_name} has no // or bitwise operators in its syntax")
+    code = {
+        "floor division": "return tostring(py.a // py.b)",
+        "bitwise": "return py.s & py.t, py.s | py.t, py.s ~ py.t, ~py.s, py.s << 1, py.s >> 1",
+    }[runtime_feature]
+    expected = {
+        "floor division": ("3",),
+        "bitwise": (12 & 10, 12 | 10, 12 ^ 10, ~12, 24, 6),
+    }[runtime_feature]
+    # Python ints arrive as Lua numbers, so wrap them to reach the metamethods
+    result = lua(session, code, a=Fraction(7, 2), b=Fraction(1, 1), s=Bits(12), t=Bits(10))
+    assert tuple(int(x) if isinstance(x, Bits) else x for x in result) == expected
+
+
+class Bits:
+    """An int-like Python object that is not converted to a Lua number."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __int__(self) -> int:
+        return self.value
+
+    def _wrap(self, other: object, op) -> Bits:
+        return Bits(op(self.value, int(other)))  # type: ignore[call-overload]
+
+    def __and__(self, other: object) -> Bits:
+        return self._wrap(other, int.__and__)
+
+    def __or__(self, other: object) -> Bits:
+        return self._wrap(other, int.__or__)
+
+    def __xor__(self, other: object) -> Bits:
+        return self._wrap(other, int.__xor__)
+
+    def __lshift__(self, other: object) -> Bits:
+        return self._wrap(other, int.__lshift__)
+
+    def __rshift__(self, other: object) -> Bits:
+        return self._wrap(other, int.__rshift__)
+
+    def __invert__(self) -> Bits:
+        return Bits(~self.value)
+
+
+def test_mixed_comparisons_with_lua_numbers(session: LuaSession) -> None:
+    if session.runtime_name in ("lua51", "luajit20", "luajit21"):
+        pytest.skip("Lua 5.1 and LuaJIT compare only values of the same type (documented)")
+    assert lua(session, "return 2 < py.a, py.a <= 3", a=Fraction(7, 2)) == (True, False)
+
+
+def test_positional_and_keyword_spreads_of_fb_python(session: LuaSession) -> None:
+    code = """
+    local fb = require 'fb.python'
+    return py.f(1, fb.args, {2, 3}, fb.kwargs, {k = 4})
+    """
+    assert lua(session, code, f=lambda *a, **k: [a, k]) == [(1, 2, 3), {"k": 4}]
+
+
+def test_calls_with_several_results_and_nil_arguments(session: LuaSession) -> None:
+    code = "local a, b = py.divmod(7, 2) return a, b, py.f(nil, 2)"
+    assert lua(session, code, divmod=divmod, f=lambda x, y: (x is None, y)) == (3, 1, True, 2)
+
+
+def test_numpy_scalars_of_every_kind_arrive_as_numbers(session: LuaSession) -> None:
+    scalars = {
+        name: np.dtype(name).type(3)
+        for name in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64")
+    } | {"float16": np.float16(0.5), "float32": np.float32(0.25), "float64": np.float64(2.5)}
+    session.namespace.update(scalars)
+    code = "return " + ", ".join(f"type(py.{name}), py.{name} * 2" for name in scalars)
+    result = session.run(code, "scalars")
+    assert result[0::2] == ("number",) * len(scalars)
+    assert list(result[1::2]) == [float(v) * 2 for v in scalars.values()]
+
+
+def test_numpy_scalars_from_calls_and_items_are_numbers(session: LuaSession) -> None:
+    code = "return type(py.a.array:sum()), py.a.array:sum(), type(py.d.k), math.floor(py.d.k)"
+    result = lua(session, code, a=np.array([1, 2], dtype=np.int32), d={"k": np.float32(2.5)})
+    assert result == ("number", 3, "number", 2)
+
+
+def test_lua_tables_index_iterate_and_convert_in_python(session: LuaSession) -> None:
+    (table,) = session.run("return {10, 20, 30, name = 'x'}", "t")
+    assert (table[1], table["name"], len(table)) == (10, "x", 3)
+    assert dict(table.items()) == {1: 10, 2: 20, 3: 30, "name": "x"}
+    assert sorted(table.values(), key=str) == [10, 20, 30, "x"]
+
+
+def test_a_lua_table_comes_back_into_lua_as_the_same_table(session: LuaSession) -> None:
+    (table,) = session.run("original = {1} return original", "t")
+    session.namespace["held"] = [table]
+    assert session.run("return rawequal(py.held[0], original)", "t") == (True,)
+
+
+def test_lua_functions_serve_as_python_callbacks(session: LuaSession) -> None:
+    (on_event,) = session.run(
+        "seen = {} return function(name, value) seen[#seen + 1] = name .. '=' .. value end",
+        "cb",
+    )
+    done = threading.Event()
+    timer = threading.Timer(0, lambda: (on_event("late", 2), done.set()))
+    list(map(on_event, ["a", "b"], [1, 1]))
+    timer.start()
+    assert done.wait(10)
+    assert session.run("return table.concat(seen, ',')", "cb") == ("a=1,b=1,late=2",)

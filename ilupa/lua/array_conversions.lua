@@ -1,18 +1,14 @@
 -- Fast copies between numeric Lua tables and numpy arrays.
--- LuaJIT copies through FFI pointers into the array's memory; PUC Lua moves
--- numbers in chunks of call arguments, which lupa converts in C, instead of
--- one Python call per element.
-local sink = ...
-local type, error, format, min = type, error, string.format, math.min
+-- LuaJIT copies through FFI pointers into the array's memory. PUC Lua keeps
+-- the per-element work inside C functions: Lua 5.3+ unpacks the array's bytes
+-- many values per `string.unpack` call and `table.move`s them into place, and
+-- a table goes to Python as the results of `unpack(t, i, j)`, which lupa turns
+-- into a tuple in C. Either way no Python call is made per element.
+local type = type
 local unpack_ = table.unpack or unpack
-local CHUNK = 2000
 
 local has_ffi, ffi = pcall(require, "ffi")
-local conversions = {uses_ffi = (jit ~= nil) and has_ffi}
-
-local function not_a_number(t, i)
-  error(format("element %d of the table is %s, not a number", i, type(t[i])), 3)
-end
+local conversions = {uses_ffi = (jit ~= nil) and has_ffi, uses_string_unpack = false}
 
 if conversions.uses_ffi then
   local ok, new_table = pcall(require, "table.new")
@@ -37,34 +33,46 @@ if conversions.uses_ffi then
     return t
   end
 
-  -- Writes t[1..n] into a contiguous array's memory.
+  -- Writes t[1..n] into a contiguous array's memory; returns the position of
+  -- the first element that is not a number (nothing past it is written), or nil.
   function conversions.fill_memory(t, dtype, address, n)
     local p = ffi.cast(ctypes[dtype], address)
     for i = 1, n do
       local x = t[i]
-      if type(x) ~= "number" then not_a_number(t, i) end
+      if type(x) ~= "number" then return i end
       p[i - 1] = x
     end
   end
 end
 
--- PUC Lua: Python passes numbers as arguments; Lua stores them from `offset`.
-function conversions.store(t, offset, ...)
-  local values = {...}
-  for i = 1, #values do
-    t[offset + i] = values[i]
+if string.unpack and table.move then
+  conversions.uses_string_unpack = true
+  local unpack_bytes, move, rep = string.unpack, table.move, string.rep
+  local create = table.create or function() return {} end  -- 5.5 preallocates
+
+  -- A new table of the n values packed in `bytes` (format letter `code`,
+  -- `size` bytes each), `chunk` values per string.unpack call.
+  function conversions.table_from_bytes(bytes, n, code, size, chunk)
+    local t, position, done = create(n), 1, 0
+    local format = rep(code, chunk)
+    while done < n do
+      local count = n - done
+      if count < chunk then
+        format = rep(code, count)
+      else
+        count = chunk
+      end
+      move({unpack_bytes(format, bytes, position)}, 1, count, done + 1, t)
+      position = position + count * size
+      done = done + count
+    end
+    return t
   end
 end
 
--- PUC Lua: Lua passes t[1..n] to Python's sink in chunks.
-function conversions.drain(t, n)
-  for first = 1, n, CHUNK do
-    local last = min(first + CHUNK - 1, n)
-    for i = first, last do
-      if type(t[i]) ~= "number" then not_a_number(t, i) end
-    end
-    sink(first - 1, unpack_(t, first, last))
-  end
+-- true, t[first], ..., t[last]: `true` keeps a single value a tuple in Python.
+function conversions.slice(t, first, last)
+  return true, unpack_(t, first, last)
 end
 
 return conversions

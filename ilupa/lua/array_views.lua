@@ -8,8 +8,8 @@
 -- On LuaJIT elements are read through an FFI pointer; elsewhere (or for
 -- layouts FFI cannot address) through Python's `read`/`write`.
 local read_python, write_python, view_marker = ...
-local setmetatable, type, error, floor, tostring, select =
-  setmetatable, type, error, math.floor, tostring, select
+local setmetatable, type, error, floor, tostring, select, rawget =
+  setmetatable, type, error, math.floor, tostring, select, rawget
 local format, concat = string.format, table.concat
 
 local has_ffi, ffi = pcall(require, "ffi")
@@ -21,13 +21,27 @@ local View = {}
 View.__index = View  -- replaced below; methods live in `methods`
 local methods = {}
 
+-- Raises `message` at the first caller outside this file (and outside the
+-- tail-call frames Lua 5.1 keeps), so the error names the user's line.
+local getinfo = debug.getinfo
+local SOURCE = getinfo(1, "S").source
+local function raise(message)
+  local level = 2
+  while true do
+    local info = getinfo(level, "S")
+    if info == nil or (info.source ~= SOURCE and info.what ~= "tail") then break end
+    level = level + 1
+  end
+  error(message, level)
+end
+
 local function check_index(v, i)
   if type(i) ~= "number" or i ~= floor(i) then
-    error(format("array index must be an integer, got %s", tostring(i)), 3)
+    raise(format("array index must be an integer, got %s", tostring(i)))
   end
   local n = v.n
   if i < 0 or i >= n then
-    error(format("array index %s out of range [0, %d)", tostring(i), n), 3)
+    raise(format("array index %s out of range [0, %d)", tostring(i), n))
   end
 end
 
@@ -35,6 +49,15 @@ end
 -- handle (newproxy) forwarding to the view table; elsewhere it is the table.
 local newproxy = newproxy
 local finish
+
+-- The view's own fields, else View.__index as a tail call, so that its
+-- errors name the line of the code that indexed the handle.
+local function forward_index(v, k)
+  local field = rawget(v, k)
+  if field ~= nil then return field end
+  return View.__index(v, k)
+end
+
 if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) then
   finish = function(v)
     local handle = newproxy(true)
@@ -46,10 +69,10 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
         if type(i) == "number" and i >= 0 and i < n and floor(i) == i then
           return ptr[offset + i * stride]
         end
-        return v[i]
+        return forward_index(v, i)
       end
     else
-      mt.__index = function(_, k) return v[k] end
+      mt.__index = function(_, k) return forward_index(v, k) end
     end
     if ptr and v.ndim == 1 and v.kind == "number" and not v.readonly then
       mt.__newindex = function(_, i, value)
@@ -58,10 +81,10 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
           ptr[offset + i * stride] = value
           return
         end
-        v[i] = value
+        return View.__newindex(v, i, value)
       end
     else
-      mt.__newindex = function(_, k, value) v[k] = value end
+      mt.__newindex = function(_, k, value) return View.__newindex(v, k, value) end
     end
     mt.__len = function() return v.n end
     mt.__ipairs = function() return View.__ipairs(v) end
@@ -119,14 +142,14 @@ end
 
 View.__newindex = function(v, i, value)
   if v.readonly then
-    error("array view is read-only (the numpy array is not writeable)", 2)
+    raise("array view is read-only (the numpy array is not writeable)")
   end
   check_index(v, i)
   if v.ndim > 1 then
-    error("assign to an element: v[i][j] = x, not a whole row", 2)
+    raise("assign to an element: v[i][j] = x, not a whole row")
   end
   if type(value) ~= "number" and type(value) ~= "boolean" then
-    error(format("array element must be a number or boolean, got %s", type(value)), 2)
+    raise(format("array element must be a number or boolean, got %s", type(value)))
   end
   local ptr = v.ptr
   if ptr then

@@ -260,4 +260,5 @@ class LuaMagics(Magics):
 
     def _bind_outputs(self, names: list[str]) -> None:
         lua_globals = self.session.globals
-        self.shell.push({name: lua_globals[name] for name in names})
+        to_python = self.session.proxy.to_python_value
+        self.shell.push({name: to_python(lua_globals[name]) for name in names})

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-VIEW_DTYPES = frozenset(
+FFI_DTYPES = frozenset(
     {
         "float64",
         "float32",
@@ -27,6 +27,7 @@ VIEW_DTYPES = frozenset(
         "bool",
     }
 )
+VIEW_DTYPES = FFI_DTYPES | {"float16"}  # C has no half type: Python serves float16 elements
 
 
 def is_viewable(array: np.ndarray) -> bool:
@@ -38,7 +39,7 @@ def view_arguments(array: np.ndarray) -> tuple[Any, ...]:
     """What array_views.lua's `new` takes: dtype, read-only, address, offset, ndim, shape, strides.
 
     The address is None when the layout cannot be addressed as a typed
-    pointer (a byte-swapped dtype or strides that are not whole elements);
+    pointer (float16, a byte-swapped dtype or strides that are not whole elements);
     Python then serves the elements.
     """
     itemsize = array.dtype.itemsize
@@ -46,7 +47,8 @@ def view_arguments(array: np.ndarray) -> tuple[Any, ...]:
         array.dtype.byteorder == ("<" if sys.byteorder == "little" else ">")
     )
     whole = all(stride % itemsize == 0 for stride in array.strides)
-    address = array.ctypes.data if native and whole and array.size else None
+    addressable = native and whole and array.size and array.dtype.name in FFI_DTYPES
+    address = array.ctypes.data if addressable else None
     strides = [stride // itemsize for stride in array.strides] if whole else [0] * array.ndim
     return (
         array.dtype.name,

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ilupa.lua_types import lua_type_of
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
-from ilupa.proxy.copies import CopyError, ToLua, ToPython
+from ilupa.proxy.conversions import ArrayConversions
+from ilupa.proxy.copies import ToLua, ToPython
 from ilupa.proxy.fb_python import FbPython
 from ilupa.proxy.references import Manners
 
@@ -41,8 +43,9 @@ class ProxyLayer:
         )
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
-        self._sink_target: np.ndarray | None = None
-        self._conversions = session._run_internal("array_conversions", direct(self._sink))
+        self.conversions = ArrayConversions(
+            lua, session._run_internal("array_conversions"), self.array_of_view
+        )
         self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
         self._copy_to_python = ToPython(self.array_of_view)
         # views are tables, or userdata handles on Lua 5.1 and LuaJIT
@@ -87,6 +90,12 @@ class ProxyLayer:
             return value.array
         return None
 
+    def to_python_value(self, value: Any) -> Any:
+        """A Lua value as Python should get it: array views as the arrays they show."""
+        is_lua_object = lua_type_of(value) in ("table", "userdata")
+        array = self.array_of_view(value) if is_lua_object else None
+        return value if array is None else array
+
     # -- copies ------------------------------------------------------------------
 
     def copy_to_lua(self, value: Any) -> Any:
@@ -102,45 +111,14 @@ class ProxyLayer:
 
     def table_from_array(self, array: Any) -> Any:
         """A new Lua table with the numbers of a 1-d numeric array (or view)."""
-        viewed = self.array_of_view(array)
-        array = np.asarray(viewed if viewed is not None else array)
-        if array.ndim != 1 or array.dtype.kind not in "fiub":
-            raise CopyError(f"totable needs a 1-d numeric array, got {array.dtype} {array.shape}")
-        if self._conversions.uses_ffi and len(array):
-            arguments = view_arguments(array)
-            if arguments[2] is not None:
-                return self._conversions.table_from_memory(
-                    arguments[0], arguments[2], len(array), arguments[-1]
-                )
-        table = self.session.lua.table()
-        store = self._conversions.store
-        values = array.tolist()
-        for start in range(0, len(values), 2000):
-            store(table, start, *values[start : start + 2000])
-        return table
+        return self.conversions.table_from_array(array)
 
     def array_from_table(self, table: Any, dtype: str = "float64") -> np.ndarray:
         """A new numpy array with t[1..#t]; every element must be a number."""
-        count = len(table)
-        result = np.empty(count, dtype=dtype)
-        if count == 0:
-            return result
-        if self._conversions.uses_ffi and result.dtype.name != "bool":
-            self._conversions.fill_memory(table, result.dtype.name, result.ctypes.data, count)
-            return result
-        self._sink_target = result
-        try:
-            self._conversions.drain(table, count)
-        finally:
-            self._sink_target = None
-        return result
+        return self.conversions.array_from_table(table, dtype)
 
     def _lua_toarray(self, table: Any, dtype: str = "float64") -> Any:
         return self.to_lua(self.array_from_table(table, dtype))
-
-    def _sink(self, offset: int, *values: Any) -> None:
-        assert self._sink_target is not None
-        self._sink_target[offset : offset + len(values)] = values
 
     # -- helpers ---------------------------------------------------------------
 

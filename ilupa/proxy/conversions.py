@@ -1,0 +1,90 @@
+"""Fast copies between 1-d numpy arrays and numeric Lua tables, on every runtime.
+
+The Lua side is ilupa/lua/array_conversions.lua. Each runtime takes its
+fastest route that makes no Python call per element: FFI pointers on LuaJIT;
+on PUC Lua 5.3+ the array's bytes unpacked by `string.unpack` (numpy to Lua);
+elsewhere lupa's own C conversions, many values per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ilupa.lua_types import lua_type_of
+from ilupa.proxy.arrays import FFI_DTYPES, view_arguments
+from ilupa.proxy.copies import CopyError
+
+CHUNK = 4000  # values per Lua call: within Lua 5.1's C stack (LUAI_MAXCSTACK 8000)
+NUMBER_TYPES = frozenset({int, float})
+LUA_TYPE_NAMES = {type(None): "nil", str: "string", bool: "boolean", bytes: "string"}
+# string.pack format letters for the dtypes whose values unpack exactly as
+# `tolist()` would give them (bool and uint64 take lupa's route).
+PACK_CODES = {
+    "float64": "d",
+    "float32": "f",
+    "int8": "b",
+    "uint8": "B",
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i4",
+    "uint32": "I4",
+    "int64": "i8",
+}
+
+
+class ArrayConversions:
+    """`table_from_array` and `array_from_table` for one Lua state."""
+
+    def __init__(self, lua: Any, lua_side: Any, array_of_view: Callable[[Any], Any]) -> None:
+        self.lua = lua
+        self.lua_side = lua_side
+        self.array_of_view = array_of_view
+        self.uses_ffi = bool(lua_side.uses_ffi)
+        self.uses_string_unpack = bool(lua_side.uses_string_unpack)
+
+    def table_from_array(self, array: Any) -> Any:
+        """A new Lua table with the numbers of a 1-d numeric array (or view)."""
+        viewed = self.array_of_view(array)
+        array = np.asarray(viewed if viewed is not None else array)
+        if array.ndim != 1 or array.dtype.kind not in "fiub":
+            raise CopyError(f"totable needs a 1-d numeric array, got {array.dtype} {array.shape}")
+        if self.uses_ffi and len(array):
+            dtype, _, address, *_, stride = view_arguments(array)
+            if address is not None:
+                return self.lua_side.table_from_memory(dtype, address, len(array), stride)
+        code = PACK_CODES.get(array.dtype.name)
+        if self.uses_string_unpack and code is not None and len(array):
+            native = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+            return self.lua_side.table_from_bytes(
+                native.tobytes(), len(native), code, native.itemsize, CHUNK // 4
+            )
+        return self.lua.table_from(array.tolist())
+
+    def array_from_table(self, table: Any, dtype: str = "float64") -> np.ndarray:
+        """A new numpy array with t[1..#t]; every element must be a number."""
+        count = len(table)
+        result = np.empty(count, dtype=dtype)
+        if count == 0:
+            return result
+        if self.uses_ffi and result.dtype.name in FFI_DTYPES - {"bool"}:
+            bad = self.lua_side.fill_memory(table, result.dtype.name, result.ctypes.data, count)
+            if bad is not None:
+                raise _not_a_number(bad, table[bad])
+            return result
+        allowed = NUMBER_TYPES | {bool} if result.dtype.name == "bool" else NUMBER_TYPES
+        for start in range(0, count, CHUNK):
+            stop = min(start + CHUNK, count)
+            values = self.lua_side.slice(table, start + 1, stop)[1:]
+            if not set(map(type, values)) <= allowed:
+                offset = next(i for i, value in enumerate(values) if type(value) not in allowed)
+                raise _not_a_number(start + 1 + offset, values[offset])
+            result[start:stop] = values
+        return result
+
+
+def _not_a_number(position: int, value: Any) -> CopyError:
+    kind = lua_type_of(value) or LUA_TYPE_NAMES.get(type(value), f"a Python {type(value).__name__}")
+    return CopyError(f"element {position} of the table is {kind}, not a number")
