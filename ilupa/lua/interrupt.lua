@@ -1,12 +1,57 @@
--- Makes running Lua stoppable (see ilupa/interrupt.py).
--- A count hook asks Python every `count` VM instructions whether the user
--- interrupted; calling Python also lets CPython run a pending SIGINT handler.
--- On LuaJIT hooks are not called inside compiled traces, so each loop body of
--- a cell also calls `__ilupa_check` (see loop_checks.py): a countdown in FFI
--- memory, and every `count` passes an FFI call that reads the flag byte a
--- watcher thread sets. A plain FFI load would be hoisted out of the loop.
-local poll, count, flag_address = ...
-local error, sethook, create, wrap = error, debug.sethook, coroutine.create, coroutine.wrap
+-- Makes running Lua stoppable (see ilupa/interrupt.py). Two modes:
+-- * `register` given (Lua 5.2-5.5): no hook while the cell runs. Python sets a
+--   count hook on every registered Lua thread when the interrupt arrives, so
+--   this side only tells Python the address of each thread: the main one now,
+--   every coroutine when it is created. A coroutine stays alive until Python
+--   has forgotten its address (the sentinel's finalizer keeps it reachable),
+--   so Python never sets a hook on freed memory.
+-- * otherwise (Lua 5.1, LuaJIT): a count hook asks Python every `count` VM
+--   instructions whether the user interrupted; calling Python also lets
+--   CPython run a pending SIGINT handler. On LuaJIT hooks are not called inside
+--   compiled traces, so each loop body of a cell also calls `__ilupa_check`
+--   (see loop_checks.py): a countdown in FFI memory, and every `count` passes
+--   an FFI call that reads the flag byte a watcher thread sets. A plain FFI
+--   load would be hoisted out of the loop.
+local poll, count, flag_address, register, unregister = ...
+local error, sethook, create = error, debug.sethook, coroutine.create
+local setmetatable, tostring, tonumber = setmetatable, tostring, tonumber
+local resume = coroutine.resume
+
+local function passed_on(ok, ...)
+  if not ok then
+    error((...), 0)
+  end
+  return ...
+end
+
+local function wrap_with(new_coroutine)
+  return function(f)
+    local co = new_coroutine(f)
+    return function(...)
+      return passed_on(resume(co, ...))
+    end
+  end
+end
+
+if register ~= nil then
+  local function address(thread)
+    return tonumber(tostring(thread):match("0x(%x+)"), 16)
+  end
+  register(address(coroutine.running()))
+  local forget = { __gc = function(sentinel) unregister(sentinel[2]) end }
+  local sentinels = setmetatable({}, { __mode = "k" })
+  function coroutine.create(f)
+    local co = create(f)
+    local at = address(co)
+    register(at)
+    sentinels[co] = setmetatable({ co, at }, forget)
+    return co
+  end
+  coroutine.wrap = wrap_with(coroutine.create)
+  __ilupa_check = function() end
+  return
+end
+
 -- A unique error value, so that pcall and xpcall can pass it on: a user's
 -- `pcall` must not swallow the interrupt.
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
@@ -46,21 +91,7 @@ function coroutine.create(f)
   return co
 end
 
-local resume = coroutine.resume
-
-local function passed_on(ok, ...)
-  if not ok then
-    error((...), 0)
-  end
-  return ...
-end
-
-function coroutine.wrap(f)
-  local co = coroutine.create(f)
-  return function(...)
-    return passed_on(resume(co, ...))
-  end
-end
+coroutine.wrap = wrap_with(coroutine.create)
 
 local check = function() end
 if flag_address ~= nil then
