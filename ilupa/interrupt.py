@@ -105,7 +105,9 @@ class InterruptGuard:
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
         registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
-        lua.execute(source, self.poll, HOOK_COUNT, address, *registration, name="=ilupa:interrupt")
+        self._forget_freed = lua.execute(
+            source, self.poll, HOOK_COUNT, address, *registration, name="=ilupa:interrupt"
+        )
         self._quiet_frames = {self.poll.__code__}
         if self.hooks is not None:
             self._quiet_frames.add(ThreadHooks.unregister.__code__)
@@ -142,7 +144,7 @@ class InterruptGuard:
                 stack.enter_context(_signal_watcher().watching(self))
             if self.hooks is not None:
                 self.hooks.arm()
-                stack.callback(self.hooks.disarm)
+                stack.callback(self._disarm)
             try:
                 yield
             except BaseException:
@@ -151,6 +153,11 @@ class InterruptGuard:
         if self.interrupted:
             self._flag[0] = b"\x00"
             raise KeyboardInterrupt(INTERRUPT_MESSAGE) from None
+
+    def _disarm(self) -> None:
+        assert self.hooks is not None
+        self.hooks.disarm()
+        self._forget_freed()  # Lua runs again only now, with the hooks gone
 
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Call into Lua inside `armed()`; a SIGINT in Python code Lua calls raises there."""

@@ -36,19 +36,24 @@ class ThreadHooks:
         self._armed = False
         self._hooked = False
 
-    def register(self, address: float) -> None:
-        """Remember a Lua thread; a thread created after an interrupt gets the hook too."""
-        address = int(address)  # Lua 5.2 passes a float
+    def register(self, name: str) -> None:
+        """Remember a Lua thread by its `tostring` ("thread: 0x..."), called from Lua."""
+        address = _address(name)
         with self._lock:
             self._threads.add(address)
             if self._hooked:
                 self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
 
-    def unregister(self, address: float) -> None:
-        """Forget a Lua thread before Lua frees it."""
-        address = int(address)
+    def unregister(self, names: str) -> None:
+        """Forget Lua threads (their `tostring`s, comma-separated) before Lua may free them."""
+        addresses = [_address(name) for name in names.split(",")]
         with self._lock:
-            self._threads.discard(address)
+            self._threads.difference_update(addresses)
+
+    @property
+    def count(self) -> int:
+        """How many Lua threads are registered."""
+        return len(self._threads)
 
     def arm(self) -> None:
         """A cell starts: an interrupt may now hook the threads."""
@@ -72,3 +77,7 @@ class ThreadHooks:
                 self._hooked = False
                 for address in self._threads:
                     self._sethook(address, None, 0, 0)
+
+
+def _address(name: str) -> int:
+    return int(name.rpartition(" ")[2], 16)

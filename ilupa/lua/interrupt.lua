@@ -3,7 +3,7 @@
 --   count hook on every registered Lua thread when the interrupt arrives, so
 --   this side only tells Python the address of each thread: the main one now,
 --   every coroutine when it is created. A coroutine stays alive until Python
---   has forgotten its address (the sentinel's finalizer keeps it reachable),
+--   has forgotten its address (its sentinel's finalizer keeps it reachable),
 --   so Python never sets a hook on freed memory.
 -- * otherwise (Lua 5.1, LuaJIT): a count hook asks Python every `count` VM
 --   instructions whether the user interrupted; calling Python also lets
@@ -34,22 +34,39 @@ local function wrap_with(new_coroutine)
 end
 
 if register ~= nil then
-  local function address(thread)
-    return tonumber(tostring(thread):match("0x(%x+)"), 16)
-  end
-  register(address(coroutine.running()))
-  local forget = { __gc = function(sentinel) unregister(sentinel[2]) end }
+  -- lupa's own call, kept before the proxy layer adds argument handling to it.
+  local raw_call = debug.getregistry().POBJECT.__call
+  local python_register, python_unregister = register, unregister
+  register = function(name) return raw_call(python_register, name) end
+  unregister = function(names) return raw_call(python_unregister, names) end
+  local concat = table.concat
+  register(tostring(coroutine.running()))
+  -- A finalizer must not call Python (lua_close runs them while lupa tears
+  -- the runtime down), so it only queues the address and keeps the thread
+  -- alive; Python forgets queued threads at the next creation or cell end.
+  local forgotten, kept = {}, {}
+  local forget = { __gc = function(sentinel)
+    kept[sentinel[1]] = true
+    forgotten[#forgotten + 1] = sentinel[2]
+  end }
   local sentinels = setmetatable({}, { __mode = "k" })
+  local function forget_freed()
+    if forgotten[1] ~= nil then
+      unregister(concat(forgotten, ","))
+      forgotten, kept = {}, {}
+    end
+  end
   function coroutine.create(f)
+    forget_freed()
     local co = create(f)
-    local at = address(co)
+    local at = tostring(co)
     register(at)
     sentinels[co] = setmetatable({ co, at }, forget)
     return co
   end
   coroutine.wrap = wrap_with(coroutine.create)
   __ilupa_check = function() end
-  return
+  return forget_freed
 end
 
 -- A unique error value, so that pcall and xpcall can pass it on: a user's
