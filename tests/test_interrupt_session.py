@@ -55,7 +55,8 @@ def interrupted(session: LuaSession, code: str) -> bool:
 def assert_state_kept(session: LuaSession) -> None:
     """Globals survive, the loop ran, and Lua (pcall, coroutines) works normally again."""
     kept, ran, ok, value = session.run(
-        "return kept, x > 0, pcall(function() return coroutine.wrap(function() return 7 end)() end)",
+        "return kept, x > 0, "
+        "pcall(function() return coroutine.wrap(function() return 7 end)() end)",
         "after",
     )
     assert (kept, ran, ok, value) == ("lua value", True, True, 7)
@@ -98,7 +99,7 @@ def test_collected_coroutines_are_forgotten(session: LuaSession) -> None:
     hooks = session.interrupts.hooks
     if hooks is None:
         pytest.skip("Lua 5.1 and LuaJIT poll with a count hook; no threads are registered")
-    code = "for i = 1, 2000 do coroutine.wrap(function() end)() end collectgarbage() collectgarbage()"
+    code = "for i = 1, 2000 do coroutine.wrap(function() end)() end collectgarbage()"
     session.run(code, "many")
     session.run("collectgarbage() collectgarbage() coroutine.create(print)", "again")
     assert hooks.count < 1000
