@@ -68,6 +68,8 @@ class LuaSession:
         self._run_internal("stdin", read_line)
         self._runner = self._run_internal("runner", _is_python_exception)
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
+        if self.interrupts.jit:
+            self._run_internal("checked_loading", with_loop_checks)
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )

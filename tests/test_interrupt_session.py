@@ -24,6 +24,8 @@ DELAY = 0.2
 @pytest.fixture(params=available_runtimes())
 def session(request: pytest.FixtureRequest) -> Iterator[LuaSession]:
     timers: list[threading.Timer] = []
+    # A signal that comes after a (failing) cell ended must not stop the test run.
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
 
     def soon() -> None:
         timer = threading.Timer(DELAY, os.kill, (os.getpid(), signal.SIGINT))
@@ -42,6 +44,7 @@ def session(request: pytest.FixtureRequest) -> Iterator[LuaSession]:
     yield lua_session
     for timer in timers:
         timer.join()
+    signal.signal(signal.SIGINT, previous)
 
 
 def interrupted(session: LuaSession, code: str) -> bool:
