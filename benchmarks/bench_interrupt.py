@@ -2,10 +2,10 @@
 
 `on` runs the cell through LuaSession.run (signal handler, watcher, thread
 registration, and on Lua 5.1/LuaJIT the count hook and loop checks). `off`
-runs the same code in a second session whose hook was removed, compiled
-without loop checks and called directly. On and off runs alternate and the
-best of each counts, so load on the machine hits both alike. Prints a table
-and writes benchmarks/results/interrupt.json.
+runs the same code compiled by a bare lupa runtime (the view sum: by a second
+session whose hook was removed, as views need ilupa) and called directly. On
+and off runs alternate and the best of each counts, so load on the machine
+hits both alike. Prints a table and writes benchmarks/results/interrupt.json.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ import numpy as np
 from ilupa.runtimes import available_runtimes
 from ilupa.session import LuaSession
 
-TIGHT_LOOP = "local x = 0 for i = 1, 20000000 do x = x + i end return x"
-VIEW_SUM = "local s = 0 for i = 0, #v - 1 do s = s + v[i] end return s"
+TIGHT_LOOP = "local x = 0 for i = 1, {n} do x = x + i end return x"
+VIEW_SUM = "local s = 0 for r = 1, {rounds} do for i = 0, #v - 1 do s = s + v[i] end end return s"
 COROUTINES = (
     "local n = 0 for i = 1, 100000 do "
     "local co = coroutine.create(function() n = n + 1 end) coroutine.resume(co) end return n"
 )
-JIT_VIEW_LENGTH = 10_000_000
-PUC_VIEW_LENGTH = 200_000  # views on PUC Lua read through Python: about 0.5 us per element
-REPEATS = 7
+# LuaJIT runs ten times the work, so that each run lasts about as long as on PUC Lua.
+JIT_ROUNDS, JIT_LOOP, JIT_VIEW_LENGTH = 10, 200_000_000, 10_000_000
+PUC_ROUNDS, PUC_LOOP, PUC_VIEW_LENGTH = 1, 20_000_000, 200_000  # PUC views read through Python
+REPEATS = 9
 
 
 def timed(run: Callable[[], object]) -> float:
@@ -50,14 +51,22 @@ def measure(runtime: str) -> list[dict[str, object]]:
     session = LuaSession(runtime, {})
     plain = LuaSession(runtime, {})
     plain.lua.execute("debug.sethook()")
-    length = JIT_VIEW_LENGTH if session.interrupts.jit else PUC_VIEW_LENGTH
+    jit = session.interrupts.jit
+    rounds, loop, length = (
+        (JIT_ROUNDS, JIT_LOOP, JIT_VIEW_LENGTH) if jit else (PUC_ROUNDS, PUC_LOOP, PUC_VIEW_LENGTH)
+    )
     data = np.random.default_rng(0).random(length)
     for lua_session in (session, plain):
         lua_session.globals.v = lua_session.proxy.view(data)
-    cases = {"tight loop": TIGHT_LOOP, "array-view sum": VIEW_SUM, "100k coroutines": COROUTINES}
+    bare = session.module.LuaRuntime()
+    cases = {
+        "tight loop": (TIGHT_LOOP.format(n=loop), bare),
+        "array-view sum": (VIEW_SUM.format(rounds=rounds), plain.lua),
+        "100k coroutines": (COROUTINES, bare),
+    }
     rows = []
-    for name, code in cases.items():
-        chunk = plain.lua.compile(code)
+    for name, (code, lua) in cases.items():
+        chunk = lua.compile(code)
         with_s, without_s = on_and_off(lambda code=code: session.run(code, "bench"), chunk)
         rows.append(
             {
