@@ -145,6 +145,8 @@ class InterruptGuard:
             if self.hooks is not None:
                 self.hooks.arm()
                 stack.callback(self._disarm)
+                if self.interrupted:  # the signal came before the hooks were armed
+                    self.hooks.hook_all()
             try:
                 yield
             except BaseException:

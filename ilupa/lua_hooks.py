@@ -31,7 +31,8 @@ class ThreadHooks:
         self._sethook.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         self._sethook.restype = None
         self._raise_error = ctypes.cast(library.luaL_error, ctypes.c_void_p).value
-        self._lock = threading.Lock()
+        # Reentrant: the SIGINT handler may run (and hook) inside a registration.
+        self._lock = threading.RLock()
         self._threads: set[int] = set()
         self._armed = False
         self._hooked = False
