@@ -27,6 +27,7 @@ def load_ipython_extension(shell: Any) -> None:
     from ilupa.display.formatters import register_table_printer
     from ilupa.display.html import lua_table_html
     from ilupa.display.text import pretty_lua_table
+    from ilupa.kernel.lua_help import use_lua_inspection_in_lua_cells
     from ilupa.magics import LuaMagics
     from ilupa.magics.lua_completer import register_lua_completer
 
@@ -36,6 +37,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.register_magics(magics)  # also makes it a %config target
     register_table_printer(shell, "text/plain", pretty_lua_table)
     register_lua_completer(shell, magics)
+    use_lua_inspection_in_lua_cells(shell)
     register_table_printer(shell, "text/html", lua_table_html)
 
 

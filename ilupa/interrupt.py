@@ -1,21 +1,23 @@
 """Stopping running Lua on SIGINT, on every runtime, without losing state.
 
 While Lua runs in the main thread, CPython's C-level SIGINT handler only
-records the signal: the Python-level handler (which raises KeyboardInterrupt)
-waits for the next Python bytecode. Two paths bring the news to Lua:
+records the signal: the Python-level handler waits for the next Python
+bytecode. A watcher thread blocked on `signal.set_wakeup_fd`'s pipe hears of
+the signal at once (lupa releases the GIL while Lua runs) and tells Lua:
 
-- a count hook calls `poll` every `HOOK_COUNT` VM instructions; running that
-  Python function lets CPython run the pending handler, which ilupa has
-  replaced during the cell by one that only raises a sticky flag;
-- LuaJIT does not call hooks in compiled traces, so the loops of a cell check
-  a flag byte through an FFI call (see loop_checks.py). A watcher thread
-  blocked on `signal.set_wakeup_fd`'s pipe sets that byte: CPython's C
-  handler writes to the pipe at once, and lupa releases the GIL while Lua
-  runs, so the thread gets to run.
+- on Lua 5.2-5.5 it sets a count hook on every Lua thread of the state
+  through the C API (see lua_hooks.py); no hook runs before that, so the
+  machinery costs nothing while the cell runs normally;
+- on Lua 5.1 and LuaJIT, where Lua cannot name its main thread's address, a
+  count hook calls `poll` every `HOOK_COUNT` VM instructions; LuaJIT does not
+  call hooks in compiled traces, so the loops of a cell also check a flag byte
+  through an FFI call (see loop_checks.py), which the watcher sets.
 
-The flag stays raised until the cell ends, so a `pcall` in the user's code
-cannot swallow the interrupt; the cell then raises KeyboardInterrupt. Lua
-globals and Python variables are untouched.
+The Python-level handler, installed only while Lua runs, raises the same flag
+and, when the main thread is in Python code that Lua called (`time.sleep`),
+raises KeyboardInterrupt there. The flag stays raised until the cell ends, so
+a `pcall` in the user's code cannot swallow the interrupt; the cell then
+raises KeyboardInterrupt. Lua globals and Python variables are untouched.
 """
 
 from __future__ import annotations
@@ -25,37 +27,40 @@ import ctypes
 import os
 import signal
 import threading
-from collections.abc import Iterator
-from types import FrameType
+from collections.abc import Callable, Iterator
+from types import FrameType, ModuleType
 from typing import Any
+
+from ilupa.lua_hooks import ThreadHooks
 
 HOOK_COUNT = 100_000
 INTERRUPT_MESSAGE = "interrupted"
+COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
 
 
 class _SignalWatcher:
-    """One daemon thread per process that turns SIGINT wake-ups into flag bytes."""
+    """One daemon thread per process that passes SIGINT wake-ups to the armed guards."""
 
     def __init__(self) -> None:
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         self._lock = threading.Lock()
-        self._flags: list[ctypes.Array[ctypes.c_char]] = []
+        self._guards: list[InterruptGuard] = []
         self._forward_fd = -1
         threading.Thread(target=self._watch, name="ilupa-sigint-watcher", daemon=True).start()
 
     @contextlib.contextmanager
-    def watching(self, flag: ctypes.Array[ctypes.c_char]) -> Iterator[None]:
-        """Set `flag` on SIGINT while the block runs (main thread only)."""
+    def watching(self, guard: InterruptGuard) -> Iterator[None]:
+        """Interrupt `guard` on SIGINT while the block runs (main thread only)."""
         previous = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         with self._lock:
-            self._flags.append(flag)
+            self._guards.append(guard)
             self._forward_fd = previous
         try:
             yield
         finally:
             with self._lock:
-                self._flags.remove(flag)
+                self._guards.remove(guard)
                 self._forward_fd = -1
             signal.set_wakeup_fd(previous)
 
@@ -64,8 +69,8 @@ class _SignalWatcher:
             data = os.read(self._read_fd, 512)
             with self._lock:
                 if signal.SIGINT in data:
-                    for flag in self._flags:
-                        flag[0] = b"\x01"
+                    for guard in self._guards:
+                        guard.interrupt()
                 forward = self._forward_fd
             if forward >= 0:
                 with contextlib.suppress(OSError):
@@ -84,14 +89,29 @@ def _signal_watcher() -> _SignalWatcher:
         return _watcher
 
 
-class InterruptGuard:
-    """The interrupt machinery of one Lua state: hook, loop checks, and the flag."""
+def uses_count_hook(implementation: str) -> bool:
+    """True for runtimes that need a hook polling all the time (no thread addresses)."""
+    return implementation.startswith(COUNT_HOOK_RUNTIMES)
 
-    def __init__(self, lua: Any, source: str, *, jit: bool) -> None:
-        self.jit = jit
+
+class InterruptGuard:
+    """The interrupt machinery of one Lua state: hooks, loop checks, and the flag."""
+
+    def __init__(self, lua: Any, module: ModuleType, source: str) -> None:
+        implementation = lua.lua_implementation
+        self.jit = implementation.startswith("LuaJIT")
         self._flag = ctypes.create_string_buffer(1)
-        address = ctypes.addressof(self._flag) if jit else None
-        lua.execute(source, self.poll, HOOK_COUNT, address, name="=ilupa:interrupt")
+        self._lua_running = False
+        self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
+        address = ctypes.addressof(self._flag) if self.jit else None
+        registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
+        self._forget_freed = lua.execute(
+            source, self.poll, HOOK_COUNT, address, *registration, name="=ilupa:interrupt"
+        )
+        self._quiet_frames = {self.poll.__code__}
+        if self.hooks is not None:
+            self._quiet_frames.add(ThreadHooks.unregister.__code__)
+            self._quiet_frames.add(ThreadHooks.register.__code__)
 
     @property
     def interrupted(self) -> bool:
@@ -105,26 +125,53 @@ class InterruptGuard:
     def interrupt(self) -> None:
         """Ask the running Lua to stop (from any thread)."""
         self._flag[0] = b"\x01"
+        if self.hooks is not None:
+            self.hooks.hook_all()
 
     @contextlib.contextmanager
     def armed(self) -> Iterator[None]:
-        """Run a cell so that SIGINT stops it; raise KeyboardInterrupt if it was stopped."""
+        """Run Lua so that SIGINT stops it; raise KeyboardInterrupt if it was stopped.
+
+        Wrap only the `call` into Lua: the hooks are gone when the block
+        exits, before anything else (tracebacks, memory reports) runs Lua.
+        """
         self._flag[0] = b"\x00"
         in_main = threading.current_thread() is threading.main_thread()
         with contextlib.ExitStack() as stack:
             if in_main:
                 previous = signal.signal(signal.SIGINT, self._on_sigint)
                 stack.callback(signal.signal, signal.SIGINT, previous)
-                if self.jit:
-                    stack.enter_context(_signal_watcher().watching(self._flag))
+                stack.enter_context(_signal_watcher().watching(self))
+            if self.hooks is not None:
+                self.hooks.arm()
+                stack.callback(self._disarm)
+                if self.interrupted:  # the signal came before the hooks were armed
+                    self.hooks.hook_all()
             try:
                 yield
-            except Exception:
+            except BaseException:
                 if not self.interrupted:
                     raise
-            if self.interrupted:
-                self._flag[0] = b"\x00"
-                raise KeyboardInterrupt(INTERRUPT_MESSAGE) from None
+        if self.interrupted:
+            self._flag[0] = b"\x00"
+            raise KeyboardInterrupt(INTERRUPT_MESSAGE) from None
+
+    def _disarm(self) -> None:
+        assert self.hooks is not None
+        self.hooks.disarm()
+        self._forget_freed()  # Lua runs again only now, with the hooks gone
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Call into Lua inside `armed()`; a SIGINT in Python code Lua calls raises there."""
+        self._lua_running = True
+        try:
+            return function(*args)
+        finally:
+            self._lua_running = False
 
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         self.interrupt()
+        # In Python code that Lua called (a long `time.sleep`), stop it there too;
+        # never inside ilupa's own callbacks, which must finish their work.
+        if self._lua_running and (frame is None or frame.f_code not in self._quiet_frames):
+            raise KeyboardInterrupt(INTERRUPT_MESSAGE)

@@ -67,9 +67,9 @@ class LuaSession:
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
         self._runner = self._run_internal("runner", _is_python_exception)
-        self.interrupts = InterruptGuard(
-            self.lua, _lua_source("interrupt"), jit=self.lua.lua_implementation.startswith("LuaJIT")
-        )
+        self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
+        if self.interrupts.jit:
+            self._run_internal("checked_loading", with_loop_checks)
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
@@ -122,19 +122,18 @@ class LuaSession:
             chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
-        with self.interrupts.armed():
-            try:
-                with self.memory.watching():
-                    result = self._runner.run(chunk)
-            except self.module.LuaMemoryError as error:
-                raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
-            except self.module.LuaError as error:
-                raise self._error(LuaRuntimeError, error) from None
-            except Exception as error:
-                lua_traceback = clean_traceback(self._runner.traceback())
-                if lua_traceback:
-                    error.add_note(f"raised through Lua:\n{lua_traceback}")
-                raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
+        try:
+            with self.memory.watching(), self.interrupts.armed():
+                result = self.interrupts.call(self._runner.run, chunk)
+        except self.module.LuaMemoryError as error:
+            raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
+        except self.module.LuaError as error:
+            raise self._error(LuaRuntimeError, error) from None
+        except Exception as error:
+            lua_traceback = clean_traceback(self._runner.traceback())
+            if lua_traceback:
+                error.add_note(f"raised through Lua:\n{lua_traceback}")
+            raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
         if result is None:
             return ()
         values = result if isinstance(result, tuple) else (result,)

@@ -69,6 +69,7 @@ def interrupt_after_start(manager: KernelManager, client: Any, code: str) -> tup
         "for i = 1, math.huge do x = x + 1 end",
         "repeat x = x + 1 until false",
         "while true do pcall(function() while true do x = x + 1 end end) end",
+        "coroutine.wrap(function() while true do x = x + 1 end end)()",
     ],
 )
 def test_interrupt_stops_a_loop_within_a_second_and_keeps_state(

@@ -31,6 +31,7 @@ class IlupaKernelTests(jupyter_kernel_test.KernelTests):
     incomplete_code_samples = ["for i = 1, 2 do", "function f()", "x = [[long"]  # noqa: RUF012
     invalid_code_samples = ["x = = 1", "1 2"]  # noqa: RUF012
     code_inspect_sample = "string.format"
+    code_page_something = "string.format?"
     code_history_pattern = "1 + *"
     # Not "range": IPython's history numbers the running session 0 in range
     # replies (any IPython kernel fails that check), which is no Lua matter.

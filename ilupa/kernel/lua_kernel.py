@@ -15,7 +15,6 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 import ilupa
 from ilupa.completion import complete_lua
-from ilupa.inspection import inspect_lua
 from ilupa.kernel.lua_cells import (
     LUA_CELL_MAGICS,
     PYTHON_CELL_MAGICS,
@@ -23,6 +22,7 @@ from ilupa.kernel.lua_cells import (
     lua_body,
     split_cell_magic,
 )
+from ilupa.kernel.lua_help import LuaHelpMagics, inspect_reply
 from ilupa.kernel.python_cells import PythonCellMagics
 from ilupa.lua_syntax import check_complete
 from ilupa.magics import LuaMagics
@@ -45,6 +45,7 @@ class LuaKernel(IPythonKernel):
         shell = self.shell
         shell.extension_manager.load_extension("ilupa")
         shell.register_magics(PythonCellMagics)
+        shell.register_magics(LuaHelpMagics)
         shell.input_transformers_cleanup.insert(0, as_lua_cell)
 
     @property
@@ -99,9 +100,7 @@ class LuaKernel(IPythonKernel):
         if body is None or cursor_pos < body[1]:
             return super().do_inspect(code, cursor_pos, detail_level, omit_sections)
         text, offset = body
-        found = inspect_lua(self.lua_session, text, cursor_pos - offset)
-        data = {"text/plain": found} if found else {}
-        return {"status": "ok", "found": bool(found), "data": data, "metadata": {}}
+        return inspect_reply(self.lua_session, text, cursor_pos - offset)
 
     def do_is_complete(self, code: str) -> dict[str, Any]:
         """Lua's parser decides for Lua cells; IPython for the others."""

@@ -1,12 +1,74 @@
--- Makes running Lua stoppable (see ilupa/interrupt.py).
--- A count hook asks Python every `count` VM instructions whether the user
--- interrupted; calling Python also lets CPython run a pending SIGINT handler.
--- On LuaJIT hooks are not called inside compiled traces, so each loop body of
--- a cell also calls `__ilupa_check` (see loop_checks.py): a countdown in FFI
--- memory, and every `count` passes an FFI call that reads the flag byte a
--- watcher thread sets. A plain FFI load would be hoisted out of the loop.
-local poll, count, flag_address = ...
-local error, sethook, create, wrap = error, debug.sethook, coroutine.create, coroutine.wrap
+-- Makes running Lua stoppable (see ilupa/interrupt.py). Two modes:
+-- * `register` given (Lua 5.2-5.5): no hook while the cell runs. Python sets a
+--   count hook on every registered Lua thread when the interrupt arrives, so
+--   this side only tells Python the address of each thread: the main one now,
+--   every coroutine when it is created. A coroutine stays alive until Python
+--   has forgotten its address (its sentinel's finalizer keeps it reachable),
+--   so Python never sets a hook on freed memory.
+-- * otherwise (Lua 5.1, LuaJIT): a count hook asks Python every `count` VM
+--   instructions whether the user interrupted; calling Python also lets
+--   CPython run a pending SIGINT handler. On LuaJIT hooks are not called inside
+--   compiled traces, so each loop body of a cell also calls `__ilupa_check`
+--   (see loop_checks.py): a countdown in FFI memory, and every `count` passes
+--   an FFI call that reads the flag byte a watcher thread sets. A plain FFI
+--   load would be hoisted out of the loop.
+local poll, count, flag_address, register, unregister = ...
+local error, sethook, create = error, debug.sethook, coroutine.create
+local setmetatable, tostring, tonumber = setmetatable, tostring, tonumber
+local resume = coroutine.resume
+
+local function passed_on(ok, ...)
+  if not ok then
+    error((...), 0)
+  end
+  return ...
+end
+
+local function wrap_with(new_coroutine)
+  return function(f)
+    local co = new_coroutine(f)
+    return function(...)
+      return passed_on(resume(co, ...))
+    end
+  end
+end
+
+if register ~= nil then
+  -- lupa's own call, kept before the proxy layer adds argument handling to it.
+  local raw_call = debug.getregistry().POBJECT.__call
+  local python_register, python_unregister = register, unregister
+  register = function(name) return raw_call(python_register, name) end
+  unregister = function(names) return raw_call(python_unregister, names) end
+  local concat = table.concat
+  register(tostring(coroutine.running()))
+  -- A finalizer must not call Python (lua_close runs them while lupa tears
+  -- the runtime down), so it only queues the address and keeps the thread
+  -- alive; Python forgets queued threads at the next creation or cell end.
+  local forgotten, kept = {}, {}
+  local forget = { __gc = function(sentinel)
+    kept[sentinel[1]] = true
+    forgotten[#forgotten + 1] = sentinel[2]
+  end }
+  local sentinels = setmetatable({}, { __mode = "k" })
+  local function forget_freed()
+    if forgotten[1] ~= nil then
+      unregister(concat(forgotten, ","))
+      forgotten, kept = {}, {}
+    end
+  end
+  function coroutine.create(f)
+    forget_freed()
+    local co = create(f)
+    local at = tostring(co)
+    register(at)
+    sentinels[co] = setmetatable({ co, at }, forget)
+    return co
+  end
+  coroutine.wrap = wrap_with(coroutine.create)
+  __ilupa_check = function() end
+  return forget_freed
+end
+
 -- A unique error value, so that pcall and xpcall can pass it on: a user's
 -- `pcall` must not swallow the interrupt.
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
@@ -46,21 +108,7 @@ function coroutine.create(f)
   return co
 end
 
-local resume = coroutine.resume
-
-local function passed_on(ok, ...)
-  if not ok then
-    error((...), 0)
-  end
-  return ...
-end
-
-function coroutine.wrap(f)
-  local co = coroutine.create(f)
-  return function(...)
-    return passed_on(resume(co, ...))
-  end
-end
+coroutine.wrap = wrap_with(coroutine.create)
 
 local check = function() end
 if flag_address ~= nil then

@@ -1,0 +1,86 @@
+-- On LuaJIT, code loaded at run time gets the same interrupt checks in its
+-- loops as a cell (see ilupa/loop_checks.py): load, loadstring, loadfile,
+-- dofile and require's Lua-file searcher rewrite Lua source text before
+-- compiling it. Binary chunks (starting with ESC) are left as they are.
+local python_rewrite = ...
+local raw_call = debug.getregistry().POBJECT.__call  -- lupa's call, before the proxy layer
+local raw_load, type, concat, open = load, type, table.concat, io.open
+local searchpath, package_path = package.searchpath, package
+
+local function checked(text)
+  if text:byte(1) == 27 then
+    return text
+  end
+  return raw_call(python_rewrite, text)
+end
+
+local function read_all(reader)
+  local parts = {}
+  while true do
+    local piece = reader()
+    if piece == nil or piece == "" then
+      return concat(parts)
+    end
+    parts[#parts + 1] = piece
+  end
+end
+
+function load(chunk, name, ...)
+  if type(chunk) == "function" then
+    chunk, name = read_all(chunk), name or "=(load)"
+  end
+  if type(chunk) ~= "string" then
+    return raw_load(chunk, name, ...)
+  end
+  return raw_load(checked(chunk), name or chunk, ...)
+end
+
+loadstring = load
+
+local function file_text(path)
+  local file, problem = open(path, "rb")
+  if file == nil then
+    return nil, "cannot open " .. problem
+  end
+  local text = file:read("*a")
+  file:close()
+  if text:byte(1) == 35 then  -- '#!' first line, skipped like the standalone loader does
+    text = text:gsub("^[^\n]*", "", 1)
+  end
+  return text
+end
+
+local raw_loadfile, raw_dofile = loadfile, dofile
+
+function loadfile(path, ...)
+  if path == nil then
+    return raw_loadfile(path, ...)
+  end
+  local text, problem = file_text(path)
+  if text == nil then
+    return nil, problem
+  end
+  return raw_load(checked(text), "@" .. path, ...)
+end
+
+function dofile(path)
+  if path == nil then
+    return raw_dofile()
+  end
+  local chunk = assert(loadfile(path))
+  return chunk()
+end
+
+local function lua_file_searcher(name)
+  local path, problem = searchpath(name, package_path.path)
+  if path == nil then
+    return problem
+  end
+  local chunk, failure = loadfile(path)
+  if chunk == nil then
+    error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. failure, 0)
+  end
+  return chunk, path
+end
+
+package.loaders[2] = lua_file_searcher

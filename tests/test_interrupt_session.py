@@ -1,0 +1,112 @@
+"""SIGINT stops Lua in coroutines, through pcall, and in Python code Lua called; state stays.
+
+The signal is sent by a Python timer that Lua itself starts just before its
+loop (`py.soon()`), so it always lands while the cell runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ilupa.runtimes import available_runtimes
+from ilupa.session import LuaSession
+
+DELAY = 0.2
+
+
+@pytest.fixture(params=available_runtimes())
+def session(request: pytest.FixtureRequest) -> Iterator[LuaSession]:
+    timers: list[threading.Timer] = []
+    # A signal that comes after a (failing) cell ended must not stop the test run.
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+
+    def soon() -> None:
+        timer = threading.Timer(DELAY, os.kill, (os.getpid(), signal.SIGINT))
+        timers.append(timer)
+        timer.start()
+
+    finished: list[bool] = []
+
+    def slow_python() -> None:
+        time.sleep(60)
+        finished.append(True)
+
+    namespace: dict[str, Any] = {"soon": soon, "slow_python": slow_python, "finished": finished}
+    lua_session = LuaSession(request.param, namespace)
+    lua_session.run("x = 0 kept = 'lua value'", "setup")
+    yield lua_session
+    for timer in timers:
+        timer.join()
+    signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(session: LuaSession, code: str) -> bool:
+    try:
+        session.run(code, "cell")
+    except KeyboardInterrupt:
+        return True
+    return False
+
+
+def assert_state_kept(session: LuaSession) -> None:
+    """Globals survive, the loop ran, and Lua (pcall, coroutines) works normally again."""
+    kept, ran, ok, value = session.run(
+        "return kept, x > 0, "
+        "pcall(function() return coroutine.wrap(function() return 7 end)() end)",
+        "after",
+    )
+    assert (kept, ran, ok, value) == ("lua value", True, True, 7)
+
+
+def test_interrupt_stops_a_loop_inside_a_coroutine(session: LuaSession) -> None:
+    code = "py.soon() coroutine.wrap(function() while true do x = x + 1 end end)()"
+    assert interrupted(session, code)
+    assert_state_kept(session)
+
+
+def test_interrupt_stops_a_coroutine_created_in_an_earlier_cell(session: LuaSession) -> None:
+    session.run("co = coroutine.create(function() while true do x = x + 1 end end)", "make")
+    assert interrupted(session, "py.soon() coroutine.resume(co)")
+    assert_state_kept(session)
+
+
+def test_pcall_in_a_loop_does_not_swallow_the_interrupt(session: LuaSession) -> None:
+    code = (
+        "py.soon() while true do "
+        "pcall(function() while true do x = x + 1 end end) "
+        "xpcall(function() while true do x = x + 1 end end, function(e) return e end) end"
+    )
+    assert interrupted(session, code)
+    assert_state_kept(session)
+
+
+def test_interrupt_stops_python_code_that_lua_called(session: LuaSession) -> None:
+    assert interrupted(session, "x = 1 py.soon() py.slow_python() x = -1")
+    assert session.namespace["finished"] == []
+    assert_state_kept(session)
+
+
+def test_an_interrupt_between_cells_does_not_stop_the_next_cell(session: LuaSession) -> None:
+    session.interrupts.interrupt()
+    assert session.run("local s = 0 for i = 1, 1000 do s = s + i end return s", "next") == (500500,)
+
+
+# Lua 5.1 and LuaJIT poll with a count hook instead; they register no threads.
+THREAD_HOOK_RUNTIMES = [r for r in available_runtimes() if r != "lua51" and "jit" not in r]
+
+
+@pytest.mark.parametrize("session", THREAD_HOOK_RUNTIMES, indirect=True)
+def test_collected_coroutines_are_forgotten(session: LuaSession) -> None:
+    hooks = session.interrupts.hooks
+    assert hooks is not None
+    code = "for i = 1, 2000 do coroutine.wrap(function() end)() end collectgarbage()"
+    session.run(code, "many")
+    session.run("collectgarbage() collectgarbage() coroutine.create(print)", "again")
+    assert hooks.count < 1000
