@@ -5,12 +5,17 @@ registration, and on Lua 5.1/LuaJIT the count hook and loop checks). `off`
 runs the same code compiled by a bare lupa runtime (the view sum: by a second
 session whose hook was removed, as views need ilupa) and called directly. On
 and off runs alternate and the best of each counts, so load on the machine
-hits both alike. Prints a table and writes benchmarks/results/interrupt.json.
+hits both alike. Also the latency the issue bounds (1 s): SIGINT sent to this
+process while a JIT-friendly endless loop runs, to the KeyboardInterrupt.
+Prints tables and writes benchmarks/results/interrupt.json.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +35,8 @@ COROUTINES = (
 JIT_ROUNDS, JIT_LOOP, JIT_VIEW_LENGTH = 10, 200_000_000, 10_000_000
 PUC_ROUNDS, PUC_LOOP, PUC_VIEW_LENGTH = 1, 20_000_000, 200_000  # PUC views read through Python
 REPEATS = 9
+ENDLESS_LOOP = "x = 0 while true do x = x + 1 end"
+LATENCY_BAR_S = 1.0
 
 
 def timed(run: Callable[[], object]) -> float:
@@ -80,17 +87,42 @@ def measure(runtime: str) -> list[dict[str, object]]:
     return rows
 
 
+def interrupt_latency(runtime: str) -> float:
+    """Seconds from SIGINT to the KeyboardInterrupt out of an endless Lua loop."""
+    session = LuaSession(runtime, {})
+    sent: list[float] = []
+
+    def send() -> None:
+        sent.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Timer(0.5, send).start()
+    try:
+        session.run(ENDLESS_LOOP, "endless")
+    except KeyboardInterrupt:
+        return time.perf_counter() - sent[0]
+    raise RuntimeError(f"{runtime}: the endless loop ended without an interrupt")
+
+
 def main() -> None:
     rows = [row for runtime in available_runtimes() for row in measure(runtime)]
+    latencies = [
+        {"runtime": runtime, "latency_s": round(interrupt_latency(runtime), 4)}
+        for runtime in available_runtimes()
+    ]
     print(f"{'runtime':10} {'case':16} {'off s':>8} {'on s':>8} {'overhead':>9}")
     for row in rows:
         print(
             f"{row['runtime']:10} {row['case']:16} {row['without_s']:>8} "
             f"{row['with_s']:>8} {row['overhead_pct']:>8}%"
         )
+    print(f"\n{'runtime':10} {'SIGINT to stop s':>17}  bar {LATENCY_BAR_S} s")
+    for row in latencies:
+        verdict = "pass" if row["latency_s"] <= LATENCY_BAR_S else "FAIL"
+        print(f"{row['runtime']:10} {row['latency_s']:>17}  {verdict}")
     out = Path(__file__).parent / "results" / "interrupt.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2))
+    out.write_text(json.dumps({"overhead": rows, "latency": latencies}, indent=2))
     print(f"wrote {out}")
 
 

@@ -20,7 +20,7 @@ def test_sigint_stops_a_lua_cell_in_a_python_kernel(runtime: str) -> None:
         assert execute(client, setup)["status"] == "ok"
         assert execute(client, "%%lua\nx = 0")["status"] == "ok"
         loop = "%%lua\nco = coroutine.wrap(function() while true do x = x + 1 end end)\nco()"
-        content, _ = interrupt_after_start(manager, client, loop)
+        content = interrupt_after_start(manager, client, loop)
         assert content["status"] == "error"
         assert content["ename"] == "KeyboardInterrupt"
         assert execute(client, "%lua x > 0")["result"] == "True"
