@@ -66,7 +66,7 @@ class LuaSession:
         self._is_standard_stream = self._run_internal("output", _write_stdout, _write_stderr)
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
-        self._runner = self._run_internal("runner", _is_python_exception)
+        self._runner = self._run_internal("runner", _is_python_exception, OUT_OF_MEMORY)
         self.interrupts = InterruptGuard(
             self.lua, _lua_source("interrupt"), jit=self.lua.lua_implementation.startswith("LuaJIT")
         )
@@ -126,6 +126,8 @@ class LuaSession:
             try:
                 with self.memory.watching():
                     result = self._runner.run(chunk)
+                    if isinstance(result, tuple) and result and result[0] is OUT_OF_MEMORY:
+                        raise self.module.LuaMemoryError(result[1])
             except self.module.LuaMemoryError as error:
                 raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
             except self.module.LuaError as error:
@@ -142,7 +144,9 @@ class LuaSession:
     # -- internals ----------------------------------------------------------
 
     def _error(self, error_class: type, error: BaseException) -> Exception:
-        return lua_error_from(error_class, str(error), self.sources, self._runner.traceback())
+        with self.memory.lifted():  # the failed cell may have left Lua at its budget
+            lua_traceback = self._runner.traceback()
+        return lua_error_from(error_class, str(error), self.sources, lua_traceback)
 
     def _run_internal(self, name: str, *args: Any) -> Any:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
@@ -160,6 +164,10 @@ class LuaSession:
 
     def _namespace_names(self) -> Any:
         return self.lua.table_from(sorted(n for n in self.namespace if not n.startswith("_")))
+
+
+OUT_OF_MEMORY = object()
+"""What runner.lua returns, with the message, for a cell that ran out of memory."""
 
 
 def _is_python_exception(value: object) -> bool:

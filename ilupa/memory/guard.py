@@ -45,6 +45,7 @@ class MemoryGuard:
         self.notify = notify
         self.watch_enabled = True
         self.last_peak = 0
+        self._lifted = False
         self._lua: Any = None
         self._tables: LargestTables | None = None
         self._gauges: weakref.WeakSet[MemoryGauge] = weakref.WeakSet()
@@ -160,9 +161,7 @@ class MemoryGuard:
         the ones it created are dropped, so the state works again.
         """
         peak = max(self.last_peak, self._safe_used())
-        if self.limits.supports_budget:
-            self._lua.set_max_memory(0)
-        try:
+        with self.lifted():
             error = build_error()
             self._collect_garbage()
             try:
@@ -172,15 +171,26 @@ class MemoryGuard:
             dropped = self._drop_globals()
             self._collect_garbage()
             now = self._safe_used()
-        finally:
-            if self.limits.supports_budget:
-                self._lua.set_max_memory(self.limit)
         rewritten = LuaMemoryError(
             self._error_text(peak, now, dropped, tables), error.location, error.lua_traceback
         )
         rewritten.tables = tables  # type: ignore[attr-defined]
         rewritten.dropped_globals = dropped  # type: ignore[attr-defined]
         return rewritten
+
+    @contextmanager
+    def lifted(self) -> Iterator[None]:
+        """Run the block without the budget (restored after it), for calls into a full Lua."""
+        if not self.limits.supports_budget or self._lua is None or self._lifted:
+            yield
+            return
+        self._lifted = True
+        self._lua.set_max_memory(0)
+        try:
+            yield
+        finally:
+            self._lua.set_max_memory(self.limit)
+            self._lifted = False
 
     def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
         if self.limits.heap_ceiling and not self.limits.supports_budget:
