@@ -70,6 +70,7 @@ class LuaSession:
         self.interrupts = InterruptGuard(
             self.lua, _lua_source("interrupt"), jit=self.lua.lua_implementation.startswith("LuaJIT")
         )
+        self.memory.guard_loop_checks()
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
@@ -131,6 +132,8 @@ class LuaSession:
             except self.module.LuaMemoryError as error:
                 raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
             except self.module.LuaError as error:
+                if self.memory.stopped_cell(error):
+                    raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
                 raise self._error(LuaRuntimeError, error) from None
             except Exception as error:
                 lua_traceback = clean_traceback(self._runner.traceback())

@@ -3,8 +3,9 @@
 On runtimes where lupa can count (every runtime but LuaJIT 2.0) the budget is
 lupa's `max_memory`: Lua's allocator refuses past it and the cell fails with a
 Lua memory error that ilupa survives. LuaJIT 2.0 cannot take a budget in
-lupa; its own 1 GiB heap ceiling is the hard stop, and the warning comes
-from the watcher's estimate. Either way the failure is rewritten into a
+lupa, and aborts the process when compiled code fills its fixed heap, so the
+loop checks stop the cell at a guard line below the ceiling (heap_guard.py);
+its warning comes from the watcher's estimate. Either way the failure is rewritten into a
 message naming the limit, the usage and the largest tables.
 """
 
@@ -20,6 +21,7 @@ from ilupa.errors import LuaMemoryError
 from ilupa.memory.budget import default_memory_limit, format_bytes
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
+from ilupa.memory.heap_guard import HeapGuard, guard_line, stopped_by_heap_guard
 from ilupa.memory.limits import limits_for
 from ilupa.memory.notify import Notice, show_notice
 from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
@@ -47,6 +49,7 @@ class MemoryGuard:
         self.last_peak = 0
         self._lifted = False
         self._lua: Any = None
+        self._heap_guard: HeapGuard | None = None
         self._tables: LargestTables | None = None
         self._gauges: weakref.WeakSet[MemoryGauge] = weakref.WeakSet()
 
@@ -69,6 +72,8 @@ class MemoryGuard:
         self.limit = limit
         if self._lua is not None and self.limits.supports_budget:
             self._lua.set_max_memory(limit)
+        if self._heap_guard is not None:
+            self._heap_guard.set_line(self.effective_limit)
         self._refresh_gauges()
 
     def set_warning_share(self, share: float) -> None:
@@ -79,10 +84,29 @@ class MemoryGuard:
 
     # -- reading ------------------------------------------------------------------
 
+    def guard_loop_checks(self) -> None:
+        """On LuaJIT 2.0, make the loop checks stop a cell at the budget (see heap_guard.py).
+
+        Call once the interrupt checks (`__ilupa_check`) exist in the state.
+        """
+        if self.uses_heap_guard:
+            self._heap_guard = HeapGuard(self._lua, self.effective_limit)
+
+    @property
+    def uses_heap_guard(self) -> bool:
+        """True where the heap guard stands in for lupa's budget (LuaJIT 2.0)."""
+        return bool(self.limits.heap_ceiling) and not self.limits.supports_budget
+
+    def stopped_cell(self, error: BaseException) -> bool:
+        """True when `error` is the heap guard stopping a cell: a memory error to report."""
+        return self.uses_heap_guard and stopped_by_heap_guard(error)
+
     @property
     def effective_limit(self) -> int:
-        """The budget, or the runtime's heap ceiling when that is lower (LuaJIT 2.0)."""
+        """The budget; on LuaJIT 2.0 at most the heap guard's line below its fixed ceiling."""
         ceiling = self.limits.heap_ceiling
+        if ceiling and self.uses_heap_guard:
+            return guard_line(self.limit, ceiling)
         return min(self.limit, ceiling) if ceiling else self.limit
 
     @property
@@ -145,8 +169,8 @@ class MemoryGuard:
         self.notify(Notice("warning", text))
 
     def _limit_name(self) -> str:
-        if self.limits.heap_ceiling and self.effective_limit == self.limits.heap_ceiling:
-            return f"{self.runtime} heap ceiling"
+        if self.uses_heap_guard and self.effective_limit < self.limit:
+            return f"{self.runtime} heap guard line"
         return "budget"
 
     # -- at the limit --------------------------------------------------------------
@@ -193,9 +217,11 @@ class MemoryGuard:
             self._lifted = False
 
     def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
-        if self.limits.heap_ceiling and not self.limits.supports_budget:
-            ceiling = format_bytes(self.effective_limit)
-            limit_text = f"{self.runtime}'s fixed heap ceiling of {ceiling}"
+        if self.uses_heap_guard and self.effective_limit < self.limit:
+            limit_text = (
+                f"ilupa's guard line of {format_bytes(self.effective_limit)}, kept below "
+                f"{self.runtime}'s fixed heap ceiling of {format_bytes(self.limits.heap_ceiling)},"
+            )
         else:
             limit_text = f"the Lua memory budget of {format_bytes(self.limit)}"
         lines = [
@@ -280,7 +306,11 @@ class MemoryGuard:
             f"warning at {self.warning_share:.0%} ({format_bytes(self.warning_bytes)})",
             f"runtime {self.runtime}: {self.limits.note}",
             f"budget: {format_bytes(self.limit)} (LuaMagics.memory_limit)"
-            + ("" if self.limits.supports_budget else "; enforced by the heap ceiling only"),
+            + (
+                ""
+                if self.limits.supports_budget
+                else "; checked in the loops of cells, at most the heap guard line"
+            ),
         ]
         tables = self.largest_tables()
         if tables:
