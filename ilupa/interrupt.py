@@ -25,7 +25,7 @@ import ctypes
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -89,6 +89,7 @@ class InterruptGuard:
 
     def __init__(self, lua: Any, source: str, *, jit: bool) -> None:
         self.jit = jit
+        self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
         self._flag = ctypes.create_string_buffer(1)
         address = ctypes.addressof(self._flag) if jit else None
         lua.execute(source, self.poll, HOOK_COUNT, address, name="=ilupa:interrupt")
@@ -100,6 +101,8 @@ class InterruptGuard:
 
     def poll(self) -> bool:
         """Called by the Lua hook; running it lets a pending Python signal handler run."""
+        if self.on_poll is not None:
+            self.on_poll()
         return self.interrupted
 
     def interrupt(self) -> None:

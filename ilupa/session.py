@@ -70,7 +70,9 @@ class LuaSession:
         self.interrupts = InterruptGuard(
             self.lua, _lua_source("interrupt"), jit=self.lua.lua_implementation.startswith("LuaJIT")
         )
-        self.memory.guard_loop_checks()
+        self.interrupts.on_poll = self.memory.sample_in_cell
+        if self.interrupts.jit:
+            self.memory.guard_loop_checks()
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )

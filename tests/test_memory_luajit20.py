@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from ilupa import LuaMemoryError, LuaSession
-from ilupa.memory.heap_guard import HEADROOM
+from ilupa.memory.loop_guard import HEADROOM
 from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 

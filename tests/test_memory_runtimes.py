@@ -43,6 +43,23 @@ def test_runaway_cell_fails_cleanly_after_a_warning_and_keeps_state(runtime: str
         session.run("error('boom')", "In[3]")
 
 
+NUMBERS = "numbers = {}\nfor i = 1, 1e9 do numbers[i] = i end"
+
+
+@pytest.mark.parametrize("runtime", available_runtimes())
+def test_array_doubling_past_the_budget_is_warned_before_it_fails(runtime: str) -> None:
+    # An array of numbers grows by doubling: from 64 MiB (below the 75% share of
+    # 96 MiB) its next resize would need 128 MiB, so usage never crosses the share.
+    session, events = session_recording(runtime)
+    session.run("keep = 1", "before")
+    with pytest.raises(LuaMemoryError, match=r"budget of 96\.0 MiB"):
+        session.run(NUMBERS, "In[2]")
+    events.append("error")
+    assert events[0].startswith("warning: Lua uses") and "still running" in events[0], events
+    assert events[-1] == "error"
+    assert session.run("return keep", "after") == (1,)
+
+
 HOLD = "held = {}\nfor i = 1, 3e5 do held[i] = {i} end"
 
 

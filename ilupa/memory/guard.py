@@ -21,8 +21,8 @@ from ilupa.errors import LuaMemoryError
 from ilupa.memory.budget import default_memory_limit, format_bytes
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
-from ilupa.memory.heap_guard import HeapGuard, guard_line, stopped_by_heap_guard
 from ilupa.memory.limits import limits_for
+from ilupa.memory.loop_guard import LoopGuard, guard_line, stopped_by_heap_guard
 from ilupa.memory.notify import Notice, show_notice
 from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
@@ -47,9 +47,11 @@ class MemoryGuard:
         self.notify = notify
         self.watch_enabled = True
         self.last_peak = 0
+        self.last_step = 0
         self._lifted = False
         self._lua: Any = None
-        self._heap_guard: HeapGuard | None = None
+        self._loop_guard: LoopGuard | None = None
+        self._watch: MemoryWatch | None = None
         self._tables: LargestTables | None = None
         self._gauges: weakref.WeakSet[MemoryGauge] = weakref.WeakSet()
 
@@ -72,8 +74,8 @@ class MemoryGuard:
         self.limit = limit
         if self._lua is not None and self.limits.supports_budget:
             self._lua.set_max_memory(limit)
-        if self._heap_guard is not None:
-            self._heap_guard.set_line(self.effective_limit)
+        if self._loop_guard is not None:
+            self._loop_guard.set_line(self._heap_line())
         self._refresh_gauges()
 
     def set_warning_share(self, share: float) -> None:
@@ -85,12 +87,15 @@ class MemoryGuard:
     # -- reading ------------------------------------------------------------------
 
     def guard_loop_checks(self) -> None:
-        """On LuaJIT 2.0, make the loop checks stop a cell at the budget (see heap_guard.py).
+        """On LuaJIT, make the loop checks sample memory and, on 2.0, guard the heap.
 
-        Call once the interrupt checks (`__ilupa_check`) exist in the state.
+        Call once the interrupt checks (`__ilupa_check`) exist in the state
+        (see loop_guard.py).
         """
-        if self.uses_heap_guard:
-            self._heap_guard = HeapGuard(self._lua, self.effective_limit)
+        self._loop_guard = LoopGuard(self._lua, self.sample_in_cell, self._heap_line())
+
+    def _heap_line(self) -> int | None:
+        return self.effective_limit if self.uses_heap_guard else None
 
     @property
     def uses_heap_guard(self) -> bool:
@@ -136,28 +141,57 @@ class MemoryGuard:
             yield None
             return
         read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
-        watch = MemoryWatch(read, self.warning_bytes, self._warn_running, self._sample)
-        with watch:
-            yield watch
-        self.last_peak = watch.peak
+        # Without lupa's counter the samples mix two sources (resident memory from
+        # the thread, Lua's count from loop checks), so steps mean nothing there.
+        steps_limit = None if self.uses_heap_guard else self.effective_limit
+        watch = MemoryWatch(
+            read,
+            self.warning_bytes,
+            self._warn_running,
+            self._sample,
+            limit=steps_limit,
+            request_steps=self.limits.resize_request_steps,
+        )
+        self._watch = watch
+        try:
+            with watch:
+                yield watch
+        finally:
+            self._watch = None
+            self.last_peak = watch.peak
+            self.last_step = watch.largest_step
         used = self.used()
         self._refresh_gauges(used)
         if used >= self.warning_bytes:
             self._report_after_cell(used)
 
+    def sample_in_cell(self, used: int | None = None) -> None:
+        """Sample from Lua's own thread (interrupt hook, loop checks) while a cell runs.
+
+        `used` is Lua's own count where lupa has none (LuaJIT 2.0's loop checks).
+        """
+        watch = self._watch
+        if watch is not None:
+            watch.sample(None if used is None else int(used))
+
     def _sample(self, used: int) -> None:
         for gauge in list(self._gauges):
             gauge.update(used)
 
-    def _warn_running(self, used: int) -> None:
-        self.notify(
-            Notice(
-                "warning",
-                f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its "
-                f"{self._limit_name()} of {format_bytes(self.effective_limit)}; "
-                "the cell is still running.",
+    def _warn_running(self, used: int, next_request: int) -> None:
+        limit = f"{self._limit_name()} of {format_bytes(self.effective_limit)}"
+        if next_request:
+            text = (
+                f"Lua uses {format_bytes(used)} of its {limit}, and a table is growing by "
+                f"doubling: its next resize would ask for about {format_bytes(next_request)}, "
+                "which does not fit. The cell is still running."
             )
-        )
+        else:
+            text = (
+                f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its {limit}; "
+                "the cell is still running."
+            )
+        self.notify(Notice("warning", text))
 
     def _report_after_cell(self, used: int) -> None:
         tables = self.largest_tables()
@@ -216,6 +250,13 @@ class MemoryGuard:
             self._lua.set_max_memory(self.limit)
             self._lifted = False
 
+    def _step_note(self, peak: int) -> str:
+        """Why a cell failed well below its limit: a table doubling that did not fit."""
+        if not self.last_step or peak >= self.warning_bytes:
+            return ""
+        request = self.limits.resize_request_steps * self.last_step
+        return f"; the next table resize, about {format_bytes(request)}, did not fit"
+
     def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
         if self.uses_heap_guard and self.effective_limit < self.limit:
             limit_text = (
@@ -226,7 +267,7 @@ class MemoryGuard:
             limit_text = f"the Lua memory budget of {format_bytes(self.limit)}"
         lines = [
             f"Lua ran out of memory: {limit_text} was reached "
-            f"(about {format_bytes(peak)} in use when the cell failed).",
+            f"(about {format_bytes(peak)} in use when the cell failed{self._step_note(peak)}).",
         ]
         if dropped:
             lines.append("Dropped the globals this cell created: " + ", ".join(dropped) + ".")
