@@ -92,7 +92,10 @@ class ProxyLayer:
     def copy_to_lua(self, value: Any) -> Any:
         """A recursive Lua copy of Python data; shared and cyclic references are kept."""
         array = self.array_of_view(value) if value is not None else None
-        return self._copy_to_lua(array if array is not None else value)
+        source = array if array is not None else value
+        if not isinstance(source, SIMPLE):  # estimated first: refused if it cannot fit
+            self.session.memory.check_copy(source, "this Python object")
+        return self._copy_to_lua(source)
 
     def copy_to_python(self, value: Any) -> Any:
         """A recursive Python copy of Lua data; tables with keys 1..n become lists."""
@@ -106,6 +109,7 @@ class ProxyLayer:
         array = np.asarray(viewed if viewed is not None else array)
         if array.ndim != 1 or array.dtype.kind not in "fiub":
             raise CopyError(f"totable needs a 1-d numeric array, got {array.dtype} {array.shape}")
+        self.session.memory.check_copy(array, "this array")
         if self._conversions.uses_ffi and len(array):
             arguments = view_arguments(array)
             if arguments[2] is not None:
