@@ -56,8 +56,6 @@ def test_warning_is_shown_in_the_cell_before_it_finishes(kernel: Any) -> None:
 
 
 PRINTING_CELL = """%%lua
-held = nil
-collectgarbage()
 held = {}
 for i = 1, 4e5 do
   held[i] = {i}
@@ -69,6 +67,7 @@ end
 def test_warning_sits_between_whole_lines_of_the_cells_output(kernel: Any) -> None:
     run(kernel, "%load_ext ilupa\n%config LuaMagics.runtime = 'lua54'")
     run(kernel, "%config LuaMagics.memory_limit = '40MB'")
+    run(kernel, "%%lua\nheld = nil\ncollectgarbage()")  # what an earlier test left
     messages, _ = run(kernel, PRINTING_CELL)
     outputs = [
         ("warning", message["content"]["data"]["text/plain"])
