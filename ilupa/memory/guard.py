@@ -22,7 +22,12 @@ from ilupa.memory.budget import default_memory_limit, format_bytes
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
 from ilupa.memory.limits import limits_for
-from ilupa.memory.loop_guard import LoopGuard, guard_line, stopped_by_heap_guard
+from ilupa.memory.loop_guard import (
+    LoopGuard,
+    guard_line,
+    reachable_heap,
+    stopped_by_heap_guard,
+)
 from ilupa.memory.notify import Notice, show_notice
 from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
@@ -52,6 +57,7 @@ class MemoryGuard:
         self._lua: Any = None
         self._loop_guard: LoopGuard | None = None
         self._watch: MemoryWatch | None = None
+        self._reachable: int | None = self.limits.heap_ceiling
         self._tables: LargestTables | None = None
         self._gauges: weakref.WeakSet[MemoryGauge] = weakref.WeakSet()
 
@@ -111,7 +117,7 @@ class MemoryGuard:
         """The budget; on LuaJIT 2.0 at most the heap guard's line below its fixed ceiling."""
         ceiling = self.limits.heap_ceiling
         if ceiling and self.uses_heap_guard:
-            return guard_line(self.limit, ceiling)
+            return guard_line(self.limit, self._reachable or ceiling)
         return min(self.limit, ceiling) if ceiling else self.limit
 
     @property
@@ -137,6 +143,9 @@ class MemoryGuard:
     def watching(self) -> Iterator[MemoryWatch | None]:
         """Warn while the wrapped cell runs; after it, report if it ended above the share."""
         self._remember_globals()
+        if self._loop_guard is not None and self.uses_heap_guard and self.limits.heap_ceiling:
+            self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
+            self._loop_guard.set_line(self._heap_line())
         if not self.watch_enabled:
             yield None
             return
@@ -260,8 +269,9 @@ class MemoryGuard:
     def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
         if self.uses_heap_guard and self.effective_limit < self.limit:
             limit_text = (
-                f"ilupa's guard line of {format_bytes(self.effective_limit)}, kept below "
-                f"{self.runtime}'s fixed heap ceiling of {format_bytes(self.limits.heap_ceiling)},"
+                f"ilupa's guard line of {format_bytes(self.effective_limit)}, kept below the "
+                f"{format_bytes(self._reachable or 0)} of {self.runtime}'s fixed "
+                f"{format_bytes(self.limits.heap_ceiling or 0)} heap this state can reach,"
             )
         else:
             limit_text = f"the Lua memory budget of {format_bytes(self.limit)}"

@@ -23,12 +23,35 @@ from typing import Any
 
 HEADROOM = 128 << 20
 CHECK_EVERY = 10_000
+# LuaJIT 2.0 on x86-64 Linux maps its heap with MAP_32BIT, which the kernel
+# places in this 1 GiB window. Every LuaJIT 2.0 state of the process shares it.
+LOW_WINDOW = (1 << 30, 2 << 30)
 MARK = "ilupa heap guard: Lua's heap passed its guard line"
 
 
 def guard_line(limit: int, ceiling: int) -> int:
     """The heap size at which a cell is stopped: the budget, or the ceiling less headroom."""
     return min(limit, ceiling - HEADROOM)
+
+
+def reachable_heap(used: int, ceiling: int) -> int:
+    """The heap this state can still reach: its own `used` plus the window's free space.
+
+    Other LuaJIT 2.0 states in the process (and other users of the window)
+    take from the same 1 GiB, so the fixed ceiling overstates it in a busy
+    process. Read from /proc/self/maps; `ceiling` where that cannot be read.
+    """
+    try:
+        with open("/proc/self/maps", encoding="ascii") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return ceiling
+    start, end = LOW_WINDOW
+    taken = 0
+    for line in lines:
+        low, high = (int(part, 16) for part in line.split(maxsplit=1)[0].split("-"))
+        taken += max(0, min(high, end) - max(low, start))
+    return min(ceiling, used + (end - start) - taken)
 
 
 def stopped_by_heap_guard(error: BaseException) -> bool:
