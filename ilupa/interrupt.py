@@ -100,6 +100,7 @@ class InterruptGuard:
     def __init__(self, lua: Any, module: ModuleType, source: str) -> None:
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
+        self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
         self._flag = ctypes.create_string_buffer(1)
         self._lua_running = False
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
@@ -120,6 +121,8 @@ class InterruptGuard:
 
     def poll(self) -> bool:
         """Called by the Lua hook; running it lets a pending Python signal handler run."""
+        if self.on_poll is not None:
+            self.on_poll()
         return self.interrupted
 
     def interrupt(self) -> None:

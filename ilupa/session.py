@@ -66,10 +66,12 @@ class LuaSession:
         self._is_standard_stream = self._run_internal("output", _write_stdout, _write_stderr)
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
-        self._runner = self._run_internal("runner", _is_python_exception)
+        self._runner = self._run_internal("runner", _is_python_exception, OUT_OF_MEMORY)
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
+        self.interrupts.on_poll = self.memory.sample_in_cell
         if self.interrupts.jit:
             self._run_internal("checked_loading", with_loop_checks)
+            self.memory.guard_loop_checks()
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
@@ -125,9 +127,13 @@ class LuaSession:
         try:
             with self.memory.watching(), self.interrupts.armed():
                 result = self.interrupts.call(self._runner.run, chunk)
+                if isinstance(result, tuple) and result and result[0] is OUT_OF_MEMORY:
+                    raise self.module.LuaMemoryError(result[1])
         except self.module.LuaMemoryError as error:
             raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
         except self.module.LuaError as error:
+            if self.memory.stopped_cell(error):
+                raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
             raise self._error(LuaRuntimeError, error) from None
         except Exception as error:
             lua_traceback = clean_traceback(self._runner.traceback())
@@ -142,7 +148,9 @@ class LuaSession:
     # -- internals ----------------------------------------------------------
 
     def _error(self, error_class: type, error: BaseException) -> Exception:
-        return lua_error_from(error_class, str(error), self.sources, self._runner.traceback())
+        with self.memory.lifted():  # the failed cell may have left Lua at its budget
+            lua_traceback = self._runner.traceback()
+        return lua_error_from(error_class, str(error), self.sources, lua_traceback)
 
     def _run_internal(self, name: str, *args: Any) -> Any:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
@@ -160,6 +168,10 @@ class LuaSession:
 
     def _namespace_names(self) -> Any:
         return self.lua.table_from(sorted(n for n in self.namespace if not n.startswith("_")))
+
+
+OUT_OF_MEMORY = object()
+"""What runner.lua returns, with the message, for a cell that ran out of memory."""
 
 
 def _is_python_exception(value: object) -> bool:

@@ -59,3 +59,25 @@ def test_refused_copy_leaves_lua_unchanged(runtime: str) -> None:
         session.memory.copy_to_lua(list(range(2_000_000)), "numbers")
     assert session.memory.used() <= before + 1024
     assert session.run("return keep", "check") == (1,)
+
+
+COPY_PATHS = {
+    "fb.python eval": "py = require 'fb.python'\nx = py.eval('numbers')",
+    "ilupa.copy": "x = ilupa.copy(py.numbers)",
+    "ilupa.totable": "x = ilupa.totable(py.array)",
+}
+
+
+@pytest.mark.parametrize("runtime", COUNTING_RUNTIMES)
+@pytest.mark.parametrize("path", COPY_PATHS)
+def test_copies_made_from_lua_are_estimated_and_refused(runtime: str, path: str) -> None:
+    import numpy as np
+
+    namespace = {"numbers": list(range(2_000_000)), "array": np.arange(2_000_000.0)}
+    session = LuaSession(runtime, namespace, memory_limit=8 << 20)
+    session.run("keep = 1", "setup")
+    before = session.memory.used()
+    with pytest.raises(LuaCopyRefused, match="budget"):
+        session.run(COPY_PATHS[path], "In[1]")
+    assert session.memory.used() <= before + (256 << 10)
+    assert session.run("return keep, x", "check") == (1, None)

@@ -53,3 +53,35 @@ def test_warning_is_shown_in_the_cell_before_it_finishes(kernel: Any) -> None:
     arrived, warning = warnings[0]
     assert "text/html" in warning["content"]["data"]
     assert finished - arrived > 1.0  # it came while the 1.5 s spin was still going
+
+
+PRINTING_CELL = """%%lua
+held = {}
+for i = 1, 4e5 do
+  held[i] = {i}
+  if i % 20000 == 0 then print('line ' .. i) end
+end
+"""
+
+
+def test_warning_sits_between_whole_lines_of_the_cells_output(kernel: Any) -> None:
+    run(kernel, "%load_ext ilupa\n%config LuaMagics.runtime = 'lua54'")
+    run(kernel, "%config LuaMagics.memory_limit = '40MB'")
+    run(kernel, "%%lua\nheld = nil\ncollectgarbage()")  # what an earlier test left
+    messages, _ = run(kernel, PRINTING_CELL)
+    outputs = [
+        ("warning", message["content"]["data"]["text/plain"])
+        if message["msg_type"] == "display_data"
+        else ("stream", message["content"]["text"])
+        for _, message in messages
+        if message["msg_type"] in ("stream", "display_data")
+    ]
+    kinds = [kind for kind, _ in outputs]
+    assert "warning" in kinds, outputs
+    first_warning = kinds.index("warning")
+    before = "".join(text for kind, text in outputs[:first_warning] if kind == "stream")
+    after = "".join(text for kind, text in outputs[first_warning:] if kind == "stream")
+    assert before and after  # the warning came while the cell was still printing
+    assert before.endswith("\n")  # no line was cut in two
+    expected = "".join(f"line {i}\n" for i in range(20000, 400001, 20000))
+    assert before + after == expected  # every line, in order, none mixed with the warning

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ilupa import LuaMemoryError, LuaSession
+from ilupa import LuaMemoryError, LuaRuntimeError, LuaSession
 from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 
 COUNTING_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
-# Known bug, open on issues 4 and 5: on LuaJIT 2.1, a cell whose loops carry the
-# interrupt checks aborts the process ("PANIC: unprotected error in call to Lua
-# API (not enough memory)") when it reaches the lupa budget. Plain lupa and ilupa
-# without the loop rewrite fail cleanly. Skipped, not passed, until it is fixed.
-LOOP_CHECK_PANIC = pytest.mark.skip(reason="LuaJIT 2.1: loop checks + budget abort the process")
-RUNAWAY_RUNTIMES = [
-    pytest.param(name, marks=LOOP_CHECK_PANIC) if name == "luajit21" else name
-    for name in COUNTING_RUNTIMES
-]
 BUDGET = 96 << 20
 RUNAWAY = "big = {}\nfor i = 1, 1e9 do big[#big + 1] = {i} end"
 
@@ -33,7 +24,7 @@ def session_recording(runtime: str, budget: int = BUDGET) -> tuple[LuaSession, l
     return session, events
 
 
-@pytest.mark.parametrize("runtime", RUNAWAY_RUNTIMES)
+@pytest.mark.parametrize("runtime", COUNTING_RUNTIMES)
 def test_runaway_cell_fails_cleanly_after_a_warning_and_keeps_state(runtime: str) -> None:
     session, events = session_recording(runtime)
     session.run("keep = {1, 2, 3}", "before")
@@ -48,6 +39,25 @@ def test_runaway_cell_fails_cleanly_after_a_warning_and_keeps_state(runtime: str
     assert events[-1] == "error"
     assert session.run("return #keep", "after") == (3,)
     assert session.memory.used() < 1 << 20
+    with pytest.raises(LuaRuntimeError, match="boom"):  # later errors report as usual
+        session.run("error('boom')", "In[3]")
+
+
+NUMBERS = "numbers = {}\nfor i = 1, 1e9 do numbers[i] = i end"
+
+
+@pytest.mark.parametrize("runtime", available_runtimes())
+def test_array_doubling_past_the_budget_is_warned_before_it_fails(runtime: str) -> None:
+    # An array of numbers grows by doubling: from 64 MiB (below the 75% share of
+    # 96 MiB) its next resize would need 128 MiB, so usage never crosses the share.
+    session, events = session_recording(runtime)
+    session.run("keep = 1", "before")
+    with pytest.raises(LuaMemoryError, match=r"budget of 96\.0 MiB"):
+        session.run(NUMBERS, "In[2]")
+    events.append("error")
+    assert events[0].startswith("warning: Lua uses") and "still running" in events[0], events
+    assert events[-1] == "error"
+    assert session.run("return keep", "after") == (1,)
 
 
 HOLD = "held = {}\nfor i = 1, 3e5 do held[i] = {i} end"

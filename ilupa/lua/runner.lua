@@ -2,11 +2,14 @@
 -- A failing cell's error value becomes a message (tables and nil included),
 -- except Python exceptions, which pass through unchanged so that lupa
 -- re-raises them in Python with their own type and traceback.
-local is_python_exception = ...
+-- A cell that ran out of memory is not re-raised: `run` returns
+-- `out_of_memory, message` instead (see `finish`).
+local is_python_exception, out_of_memory = ...
 local traceback, type, tostring, error, xpcall, pcall =
   debug.traceback, type, tostring, error, xpcall, pcall
 
 local last_traceback = nil
+local handled = false
 
 local function describe(value)
   local ok, text = pcall(tostring, value)
@@ -16,8 +19,7 @@ local function describe(value)
   return "(error object is a " .. type(value) .. " value: " .. text .. ")"
 end
 
-local function on_error(value)
-  last_traceback = traceback("", 2)
+local function message_of(value)
   local kind = type(value)
   if kind == "string" then
     return value
@@ -28,11 +30,25 @@ local function on_error(value)
   return describe(value)
 end
 
+local function on_error(value)
+  last_traceback = traceback("", 2)
+  local message = message_of(value)
+  handled = true
+  return message
+end
+
+-- Lua calls no message handler for a memory error (nor again when the handler
+-- itself ran out of memory), so an error that skipped `on_error` is one. It
+-- is returned, not raised: raising anew at a full heap is unsafe (LuaJIT 2.1,
+-- after FFI code ran, turns it into "error in error handling").
 local function finish(ok, ...)
-  if not ok then
-    error((...), 0)
+  if ok then
+    return ...
   end
-  return ...
+  if not handled then
+    return out_of_memory, (...)
+  end
+  error((...), 0)
 end
 
 -- Cells that show a value pass it through here (see lua_source.py).
@@ -44,6 +60,7 @@ local runner = {}
 
 function runner.run(chunk)
   last_traceback = nil
+  handled = false
   return finish(xpcall(function() return chunk(values) end, on_error))
 end
 

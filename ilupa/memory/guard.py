@@ -3,8 +3,9 @@
 On runtimes where lupa can count (every runtime but LuaJIT 2.0) the budget is
 lupa's `max_memory`: Lua's allocator refuses past it and the cell fails with a
 Lua memory error that ilupa survives. LuaJIT 2.0 cannot take a budget in
-lupa; its own 1 GiB heap ceiling is the hard stop, and the warning comes
-from the watcher's estimate. Either way the failure is rewritten into a
+lupa, and aborts the process when compiled code fills its fixed heap, so the
+loop checks stop the cell at a guard line below the ceiling (heap_guard.py);
+its warning comes from the watcher's estimate. Either way the failure is rewritten into a
 message naming the limit, the usage and the largest tables.
 """
 
@@ -21,6 +22,12 @@ from ilupa.memory.budget import default_memory_limit, format_bytes
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
 from ilupa.memory.limits import limits_for
+from ilupa.memory.loop_guard import (
+    LoopGuard,
+    guard_line,
+    reachable_heap,
+    stopped_by_heap_guard,
+)
 from ilupa.memory.notify import Notice, show_notice
 from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
@@ -45,7 +52,12 @@ class MemoryGuard:
         self.notify = notify
         self.watch_enabled = True
         self.last_peak = 0
+        self.last_step = 0
+        self._lifted = False
         self._lua: Any = None
+        self._loop_guard: LoopGuard | None = None
+        self._watch: MemoryWatch | None = None
+        self._reachable: int | None = self.limits.heap_ceiling
         self._tables: LargestTables | None = None
         self._gauges: weakref.WeakSet[MemoryGauge] = weakref.WeakSet()
 
@@ -68,6 +80,8 @@ class MemoryGuard:
         self.limit = limit
         if self._lua is not None and self.limits.supports_budget:
             self._lua.set_max_memory(limit)
+        if self._loop_guard is not None:
+            self._loop_guard.set_line(self._heap_line())
         self._refresh_gauges()
 
     def set_warning_share(self, share: float) -> None:
@@ -78,10 +92,32 @@ class MemoryGuard:
 
     # -- reading ------------------------------------------------------------------
 
+    def guard_loop_checks(self) -> None:
+        """On LuaJIT, make the loop checks sample memory and, on 2.0, guard the heap.
+
+        Call once the interrupt checks (`__ilupa_check`) exist in the state
+        (see loop_guard.py).
+        """
+        self._loop_guard = LoopGuard(self._lua, self.sample_in_cell, self._heap_line())
+
+    def _heap_line(self) -> int | None:
+        return self.effective_limit if self.uses_heap_guard else None
+
+    @property
+    def uses_heap_guard(self) -> bool:
+        """True where the heap guard stands in for lupa's budget (LuaJIT 2.0)."""
+        return bool(self.limits.heap_ceiling) and not self.limits.supports_budget
+
+    def stopped_cell(self, error: BaseException) -> bool:
+        """True when `error` is the heap guard stopping a cell: a memory error to report."""
+        return self.uses_heap_guard and stopped_by_heap_guard(error)
+
     @property
     def effective_limit(self) -> int:
-        """The budget, or the runtime's heap ceiling when that is lower (LuaJIT 2.0)."""
+        """The budget; on LuaJIT 2.0 at most the heap guard's line below its fixed ceiling."""
         ceiling = self.limits.heap_ceiling
+        if ceiling and self.uses_heap_guard:
+            return guard_line(self.limit, self._reachable or ceiling)
         return min(self.limit, ceiling) if ceiling else self.limit
 
     @property
@@ -107,32 +143,64 @@ class MemoryGuard:
     def watching(self) -> Iterator[MemoryWatch | None]:
         """Warn while the wrapped cell runs; after it, report if it ended above the share."""
         self._remember_globals()
+        if self._loop_guard is not None and self.uses_heap_guard and self.limits.heap_ceiling:
+            self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
+            self._loop_guard.set_line(self._heap_line())
         if not self.watch_enabled:
             yield None
             return
         read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
-        watch = MemoryWatch(read, self.warning_bytes, self._warn_running, self._sample)
-        with watch:
-            yield watch
-        self.last_peak = watch.peak
+        # Without lupa's counter the samples mix two sources (resident memory from
+        # the thread, Lua's count from loop checks), so steps mean nothing there.
+        steps_limit = None if self.uses_heap_guard else self.effective_limit
+        watch = MemoryWatch(
+            read,
+            self.warning_bytes,
+            self._warn_running,
+            self._sample,
+            limit=steps_limit,
+            request_steps=self.limits.resize_request_steps,
+        )
+        self._watch = watch
+        try:
+            with watch:
+                yield watch
+        finally:
+            self._watch = None
+            self.last_peak = watch.peak
+            self.last_step = watch.largest_step
         used = self.used()
         self._refresh_gauges(used)
         if used >= self.warning_bytes:
             self._report_after_cell(used)
 
+    def sample_in_cell(self, used: int | None = None) -> None:
+        """Sample from Lua's own thread (interrupt hook, loop checks) while a cell runs.
+
+        `used` is Lua's own count where lupa has none (LuaJIT 2.0's loop checks).
+        """
+        watch = self._watch
+        if watch is not None:
+            watch.sample(None if used is None else int(used))
+
     def _sample(self, used: int) -> None:
         for gauge in list(self._gauges):
             gauge.update(used)
 
-    def _warn_running(self, used: int) -> None:
-        self.notify(
-            Notice(
-                "warning",
-                f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its "
-                f"{self._limit_name()} of {format_bytes(self.effective_limit)}; "
-                "the cell is still running.",
+    def _warn_running(self, used: int, next_request: int) -> None:
+        limit = f"{self._limit_name()} of {format_bytes(self.effective_limit)}"
+        if next_request:
+            text = (
+                f"Lua uses {format_bytes(used)} of its {limit}, and a table is growing by "
+                f"doubling: its next resize would ask for about {format_bytes(next_request)}, "
+                "which does not fit. The cell is still running."
             )
-        )
+        else:
+            text = (
+                f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its {limit}; "
+                "the cell is still running."
+            )
+        self.notify(Notice("warning", text))
 
     def _report_after_cell(self, used: int) -> None:
         tables = self.largest_tables()
@@ -144,8 +212,8 @@ class MemoryGuard:
         self.notify(Notice("warning", text))
 
     def _limit_name(self) -> str:
-        if self.limits.heap_ceiling and self.effective_limit == self.limits.heap_ceiling:
-            return f"{self.runtime} heap ceiling"
+        if self.uses_heap_guard and self.effective_limit < self.limit:
+            return f"{self.runtime} heap guard line"
         return "budget"
 
     # -- at the limit --------------------------------------------------------------
@@ -160,9 +228,7 @@ class MemoryGuard:
         the ones it created are dropped, so the state works again.
         """
         peak = max(self.last_peak, self._safe_used())
-        if self.limits.supports_budget:
-            self._lua.set_max_memory(0)
-        try:
+        with self.lifted():
             error = build_error()
             self._collect_garbage()
             try:
@@ -172,9 +238,6 @@ class MemoryGuard:
             dropped = self._drop_globals()
             self._collect_garbage()
             now = self._safe_used()
-        finally:
-            if self.limits.supports_budget:
-                self._lua.set_max_memory(self.limit)
         rewritten = LuaMemoryError(
             self._error_text(peak, now, dropped, tables), error.location, error.lua_traceback
         )
@@ -182,15 +245,39 @@ class MemoryGuard:
         rewritten.dropped_globals = dropped  # type: ignore[attr-defined]
         return rewritten
 
+    @contextmanager
+    def lifted(self) -> Iterator[None]:
+        """Run the block without the budget (restored after it), for calls into a full Lua."""
+        if not self.limits.supports_budget or self._lua is None or self._lifted:
+            yield
+            return
+        self._lifted = True
+        self._lua.set_max_memory(0)
+        try:
+            yield
+        finally:
+            self._lua.set_max_memory(self.limit)
+            self._lifted = False
+
+    def _step_note(self, peak: int) -> str:
+        """Why a cell failed well below its limit: a table doubling that did not fit."""
+        if not self.last_step or peak >= self.warning_bytes:
+            return ""
+        request = self.limits.resize_request_steps * self.last_step
+        return f"; the next table resize, about {format_bytes(request)}, did not fit"
+
     def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
-        if self.limits.heap_ceiling and not self.limits.supports_budget:
-            ceiling = format_bytes(self.effective_limit)
-            limit_text = f"{self.runtime}'s fixed heap ceiling of {ceiling}"
+        if self.uses_heap_guard and self.effective_limit < self.limit:
+            limit_text = (
+                f"ilupa's guard line of {format_bytes(self.effective_limit)}, kept below the "
+                f"{format_bytes(self._reachable or 0)} of {self.runtime}'s fixed "
+                f"{format_bytes(self.limits.heap_ceiling or 0)} heap this state can reach,"
+            )
         else:
             limit_text = f"the Lua memory budget of {format_bytes(self.limit)}"
         lines = [
             f"Lua ran out of memory: {limit_text} was reached "
-            f"(about {format_bytes(peak)} in use when the cell failed).",
+            f"(about {format_bytes(peak)} in use when the cell failed{self._step_note(peak)}).",
         ]
         if dropped:
             lines.append("Dropped the globals this cell created: " + ", ".join(dropped) + ".")
@@ -270,7 +357,11 @@ class MemoryGuard:
             f"warning at {self.warning_share:.0%} ({format_bytes(self.warning_bytes)})",
             f"runtime {self.runtime}: {self.limits.note}",
             f"budget: {format_bytes(self.limit)} (LuaMagics.memory_limit)"
-            + ("" if self.limits.supports_budget else "; enforced by the heap ceiling only"),
+            + (
+                ""
+                if self.limits.supports_budget
+                else "; checked in the loops of cells, at most the heap guard line"
+            ),
         ]
         tables = self.largest_tables()
         if tables:

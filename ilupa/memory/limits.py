@@ -27,6 +27,10 @@ class RuntimeLimits:
     max_string_bytes: int | None
     supports_budget: bool
     note: str
+    # What the next resize of a table asks for, in growth steps (the last
+    # resize's net growth): 2 where a resize reallocates the doubled array in
+    # place, 4 where it allocates the new array before freeing the old.
+    resize_request_steps: int = 2
 
     def table_bytes(self, array_entries: int, hash_entries: int) -> int:
         """Estimated bytes of one table: header, array part, and a power-of-two hash part."""
@@ -56,7 +60,17 @@ RUNTIME_LIMITS: dict[str, RuntimeLimits] = {
         "lua54", 16, 24, 56, 24, None, 1 << 31, None, True, "a 400M-number table (8 GB) worked"
     ),
     "lua55": RuntimeLimits(
-        "lua55", 9, 24, 56, 24, None, 1 << 31, None, True, "array part capped at 2^31 (source)"
+        "lua55",
+        9,
+        24,
+        56,
+        24,
+        None,
+        1 << 31,
+        None,
+        True,
+        "array part capped at 2^31 (source)",
+        resize_request_steps=4,
     ),
     "luajit20": RuntimeLimits(
         "luajit20",

@@ -43,23 +43,41 @@ def resident_growth_reader(start_bytes: int) -> Callable[[], int]:
 
 
 class MemoryWatch:
-    """Samples `read_usage` in a thread while a cell runs; warns once past `threshold`."""
+    """Samples `read_usage` while a cell runs; warns once, before usage meets `limit`.
+
+    It warns when usage crosses `threshold` (the warning share), or when the
+    next growth step would pass `limit`: Lua tables grow by doubling, so one
+    resize of a big array can jump from below the share straight past the
+    limit. The largest step seen between two samples stands for the last
+    resize; the next one asks for `request_steps` times that (see
+    limits.RuntimeLimits.resize_request_steps). Samples come from the thread
+    (every `interval` seconds) and from Lua's own thread through `sample`
+    (the interrupt hook and loop checks call it), which keeps up with loops
+    too fast for the thread.
+    """
 
     def __init__(
         self,
         read_usage: Callable[[], int],
         threshold: int,
-        on_warning: Callable[[int], None],
+        on_warning: Callable[[int, int], None],
         on_sample: Callable[[int], None] | None = None,
         interval: float = POLL_SECONDS,
+        limit: int | None = None,
+        request_steps: int = 2,
     ) -> None:
         self.read_usage = read_usage
         self.threshold = threshold
+        self.limit = limit
+        self.request_steps = request_steps
         self.on_warning = on_warning
         self.on_sample = on_sample
         self.interval = interval
         self.warned = False
         self.peak = 0
+        self.largest_step = 0
+        self._last: int | None = None
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -85,13 +103,23 @@ class MemoryWatch:
         while not self._stop.wait(self.interval):
             self.sample()
 
-    def sample(self) -> int:
-        """Read usage once, warn when it first crosses the threshold; return it."""
-        used = self.read_usage()
-        self.peak = max(self.peak, used)
+    def sample(self, used: int | None = None) -> int:
+        """Read usage (unless given); warn once it crosses the threshold or the next step would."""
+        if used is None:
+            used = self.read_usage()
+        with self._lock:
+            if self._last is not None:
+                self.largest_step = max(self.largest_step, used - self._last)
+            self._last = used
+            self.peak = max(self.peak, used)
+            next_request = self.request_steps * self.largest_step
+            crossing = used >= self.threshold or (
+                self.limit is not None and used + next_request >= self.limit
+            )
+            warn = crossing and not self.warned
+            self.warned = self.warned or crossing
         if self.on_sample is not None:
             self.on_sample(used)
-        if not self.warned and used >= self.threshold:
-            self.warned = True
-            self.on_warning(used)
+        if warn:
+            self.on_warning(used, 0 if used >= self.threshold else next_request)
         return used

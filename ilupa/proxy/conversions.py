@@ -38,10 +38,17 @@ PACK_CODES = {
 class ArrayConversions:
     """`table_from_array` and `array_from_table` for one Lua state."""
 
-    def __init__(self, lua: Any, lua_side: Any, array_of_view: Callable[[Any], Any]) -> None:
+    def __init__(
+        self,
+        lua: Any,
+        lua_side: Any,
+        array_of_view: Callable[[Any], Any],
+        check_copy: Callable[[Any, str], object],
+    ) -> None:
         self.lua = lua
         self.lua_side = lua_side
         self.array_of_view = array_of_view
+        self.check_copy = check_copy  # the memory guard's estimate: refuses what cannot fit
         self.uses_ffi = bool(lua_side.uses_ffi)
         self.uses_string_unpack = bool(lua_side.uses_string_unpack)
 
@@ -51,6 +58,7 @@ class ArrayConversions:
         array = np.asarray(viewed if viewed is not None else array)
         if array.ndim != 1 or array.dtype.kind not in "fiub":
             raise CopyError(f"totable needs a 1-d numeric array, got {array.dtype} {array.shape}")
+        self.check_copy(array, "this array")
         if self.uses_ffi and len(array):
             dtype, _, address, *_, stride = view_arguments(array)
             if address is not None:

@@ -44,7 +44,10 @@ class ProxyLayer:
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
         self.conversions = ArrayConversions(
-            lua, session._run_internal("array_conversions"), self.array_of_view
+            lua,
+            session._run_internal("array_conversions"),
+            self.array_of_view,
+            session.memory.check_copy,
         )
         self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
         self._copy_to_python = ToPython(self.array_of_view)
@@ -101,7 +104,10 @@ class ProxyLayer:
     def copy_to_lua(self, value: Any) -> Any:
         """A recursive Lua copy of Python data; shared and cyclic references are kept."""
         array = self.array_of_view(value) if value is not None else None
-        return self._copy_to_lua(array if array is not None else value)
+        source = array if array is not None else value
+        if not isinstance(source, SIMPLE):  # estimated first: refused if it cannot fit
+            self.session.memory.check_copy(source, "this Python object")
+        return self._copy_to_lua(source)
 
     def copy_to_python(self, value: Any) -> Any:
         """A recursive Python copy of Lua data; tables with keys 1..n become lists."""
