@@ -34,6 +34,7 @@ from typing import Any
 from ilupa.lua_hooks import ThreadHooks
 
 HOOK_COUNT = 100_000
+LOOP_CHECK_COUNT = 10_000  # LuaJIT loop passes between two reads of the flag
 INTERRUPT_MESSAGE = "interrupted"
 COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
 
@@ -106,13 +107,24 @@ class InterruptGuard:
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
         registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
-        self._forget_freed = lua.execute(
-            source, self.poll, HOOK_COUNT, address, *registration, name="=ilupa:interrupt"
+        self._forget_freed, self._set_every_loop_count = lua.execute(
+            source,
+            self.poll,
+            HOOK_COUNT,
+            LOOP_CHECK_COUNT,
+            address,
+            *registration,
+            name="=ilupa:interrupt",
         )
         self._quiet_frames = {self.poll.__code__}
         if self.hooks is not None:
             self._quiet_frames.add(ThreadHooks.unregister.__code__)
             self._quiet_frames.add(ThreadHooks.register.__code__)
+
+    def every_loop_count(self, function: Any) -> None:
+        """On LuaJIT, also call the Lua `function` every LOOP_CHECK_COUNT loop passes."""
+        assert self._set_every_loop_count is not None, "loop checks exist on LuaJIT only"
+        self._set_every_loop_count(function)
 
     @property
     def interrupted(self) -> bool:

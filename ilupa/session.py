@@ -71,7 +71,7 @@ class LuaSession:
         self.interrupts.on_poll = self.memory.sample_in_cell
         if self.interrupts.jit:
             self._run_internal("checked_loading", with_loop_checks)
-            self.memory.guard_loop_checks()
+            self.memory.guard_loop_checks(self.interrupts.every_loop_count)
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )

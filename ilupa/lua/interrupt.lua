@@ -9,10 +9,11 @@
 --   instructions whether the user interrupted; calling Python also lets
 --   CPython run a pending SIGINT handler. On LuaJIT hooks are not called inside
 --   compiled traces, so each loop body of a cell also calls `__ilupa_check`
---   (see loop_checks.py): a countdown in FFI memory, and every `count` passes
---   an FFI call that reads the flag byte a watcher thread sets. A plain FFI
---   load would be hoisted out of the loop.
-local poll, count, flag_address, register, unregister = ...
+--   (see loop_checks.py): a countdown in FFI memory, and every `loop_count`
+--   passes an FFI call that reads the flag byte a watcher thread sets (a plain
+--   FFI load would be hoisted out of the loop), then the function given to
+--   the returned setter (the memory watch), so loops pay for one countdown.
+local poll, count, loop_count, flag_address, register, unregister = ...
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring, tonumber = setmetatable, tostring, tonumber
 local resume = coroutine.resume
@@ -66,7 +67,7 @@ if register ~= nil then
   end
   coroutine.wrap = wrap_with(coroutine.create)
   __ilupa_check = function() end
-  return forget_freed
+  return forget_freed, nil
 end
 
 -- A unique error value, so that pcall and xpcall can pass it on: a user's
@@ -111,17 +112,21 @@ end
 coroutine.wrap = wrap_with(coroutine.create)
 
 local check = function() end
+local every_loop_count = nil
 if flag_address ~= nil then
   local ffi = require("ffi")
   pcall(ffi.cdef, "int memcmp(const void *, const void *, size_t);")
   local C = ffi.C
   local flag = ffi.cast("const char *", flag_address)
   local zero = ffi.new("char[1]")
-  local countdown = ffi.new("int32_t[1]", count)
+  local countdown = ffi.new("int32_t[1]", loop_count)
   local function read_flag()
-    countdown[0] = count
+    countdown[0] = loop_count
     if C.memcmp(flag, zero, 1) ~= 0 then
       error(INTERRUPT, 0)
+    end
+    if every_loop_count then
+      every_loop_count()
     end
   end
   check = function()
@@ -133,3 +138,8 @@ if flag_address ~= nil then
   end
 end
 __ilupa_check = check
+
+local function set_every_loop_count(f)
+  every_loop_count = f
+end
+return nil, set_every_loop_count

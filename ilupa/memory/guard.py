@@ -92,13 +92,15 @@ class MemoryGuard:
 
     # -- reading ------------------------------------------------------------------
 
-    def guard_loop_checks(self) -> None:
+    def guard_loop_checks(self, every_loop_count: Callable[[Any], None]) -> None:
         """On LuaJIT, make the loop checks sample memory and, on 2.0, guard the heap.
 
-        Call once the interrupt checks (`__ilupa_check`) exist in the state
-        (see loop_guard.py).
+        `every_loop_count` hands the interrupt checks a Lua function to run
+        every few thousand loop passes (see loop_guard.py).
         """
-        self._loop_guard = LoopGuard(self._lua, self.sample_in_cell, self._heap_line())
+        self._loop_guard = LoopGuard(
+            self._lua, self.sample_in_cell, self._heap_line(), every_loop_count
+        )
 
     def _heap_line(self) -> int | None:
         return self.effective_limit if self.uses_heap_guard else None

@@ -2,7 +2,8 @@
 
 LuaJIT runs hot loops as compiled traces, where neither hooks nor other
 threads see much. The interrupt checks that open every loop body of a cell
-(loop_checks.py) are wrapped so that every `CHECK_EVERY` passes they also:
+(loop_checks.py) call back every few thousand passes (interrupt.py's
+LOOP_CHECK_COUNT) to:
 
 - call Python to sample Lua's memory, so the in-cell warning keeps up with
   loops that fill an array faster than the watcher thread polls;
@@ -22,7 +23,6 @@ from importlib import resources
 from typing import Any
 
 HEADROOM = 128 << 20
-CHECK_EVERY = 10_000
 # LuaJIT 2.0 on x86-64 Linux maps its heap with MAP_32BIT, which the kernel
 # places in this 1 GiB window. Every LuaJIT 2.0 state of the process shares it.
 LOW_WINDOW = (1 << 30, 2 << 30)
@@ -62,11 +62,18 @@ def stopped_by_heap_guard(error: BaseException) -> bool:
 class LoopGuard:
     """The memory side of one LuaJIT state's loop checks; `line` None means no heap guard."""
 
-    def __init__(self, lua: Any, sample: Callable[..., None], line: int | None) -> None:
+    def __init__(
+        self,
+        lua: Any,
+        sample: Callable[..., None],
+        line: int | None,
+        every_loop_count: Callable[[Any], None],
+    ) -> None:
         source = resources.files("ilupa.lua").joinpath("loop_guard.lua").read_text("utf-8")
-        self._set_line = lua.execute(
-            source, CHECK_EVERY, sample, _kib(line), MARK, name="=ilupa:loop_guard"
+        watch_memory, self._set_line = lua.execute(
+            source, sample, _kib(line), MARK, name="=ilupa:loop_guard"
         )
+        every_loop_count(watch_memory)
 
     def set_line(self, line: int | None) -> None:
         self._set_line(_kib(line))
