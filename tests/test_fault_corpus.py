@@ -1,0 +1,85 @@
+"""The fault corpus (tests/fault_corpus/) in real kernels: each bad input gives a clear
+error or its defined result, the kernel answers afterwards, and the Lua globals and
+Python variables defined before it keep their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fault_corpus import LUA, PYTHON, Entry, Group
+from tests.fault_corpus.catalog import GROUPS
+from tests.fault_corpus.kernel import LUA_EXPECTED, PYTHON_EXPECTED, CorpusKernel
+
+
+class KernelPool:
+    """One live kernel at a time: entries run group by group, so each group starts one."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, str] | None = None
+        self.kernel: CorpusKernel | None = None
+
+    def get(self, group: Group, kind: str) -> CorpusKernel:
+        if self.key != (group.name, kind):
+            self.close()
+            self.kernel = CorpusKernel(kind, group.runtime, setup=group.setup)
+            self.key = (group.name, kind)
+        assert self.kernel is not None
+        if not self.kernel.is_alive():
+            self.kernel.shutdown()
+            self.kernel = CorpusKernel(kind, group.runtime, setup=group.setup)
+        return self.kernel
+
+    def close(self) -> None:
+        if self.kernel is not None:
+            self.kernel.shutdown()
+        self.kernel = self.key = None
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[KernelPool]:
+    kernels = KernelPool()
+    yield kernels
+    kernels.close()
+
+
+def _cases() -> list:
+    cases = []
+    for group in GROUPS:
+        for kind in group.kernels:
+            for entry in group.entries:
+                marks = [pytest.mark.xfail(strict=True, reason=entry.xfail)] if entry.xfail else []
+                name = f"{group.name}-{kind}-{entry.name}"
+                cases.append(pytest.param(group, kind, entry, id=name, marks=marks))
+    return cases
+
+
+def _cell(kernel: CorpusKernel, entry: Entry) -> str:
+    if entry.language == LUA:
+        return kernel.lua_cell(entry.code)
+    if entry.language == PYTHON:
+        return kernel.python_cell(entry.code)
+    return entry.code
+
+
+@pytest.mark.parametrize(("group", "kind", "entry"), _cases())
+def test_bad_input_leaves_the_kernel_and_its_state_intact(
+    pool: KernelPool, group: Group, kind: str, entry: Entry
+) -> None:
+    kernel = pool.get(group, kind)
+    reply = kernel.execute(_cell(kernel, entry), interrupt=entry.interrupt)
+    try:
+        assert reply.status in ("ok", "error"), f"kernel {reply.status} after the cell"
+        if entry.error is not None:
+            assert reply.status == "error", f"expected an error, got {reply}"
+            assert entry.error in reply.error_text
+        else:
+            assert reply.status == "ok", f"expected success, got {reply.error_text}"
+            if entry.shows is not None:
+                assert entry.shows in "\n".join([reply.result, reply.stdout, *reply.outputs])
+        assert kernel.state_report() == (LUA_EXPECTED, PYTHON_EXPECTED)
+    finally:
+        if reply.status not in ("ok", "error"):
+            pool.close()  # the next entry starts a fresh kernel
