@@ -25,11 +25,17 @@ ENTRIES = (
     fails("write-string-value", "view[0] = 'text'", "text"),
     fails("write-table-value", "view[0] = {}", "table"),
     fails("write-read-only", "py.frozen[0] = 1", "read-only"),
-    fails("write-read-only-through-loop", "local f = py.frozen\nfor i = 0, 2 do f[i] = i end", "read-only"),
+    fails(
+        "write-read-only-through-loop",
+        "local f = py.frozen\nfor i = 0, 2 do f[i] = i end",
+        "read-only",
+    ),
     fails("matrix-row-past-end", "return matrix_view[2]", OUT_OF_RANGE),
     fails("matrix-column-past-end", "matrix_view[0][3] = 1", OUT_OF_RANGE),
     fails("assign-a-row", "matrix_view[0] = 1", "row"),
-    gives("infinity-stored", "view[0] = math.huge\nlocal v = view[0]\nview[0] = 0\nreturn v", "inf"),
+    gives(
+        "infinity-stored", "view[0] = math.huge\nlocal v = view[0]\nview[0] = 0\nreturn v", "inf"
+    ),
     fails("int-view-fraction", "int_view[0] = 1.5", "1.5"),
     gives("int-view-in-range", "int_view[0] = 7\nreturn int_view[0]", "7"),
     fails("int-view-overflow", "int_view[0] = 2^40", "int32"),

@@ -59,7 +59,11 @@ CROSSING = (
         "py.call_lua(function() return py.call_lua(function() py.raise_value('three deep') end) end)",
         "three deep",
     ),
-    fails("lua-error-in-callback", "py.call_lua(function() error('lua inside python') end)", "lua inside python"),
+    fails(
+        "lua-error-in-callback",
+        "py.call_lua(function() error('lua inside python') end)",
+        "lua inside python",
+    ),
     fails("lua-error-called-by-python", "py.call_lua(error, 'via python')", "via python"),
     fails(
         "lua-table-error-in-callback",
@@ -67,13 +71,19 @@ CROSSING = (
         "table",
         xfail="a table error value raised by Lua code that Python called arrives with an empty message",
     ),
-    fails("lua-error-five-deep", DIVE.format(bottom="error('bottom of five')", depth=5), "bottom of five"),
+    fails(
+        "lua-error-five-deep",
+        DIVE.format(bottom="error('bottom of five')", depth=5),
+        "bottom of five",
+    ),
     fails(
         "python-error-five-deep",
         DIVE.format(bottom="py.raise_value('python bottom')", depth=5),
         "ValueError: python bottom",
     ),
-    fails("lua-error-forty-deep", DIVE.format(bottom="error('deep bottom')", depth=40), "deep bottom"),
+    fails(
+        "lua-error-forty-deep", DIVE.format(bottom="error('deep bottom')", depth=40), "deep bottom"
+    ),
     gives(
         "pcall-in-the-middle",
         "local ok, e = pcall(py.call_lua, function() error('caught deep') end)\nreturn ok, tostring(e)",
@@ -83,7 +93,11 @@ CROSSING = (
     fails("python-len-error", "return #py.boom", "len exploded"),
     fails("python-str-error", "return tostring(py.boom)", "str exploded"),
     fails("python-call-error", "py.boom(1)", "called Boom"),
-    gives("python-iter-error-attributes-listed", "for k in pairs(py.boom) do end\nreturn 'listed'", "listed"),
+    gives(
+        "python-iter-error-attributes-listed",
+        "for k in pairs(py.boom) do end\nreturn 'listed'",
+        "listed",
+    ),
     fails("missing-argument", "py.kept_function()", "missing 1 required positional argument"),
     fails("too-many-arguments", "py.kept_function(1, 2, 3)", "positional argument"),
     fails("python-type-error", "py.kept_function(nil)", "unsupported operand"),
@@ -101,14 +115,32 @@ CROSSING = (
         "get_ipython().run_cell_magic('lua', '', 'error(\"nested cell\")')",
         error="nested cell",
     ),
-    python("line-magic-error", "value = %lua error('line magic failed')", error="line magic failed"),
+    python(
+        "line-magic-error", "value = %lua error('line magic failed')", error="line magic failed"
+    ),
 )
 
 RECURSION = (
-    fails("lua-stack-overflow", "local function r(n) return 1 + r(n + 1) end\nreturn r(1)", "stack overflow"),
-    gives("lua-recursion-10000", "local function r(n) if n == 0 then return 0 end return 1 + r(n - 1) end\nreturn r(10000)", "10000"),
-    gives("pcall-at-every-level", "local function r() pcall(r) end\nr()\nreturn 'survived'", "survived"),
-    fails("gsub-callback-recursion", "local function f(s) return (s:gsub('.', f)) end\nf('ab')", "overflow"),
+    fails(
+        "lua-stack-overflow",
+        "local function r(n) return 1 + r(n + 1) end\nreturn r(1)",
+        "stack overflow",
+    ),
+    gives(
+        "lua-recursion-10000",
+        "local function r(n) if n == 0 then return 0 end return 1 + r(n - 1) end\nreturn r(10000)",
+        "10000",
+    ),
+    gives(
+        "pcall-at-every-level",
+        "local function r() pcall(r) end\nr()\nreturn 'survived'",
+        "survived",
+    ),
+    fails(
+        "gsub-callback-recursion",
+        "local function f(s) return (s:gsub('.', f)) end\nf('ab')",
+        "overflow",
+    ),
     fails(
         "tostring-recursion",
         "local t = setmetatable({}, {__tostring = function(s) return tostring(s) end})\nreturn tostring(t)",
@@ -147,7 +179,11 @@ RECURSION = (
     ),
     gives("deep-python-list-length", "return #py.deep_list", "1"),
     fails("deep-python-list-copied", "return ilupa.copy(py.deep_list)", "overflow"),
-    python("deep-lua-table-to-python", "%lua deep_t = {} for i = 1, 2e4 do deep_t = {deep_t} end\nx = %lua ilupa.topython(deep_t)", error="overflow"),
+    python(
+        "deep-lua-table-to-python",
+        "%lua deep_t = {} for i = 1, 2e4 do deep_t = {deep_t} end\nx = %lua ilupa.topython(deep_t)",
+        error="overflow",
+    ),
 )
 
 GROUPS = (

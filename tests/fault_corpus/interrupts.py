@@ -30,7 +30,9 @@ ENTRIES = (
     stopped("python-sleep-called-from-lua", "py.time.sleep(60)"),
     stopped("gsub-callbacks", "while true do string.gsub('aaa', 'a', function() end) end"),
     stopped("table-churn", "while true do local t = {1, 2, 3} end"),
-    stopped("loop-after-xpcall", "xpcall(function() while true do end end, function(e) return e end)"),
+    stopped(
+        "loop-after-xpcall", "xpcall(function() while true do end end, function(e) return e end)"
+    ),
 )
 
 GROUPS = (

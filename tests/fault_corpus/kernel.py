@@ -110,8 +110,11 @@ class CorpusKernel:
                 cells.append(f"%lua_reset {self.runtime}")
         cells += [self.python_cell(PYTHON_SETUP), self.lua_cell(LUA_SETUP)]
         for entry in self.setup:  # Entry objects: Lua, Python or raw cells
-            cells.append({"lua": self.lua_cell, "python": self.python_cell}.get(
-                entry.language, str)(entry.code))
+            cells.append(
+                {"lua": self.lua_cell, "python": self.python_cell}.get(entry.language, str)(
+                    entry.code
+                )
+            )
         for cell in cells:
             reply = self.execute(cell)
             assert reply.status == "ok", (cell, reply)

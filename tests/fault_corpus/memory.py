@@ -20,8 +20,14 @@ ENTRIES = (
     ),
     gives("global-of-failed-cell-is-gone", "return runaway == nil", "True"),
     fails("hash-part", "local t = {}\nfor i = 1, 1e8 do t['k' .. i] = true end", OUT_OF_MEMORY),
-    fails("table-concat", "local t = {}\nfor i = 1, 1e8 do t[i] = 'abcdefgh' end\nreturn table.concat(t)", OUT_OF_MEMORY),
-    gives("pcall-does-not-hide-it", "local ok, e = pcall(string.rep, 'x', 2^28)\nreturn ok", "False"),
+    fails(
+        "table-concat",
+        "local t = {}\nfor i = 1, 1e8 do t[i] = 'abcdefgh' end\nreturn table.concat(t)",
+        OUT_OF_MEMORY,
+    ),
+    gives(
+        "pcall-does-not-hide-it", "local ok, e = pcall(string.rep, 'x', 2^28)\nreturn ok", "False"
+    ),
     gives("works-again-after", "local t = {}\nfor i = 1, 1000 do t[i] = i end\nreturn #t", "1000"),
 )
 

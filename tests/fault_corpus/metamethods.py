@@ -25,7 +25,9 @@ return 'collected'
 
 COMMON = (
     gives("gc-error", WITH_GC.format(gc="function() error('gc boom') end"), "collected"),
-    gives("gc-python-error", WITH_GC.format(gc="function() py.raise_value('gc py') end"), "collected"),
+    gives(
+        "gc-python-error", WITH_GC.format(gc="function() py.raise_value('gc py') end"), "collected"
+    ),
     gives("gc-resurrects", WITH_GC.format(gc="function(o) resurrected = o end"), "collected"),
     gives("gc-non-function", WITH_GC.format(gc="42"), "collected"),
     fails(

@@ -87,11 +87,17 @@ ENTRIES = (
     fails("resume-number", "coroutine.resume(42)", "bad argument #1"),
     fails("table-index-nil", "local t = {}\nt[nil] = 1", "index is nil"),
     fails("table-index-nan", "local t = {}\nt[0/0] = 1", "NaN"),
-    fails("unpack-too-many", "return select('#', (table.unpack or unpack)({}, 1, 1e8))", "too many results"),
+    fails(
+        "unpack-too-many",
+        "return select('#', (table.unpack or unpack)({}, 1, 1e8))",
+        "too many results",
+    ),
     fails("random-empty-interval", "math.random(0)", "interval is empty"),
     fails("os-time-missing-fields", "os.time({})", "field 'day' missing"),
     gives("string-rep-negative", "return '[' .. string.rep('x', -1) .. ']'", "'[]'"),
-    fails("error-after-partial-work", "partial_work = 1\nerror('after partial work')", "after partial"),
+    fails(
+        "error-after-partial-work", "partial_work = 1\nerror('after partial work')", "after partial"
+    ),
     gives("partial-work-kept", "return partial_work", "1"),
     gives("pcall-catches-everything", "return pcall(error, {1})", "False"),
     fails(

@@ -23,12 +23,24 @@ ENTRIES = (
     fails("io-write-table", "io.write({})", "bad argument #1"),
     gives("io-stderr-write", "io.stderr:write('to stderr')", "to stderr"),
     fails("io-read-bad-format", "return io.read('*x')", "format"),
-    gives("io-close-default-output", "local ok = pcall(io.close)\nprint('still printing')", "still printing"),
-    gives("io-stdout-close", "pcall(io.stdout.close, io.stdout)\nio.write('still writing')", "still writing"),
+    gives(
+        "io-close-default-output",
+        "local ok = pcall(io.close)\nprint('still printing')",
+        "still printing",
+    ),
+    gives(
+        "io-stdout-close",
+        "pcall(io.stdout.close, io.stdout)\nio.write('still writing')",
+        "still writing",
+    ),
     gives("os-remove-missing", "return os.remove('/nonexistent/x')", "No such file"),
     fails("os-getenv-nil", "os.getenv(nil)", "bad argument #1"),
     fails("os-date-bad-time", "os.date('*t', 'x')", "bad argument #2"),
-    fails("print-failing-tostring", "print(setmetatable({}, {__tostring = function() error('pt') end}))", "pt"),
+    fails(
+        "print-failing-tostring",
+        "print(setmetatable({}, {__tostring = function() error('pt') end}))",
+        "pt",
+    ),
     fails(
         "reset-from-its-own-cell",
         "py.get_ipython().run_line_magic('lua_reset', '')",
@@ -67,7 +79,11 @@ ENTRIES = (
     ),
     raw("reset-unknown-runtime", "%lua_reset lua99", error="lua99"),
     raw("memory-limit-negative", "%config LuaMagics.memory_limit = -1\n%lua lua_number", shows="7"),
-    raw("memory-limit-nonsense", "%config LuaMagics.memory_limit = 'lots'\n%lua lua_number", shows="7"),
+    raw(
+        "memory-limit-nonsense",
+        "%config LuaMagics.memory_limit = 'lots'\n%lua lua_number",
+        shows="7",
+    ),
     raw("memory-limit-zero", "%config LuaMagics.memory_limit = 0\n%lua lua_number", shows="7"),
     gives("debug-sethook-cleared", "debug.sethook()\nreturn lua_number", "7"),
 )

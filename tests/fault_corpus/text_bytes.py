@@ -39,12 +39,20 @@ ENTRIES = (
         "local s = string.rep('x', 2^26)\nreturn #s",
         "67108864",
     ),
-    gives("huge-string-to-python", "huge_text = string.rep('ab', 2^22)\nreturn #huge_text", "8388608"),
+    gives(
+        "huge-string-to-python", "huge_text = string.rep('ab', 2^22)\nreturn #huge_text", "8388608"
+    ),
     python("huge-string-read-in-python", "len(%lua huge_text)", shows="8388608"),
     gives("huge-string-shown", "return string.rep('y', 2^21)", "yyyy"),
-    gives("huge-string-literal-in-code", "local s = '" + "z" * 1_000_000 + "'\nreturn #s", "1000000"),
+    gives(
+        "huge-string-literal-in-code", "local s = '" + "z" * 1_000_000 + "'\nreturn #s", "1000000"
+    ),
     gives("huge-key", "local t = {[string.rep('k', 2^20)] = 1}\nreturn next(t):len()", "1048576"),
-    python("huge-python-string-to-lua", "big_py_text = 'q' * 2**24\n%lua #py.big_py_text", shows="16777216"),
+    python(
+        "huge-python-string-to-lua",
+        "big_py_text = 'q' * 2**24\n%lua #py.big_py_text",
+        shows="16777216",
+    ),
 )
 
 GROUPS = (Group("text-and-bytes", ENTRIES, setup=(BYTES,)),)
