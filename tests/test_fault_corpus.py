@@ -11,7 +11,9 @@ import pytest
 
 from tests.fault_corpus import LUA, PYTHON, Entry, Group
 from tests.fault_corpus.catalog import GROUPS
-from tests.fault_corpus.kernel import LUA_EXPECTED, PYTHON_EXPECTED, CorpusKernel
+from tests.fault_corpus.kernel import LUA_EXPECTED, PYTHON_EXPECTED, TIMEOUT, CorpusKernel
+
+INTERRUPT_TIMEOUT = 10  # a cell the interrupt stops replies within a second
 
 
 class KernelPool:
@@ -50,7 +52,8 @@ def _cases() -> list:
     for group in GROUPS:
         for kind in group.kernels:
             for entry in group.entries:
-                marks = [pytest.mark.xfail(strict=True, reason=entry.xfail)] if entry.xfail else []
+                known_bug = entry.xfail and kind in entry.xfail_in
+                marks = [pytest.mark.xfail(strict=True, reason=entry.xfail)] if known_bug else []
                 name = f"{group.name}-{kind}-{entry.name}"
                 cases.append(pytest.param(group, kind, entry, id=name, marks=marks))
     return cases
@@ -69,7 +72,8 @@ def test_bad_input_leaves_the_kernel_and_its_state_intact(
     pool: KernelPool, group: Group, kind: str, entry: Entry
 ) -> None:
     kernel = pool.get(group, kind)
-    reply = kernel.execute(_cell(kernel, entry), interrupt=entry.interrupt)
+    timeout = INTERRUPT_TIMEOUT if entry.interrupt else TIMEOUT
+    reply = kernel.execute(_cell(kernel, entry), interrupt=entry.interrupt, timeout=timeout)
     try:
         assert reply.status in ("ok", "error"), f"kernel {reply.status} after the cell"
         if entry.error is not None:
@@ -78,8 +82,10 @@ def test_bad_input_leaves_the_kernel_and_its_state_intact(
         else:
             assert reply.status == "ok", f"expected success, got {reply.error_text}"
             if entry.shows is not None:
-                assert entry.shows in "\n".join([reply.result, reply.stdout, *reply.outputs])
+                assert entry.shows in "\n".join(
+                    [reply.result, reply.stdout, reply.stderr, *reply.outputs]
+                )
         assert kernel.state_report() == (LUA_EXPECTED, PYTHON_EXPECTED)
     finally:
-        if reply.status not in ("ok", "error"):
-            pool.close()  # the next entry starts a fresh kernel
+        if reply.status not in ("ok", "error") or entry.xfail:
+            pool.close()  # a known bug may leave the kernel broken: the next entry starts afresh

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fault_corpus import Group, fails, gives, python
+from tests.fault_corpus import STALE_CALLABLE, Group, fails, gives, python
 
 HELPERS = python(
     "helpers",
@@ -80,6 +80,8 @@ CROSSING = (
         "python-error-five-deep",
         DIVE.format(bottom="py.raise_value('python bottom')", depth=5),
         "ValueError: python bottom",
+        xfail=STALE_CALLABLE,
+        xfail_in=("ilupa",),
     ),
     fails(
         "lua-error-forty-deep", DIVE.format(bottom="error('deep bottom')", depth=40), "deep bottom"
@@ -88,6 +90,8 @@ CROSSING = (
         "pcall-in-the-middle",
         "local ok, e = pcall(py.call_lua, function() error('caught deep') end)\nreturn ok, tostring(e)",
         "caught deep",
+        xfail=STALE_CALLABLE,
+        xfail_in=("python",),
     ),
     gives("python-attribute-error-reads-nil", "return py.boom.anything == nil", "True"),
     fails("python-len-error", "return #py.boom", "len exploded"),
@@ -140,11 +144,13 @@ RECURSION = (
         "gsub-callback-recursion",
         "local function f(s) return (s:gsub('.', f)) end\nf('ab')",
         "overflow",
+        xfail="LuaJIT: recursion through string.gsub callbacks overflows the C stack and kills the kernel",
     ),
     fails(
         "tostring-recursion",
         "local t = setmetatable({}, {__tostring = function(s) return tostring(s) end})\nreturn tostring(t)",
         "overflow",
+        xfail="LuaJIT: __tostring calling tostring on itself hangs the kernel",
     ),
     fails(
         "index-function-recursion",
@@ -160,7 +166,7 @@ RECURSION = (
     fails(
         "across-both-unbounded",
         "local function r() return py.call_lua(r) end\nreturn r()",
-        "overflow",
+        "RecursionError",
     ),
     gives(
         "across-both-bounded",
@@ -171,6 +177,7 @@ RECURSION = (
         "coroutine-recursion",
         "local function r() return coroutine.wrap(r)() end\nreturn r()",
         "overflow",
+        xfail="LuaJIT: unbounded coroutine-in-coroutine recursion kills the kernel",
     ),
     gives(
         "deep-lua-table-shown",
@@ -178,11 +185,11 @@ RECURSION = (
         "{...}",
     ),
     gives("deep-python-list-length", "return #py.deep_list", "1"),
-    fails("deep-python-list-copied", "return ilupa.copy(py.deep_list)", "overflow"),
+    fails("deep-python-list-copied", "return ilupa.copy(py.deep_list)", "nested too deeply"),
     python(
         "deep-lua-table-to-python",
         "%lua deep_t = {} for i = 1, 2e4 do deep_t = {deep_t} end\nx = %lua ilupa.topython(deep_t)",
-        error="overflow",
+        error="nested too deeply",
     ),
 )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ilupa.runtimes import available_runtimes
-from tests.fault_corpus import Group, fails, gives, raw
+from tests.fault_corpus import Entry, Group, fails, gives, raw
 
 LIMIT = raw("small-budget", "%config LuaMagics.memory_limit = '48MB'")
 OUT_OF_MEMORY = "LuaMemoryError"
@@ -35,7 +37,25 @@ ENTRIES = (
 # JIT-compiled loop that fills it aborts the process (README, "Memory").
 BUDGET_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
 
+# README "Memory": on luajit21 a runaway cell under the kernel's loop-check rewrite
+# aborts the process (PANIC) when the allocation that fails is a small table.
+LUAJIT21_PANICS = {"array-of-tables", "global-table-dropped"}
+PANIC = "luajit21 + loop-check rewrite: a failing small-table allocation PANICs the kernel"
+
+
+def entries_for(runtime: str) -> tuple[Entry, ...]:
+    if runtime != "luajit21":
+        return ENTRIES
+    return tuple(replace(e, xfail=PANIC) if e.name in LUAJIT21_PANICS else e for e in ENTRIES)
+
+
 GROUPS = tuple(
-    Group(f"memory-{runtime}", ENTRIES, kernels=("ilupa",), runtime=runtime, setup=(LIMIT,))
+    Group(
+        f"memory-{runtime}",
+        entries_for(runtime),
+        kernels=("ilupa",),
+        runtime=runtime,
+        setup=(LIMIT,),
+    )
     for runtime in BUDGET_RUNTIMES
 )
