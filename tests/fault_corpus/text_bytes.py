@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fault_corpus import Group, fails, gives, python, raw
+from tests.fault_corpus import STALE_CALLABLE, Entry, Group, fails, gives, python, raw
 
 BYTES = python(
     "bytes",
@@ -20,7 +20,13 @@ ENTRIES = (
     gives("non-utf8-kept-in-global", "binary_global = '\\xff\\xfe'\nreturn #binary_global", "2"),
     gives("non-utf8-key-shown", "return {['\\xff'] = 1}", "not shown"),
     gives("non-utf8-value-shown", "return {'\\xfe'}", "not shown"),
-    gives("non-utf8-printed-escaped", "print('\\xff')", "\\255"),
+    Entry(
+        "non-utf8-printed-escaped",
+        "print('\\xff')",
+        shows="\\255",
+        xfail=STALE_CALLABLE,
+        xfail_in=("python",),
+    ),
     gives("non-utf8-written-escaped", "io.write('\\xff\\0')", "\\255"),
     fails("non-utf8-error-message", "error('\\xff bad')", NOT_UTF8),
     fails("non-utf8-dict-key", "py.kept_dict['\\xff'] = 1", NOT_UTF8),
