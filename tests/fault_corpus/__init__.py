@@ -15,14 +15,6 @@ PYTHON = "python"
 RAW = "raw"  # sent as written: IPython magics
 
 
-# Found by the corpus, not fixed: after some Python exceptions raised through Lua, a
-# later `py.NAME` call in the same kernel calls another object (TypeError "'str'
-# object is not callable", "'ValueError' object is not callable").
-STALE_CALLABLE = (
-    "a Python exception raised through Lua earlier leaves py.NAME calling the wrong object"
-)
-
-
 @dataclass(frozen=True)
 class Entry:
     """One bad input and the outcome it must have."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fault_corpus import STALE_CALLABLE, Group, fails, gives, python
+from tests.fault_corpus import Group, fails, gives, python
 
 HELPERS = python(
     "helpers",
@@ -82,7 +82,6 @@ ENTRIES = (
         "local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)\n"
         "fill = py.kept_list.__class__()\nfor i = 1, 3 do fill:append(gen()) end\nreturn #fill",
         "3",
-        xfail=STALE_CALLABLE,
     ),
     gives(
         "yield-in-python-iteration",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fault_corpus import STALE_CALLABLE, Group, fails, gives, python
+from tests.fault_corpus import Group, fails, gives, python
 
 HELPERS = python(
     "helpers",
@@ -80,8 +80,6 @@ CROSSING = (
         "python-error-five-deep",
         DIVE.format(bottom="py.raise_value('python bottom')", depth=5),
         "ValueError: python bottom",
-        xfail=STALE_CALLABLE,
-        xfail_in=("ilupa",),
     ),
     fails(
         "lua-error-forty-deep", DIVE.format(bottom="error('deep bottom')", depth=40), "deep bottom"
@@ -90,8 +88,6 @@ CROSSING = (
         "pcall-in-the-middle",
         "local ok, e = pcall(py.call_lua, function() error('caught deep') end)\nreturn ok, tostring(e)",
         "caught deep",
-        xfail=STALE_CALLABLE,
-        xfail_in=("python",),
     ),
     gives("python-attribute-error-reads-nil", "return py.boom.anything == nil", "True"),
     fails("python-len-error", "return #py.boom", "len exploded"),

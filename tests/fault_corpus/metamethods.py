@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fault_corpus import STALE_CALLABLE, Group, fails, gives, python
+from tests.fault_corpus import Group, fails, gives, python
 
 HELPERS = python("helpers", "def raise_value(message):\n    raise ValueError(message)\n")
 
@@ -41,7 +41,6 @@ COMMON = (
         "local t = setmetatable({}, {__index = function(t, k) py.raise_value('no ' .. k) end})\n"
         "return t.missing",
         "ValueError: no missing",
-        xfail=STALE_CALLABLE,
     ),
     fails("index-is-number", "return setmetatable({}, {__index = 5}).x", "attempt to index"),
     fails(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fault_corpus import STALE_CALLABLE, Entry, Group, fails, gives, python, raw
+from tests.fault_corpus import Entry, Group, fails, gives, python, raw
 
 BYTES = python(
     "bytes",
@@ -24,8 +24,6 @@ ENTRIES = (
         "non-utf8-printed-escaped",
         "print('\\xff')",
         shows="\\255",
-        xfail=STALE_CALLABLE,
-        xfail_in=("python",),
     ),
     gives("non-utf8-written-escaped", "io.write('\\xff\\0')", "\\255"),
     fails("non-utf8-error-message", "error('\\xff bad')", NOT_UTF8),
