@@ -46,10 +46,17 @@ class _Budget:
         return True
 
 
-def lua_table_html(table: Any) -> str:
-    """`table` as an HTML fragment, bounded in size whatever the table's size."""
+def lua_table_html(table: Any) -> str | None:
+    """`table` as an HTML fragment, bounded in size whatever the table's size.
+
+    None (no HTML; the text form says why) when the table cannot be read: a
+    failing `__tostring`, a string that is not UTF-8.
+    """
     budget = _Budget(MAX_CELLS)
-    return f'<div class="ilupa-table">{STYLE}{_table(table, 0, budget)}</div>'
+    try:
+        return f'<div class="ilupa-table">{STYLE}{_table(table, 0, budget)}</div>'
+    except Exception:
+        return None
 
 
 def _table(table: Any, depth: int, budget: _Budget) -> str:

@@ -71,5 +71,20 @@ def _value_text(value: Any, depth: int) -> str:
 
 
 def pretty_lua_table(table: Any, printer: Any, cycle: bool) -> None:
-    """IPython's pretty-printer hook for `lua_table_text`."""
-    printer.text(lua_table_text(table))
+    """IPython's pretty-printer hook for `lua_table_text`.
+
+    A printer that raises turns a cell that worked into an error reply, so a
+    table that cannot be read (a `__tostring` that fails, a string that is not
+    UTF-8) is named instead of shown.
+    """
+    try:
+        text = lua_table_text(table)
+    except Exception as error:
+        text = unshowable_table_text(error)
+    printer.text(text)
+
+
+def unshowable_table_text(error: Exception) -> str:
+    """What a Lua table shows as when reading it for display failed."""
+    reason = str(error).splitlines()[0] if str(error) else ""
+    return f"<Lua table: not shown ({type(error).__name__}: {reason})>"

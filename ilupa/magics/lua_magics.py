@@ -24,6 +24,11 @@ from ilupa.memory.notify import in_kernel
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
 from ilupa.session import LuaSession
 
+RESET_WHILE_RUNNING = (
+    "%lua_reset (or a runtime change) cannot run while a Lua cell is running: the cell "
+    "would lose the state it runs in. Run it in a cell of its own."
+)
+
 
 @magics_class
 class LuaMagics(Magics):
@@ -53,6 +58,7 @@ class LuaMagics(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._session: LuaSession | None = None
+        self._running_cells = 0  # Lua cells running now (a Lua cell may run Python that runs Lua)
         super().__init__(shell=shell, **kwargs)
 
     def _runtime_default(self) -> str:
@@ -60,6 +66,8 @@ class LuaMagics(Magics):
 
     @validate("runtime")
     def _check_runtime(self, proposal: dict[str, Any]) -> str:
+        if self._session is not None and self._running_cells:
+            raise TraitError(RESET_WHILE_RUNNING)
         try:
             load_runtime_module(proposal["value"])
         except RuntimeUnavailable as error:
@@ -116,7 +124,13 @@ class LuaMagics(Magics):
         return self._session
 
     def reset(self) -> LuaSession:
-        """Replace the Lua state with a fresh one on the configured runtime."""
+        """Replace the Lua state with a fresh one on the configured runtime.
+
+        Refused while a Lua cell runs: the cell would go on in a state that is
+        gone, and every global it had would be lost with it.
+        """
+        if self._running_cells:
+            raise UsageError(RESET_WHILE_RUNNING)
         self._session = None
         session = self.session
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
@@ -127,7 +141,11 @@ class LuaMagics(Magics):
         __tracebackhide__ = True
         session = self.session
         runnable = with_trailing_value(code, session.compiles) or code
-        values = session.run(runnable, self._chunk_name(), source=code)
+        self._running_cells += 1
+        try:
+            values = session.run(runnable, self._chunk_name(), source=code)
+        finally:
+            self._running_cells -= 1
         if not display_value or ends_with_semicolon(code) or not values:
             return None
         if len(values) == 1 and session.is_standard_stream(values[0]):

@@ -1,0 +1,29 @@
+"""Every group of the fault corpus, in the order the tests run them."""
+
+from __future__ import annotations
+
+from tests.fault_corpus import (
+    arrays,
+    coroutines,
+    crossing,
+    interrupts,
+    memory,
+    metamethods,
+    runtime_errors,
+    syntax,
+    system,
+    text_bytes,
+)
+
+GROUPS = (
+    *syntax.GROUPS,
+    *runtime_errors.GROUPS,
+    *crossing.GROUPS,
+    *coroutines.GROUPS,
+    *metamethods.GROUPS,
+    *interrupts.GROUPS,
+    *arrays.GROUPS,
+    *text_bytes.GROUPS,
+    *system.GROUPS,
+    *memory.GROUPS,
+)

@@ -1,0 +1,55 @@
+"""Infinite loops stopped by the kernel manager's interrupt (SIGINT)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.fault_corpus import Entry, Group, python
+
+HELPERS = python(
+    "helpers",
+    "import time\ndef call_lua(f, *args):\n    return f(*args)\n"
+    "def spin():\n    while True:\n        pass\n",
+)
+INTERRUPTED = "KeyboardInterrupt"
+NO_LOOP_CHECK = (
+    "LuaJIT: loops made with goto or tail calls get no loop check, so SIGINT never stops them"
+)
+PYTHON_NOT_STOPPED = (
+    "while a Lua cell runs, SIGINT only raises ilupa's flag, so Python code called from Lua "
+    "(a loop, time.sleep) is never interrupted"
+)
+
+
+def stopped(name: str, code: str, **options: object) -> Entry:
+    return Entry(name, code, error=INTERRUPTED, interrupt=True, **options)  # type: ignore[arg-type]
+
+
+ENTRIES = (
+    stopped("while-true", "while true do end"),
+    stopped("counting-loop", "loop_counter = 0\nwhile true do loop_counter = loop_counter + 1 end"),
+    stopped("numeric-for-huge", "for i = 1, math.huge do end"),
+    stopped("repeat-until-false", "local x = 0\nrepeat x = x + 1 until false"),
+    stopped("pcall-swallowing", "while true do pcall(function() while true do end end) end"),
+    stopped("goto-loop", "::top::\ngoto top"),
+    stopped("tail-call-loop", "local function f() return f() end\nf()"),
+    stopped("loop-in-coroutine", "coroutine.wrap(function() while true do end end)()"),
+    stopped("loop-in-callback-from-python", "py.call_lua(function() while true do end end)"),
+    stopped("python-loop-called-from-lua", "py.spin()", xfail=PYTHON_NOT_STOPPED),
+    stopped("python-sleep-called-from-lua", "py.time.sleep(60)", xfail=PYTHON_NOT_STOPPED),
+    stopped("gsub-callbacks", "while true do string.gsub('aaa', 'a', function() end) end"),
+    stopped("table-churn", "while true do local t = {1, 2, 3} end"),
+    stopped(
+        "loop-after-xpcall", "xpcall(function() while true do end end, function(e) return e end)"
+    ),
+)
+
+LUAJIT_ENTRIES = tuple(
+    replace(e, xfail=NO_LOOP_CHECK) if e.name in ("goto-loop", "tail-call-loop") else e
+    for e in ENTRIES
+)
+
+GROUPS = (
+    Group("interrupt-luajit21", LUAJIT_ENTRIES, runtime="luajit21", setup=(HELPERS,)),
+    Group("interrupt-lua54", ENTRIES, kernels=("ilupa",), runtime="lua54", setup=(HELPERS,)),
+)
