@@ -15,10 +15,6 @@ INTERRUPTED = "KeyboardInterrupt"
 NO_LOOP_CHECK = (
     "LuaJIT: loops made with goto or tail calls get no loop check, so SIGINT never stops them"
 )
-PYTHON_NOT_STOPPED = (
-    "while a Lua cell runs, SIGINT only raises ilupa's flag, so Python code called from Lua "
-    "(a loop, time.sleep) is never interrupted"
-)
 
 
 def stopped(name: str, code: str, **options: object) -> Entry:
@@ -35,8 +31,8 @@ ENTRIES = (
     stopped("tail-call-loop", "local function f() return f() end\nf()"),
     stopped("loop-in-coroutine", "coroutine.wrap(function() while true do end end)()"),
     stopped("loop-in-callback-from-python", "py.call_lua(function() while true do end end)"),
-    stopped("python-loop-called-from-lua", "py.spin()", xfail=PYTHON_NOT_STOPPED),
-    stopped("python-sleep-called-from-lua", "py.time.sleep(60)", xfail=PYTHON_NOT_STOPPED),
+    stopped("python-loop-called-from-lua", "py.spin()"),
+    stopped("python-sleep-called-from-lua", "py.time.sleep(60)"),
     stopped("gsub-callbacks", "while true do string.gsub('aaa', 'a', function() end) end"),
     stopped("table-churn", "while true do local t = {1, 2, 3} end"),
     stopped(
