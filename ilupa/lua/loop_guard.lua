@@ -1,21 +1,27 @@
 -- LuaJIT only (see ilupa/memory/loop_guard.py). Gives the loop checks
 -- (loop_checks.py, interrupt.lua) what they run every few thousand passes:
--- let Python sample Lua's memory (`sample`, given Lua's own count on LuaJIT
--- 2.0, where lupa has none), which keeps the warning up with JIT-compiled
+-- let Python sample Lua's memory when it moved (`sample`, given Lua's own count
+-- on LuaJIT 2.0, where lupa has none), which keeps the warning up with JIT-compiled
 -- loops, and, on LuaJIT 2.0, compare the heap with the guard
 -- line: past it, collect garbage and, if the heap is still past the line,
 -- raise `message`, which ilupa reports as a memory error.
-local sample, line_kib, message = ...
+local sample, line_kib, message, step_kib = ...
 local count, error = collectgarbage, error
+local sampled_kib = -step_kib
 
+-- Python is called only when Lua's heap moved by `step_kib` since the last
+-- sample: a call into Python costs as much as thousands of loop passes.
 local function watch_memory()
-  if not line_kib then
-    sample()
-    return
-  end
   local used_kib = count("count")
-  sample(used_kib * 1024)
-  if used_kib > line_kib then
+  if used_kib - sampled_kib >= step_kib or sampled_kib - used_kib >= step_kib then
+    sampled_kib = used_kib
+    if line_kib then
+      sample(used_kib * 1024)
+    else
+      sample()
+    end
+  end
+  if line_kib and used_kib > line_kib then
     count("collect")
     if count("count") > line_kib then
       error(message, 0)

@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any
 
 HEADROOM = 128 << 20
+SAMPLE_STEP = 1 << 20  # heap growth between two samples that loop checks send to Python
 # LuaJIT 2.0 on x86-64 Linux maps its heap with MAP_32BIT, which the kernel
 # places in this 1 GiB window. Every LuaJIT 2.0 state of the process shares it.
 LOW_WINDOW = (1 << 30, 2 << 30)
@@ -71,7 +72,7 @@ class LoopGuard:
     ) -> None:
         source = resources.files("ilupa.lua").joinpath("loop_guard.lua").read_text("utf-8")
         watch_memory, self._set_line = lua.execute(
-            source, sample, _kib(line), MARK, name="=ilupa:loop_guard"
+            source, sample, _kib(line), MARK, SAMPLE_STEP / 1024, name="=ilupa:loop_guard"
         )
         every_loop_count(watch_memory)
 
