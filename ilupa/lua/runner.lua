@@ -9,6 +9,7 @@ local traceback, type, tostring, error, xpcall, pcall =
   debug.traceback, type, tostring, error, xpcall, pcall
 
 local last_traceback = nil
+local last_message = nil
 local handled = false
 
 local function describe(value)
@@ -31,24 +32,27 @@ local function message_of(value)
 end
 
 local function on_error(value)
-  last_traceback = traceback("", 2)
-  local message = message_of(value)
   handled = true
-  return message
+  last_message = message_of(value)
+  last_traceback = traceback("", 2)
+  return last_message
 end
 
--- Lua calls no message handler for a memory error (nor again when the handler
--- itself ran out of memory), so an error that skipped `on_error` is one. It
--- is returned, not raised: raising anew at a full heap is unsafe (LuaJIT 2.1,
--- after FFI code ran, turns it into "error in error handling").
+-- Lua calls no message handler for a memory error, so an error that skipped
+-- `on_error` is one (as is a handler that itself ran out of memory). It is
+-- returned, not raised: raising anew at a full heap is unsafe (LuaJIT 2.1,
+-- after FFI code ran, turns it into "error in error handling"). When the
+-- handler failed otherwise (no stack left for the traceback after a stack
+-- overflow), the cell's own error is raised, not "error in error handling".
 local function finish(ok, ...)
   if ok then
     return ...
   end
-  if not handled then
-    return out_of_memory, (...)
+  local message = ...
+  if not handled or message == "not enough memory" then
+    return out_of_memory, message
   end
-  error((...), 0)
+  error(last_message, 0)
 end
 
 -- Cells that show a value pass it through here (see lua_source.py).
@@ -60,6 +64,7 @@ local runner = {}
 
 function runner.run(chunk)
   last_traceback = nil
+  last_message = nil
   handled = false
   return finish(xpcall(function() return chunk(values) end, on_error))
 end
