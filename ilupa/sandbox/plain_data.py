@@ -39,7 +39,7 @@ def _to_lua(lua: Any, value: Any, what: str, on_path: set[int]) -> Any:
         table = lua.table()
         items = value.items() if isinstance(value, dict) else enumerate(value, start=1)
         for key, item in items:
-            if not (isinstance(key, str | bytes) or isinstance(key, SCALARS)):
+            if not isinstance(key, (str, bytes, *SCALARS)):
                 raise NotPlainData(f"{what} has a key of type {type(key).__name__}")
             table[_to_lua(lua, key, what, on_path)] = _to_lua(lua, item, what, on_path)
         on_path.discard(id(value))

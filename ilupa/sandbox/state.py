@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from ilupa.errors import LuaRuntimeError, LuaSyntaxError, lua_error_from
 from ilupa.runtimes import load_runtime_module
 from ilupa.sandbox.errors import SandboxInstructionLimit, SandboxMemoryLimit, SandboxUnavailable
-from ilupa.sandbox.plain_data import from_lua, to_lua, values_from_lua
+from ilupa.sandbox.plain_data import to_lua, values_from_lua
 
 MEMORY_ERROR_MESSAGE = "not enough memory"
 
