@@ -117,7 +117,8 @@ def test_coroutines_cannot_escape_the_hook(sandbox_shell: InteractiveShell) -> N
     for code in [
         "coroutine.resume(coroutine.create(function() while true do end end))",
         "coroutine.wrap(function() while true do end end)()",
-        "while true do coroutine.resume(coroutine.create(function() for i = 1, 100 do end end)) end",
+        "local f = function() for i = 1, 100 do end end\n"
+        "while true do coroutine.resume(coroutine.create(f)) end",
     ]:
         assert isinstance(sandboxed(sandbox_shell, code).error_in_exec, SandboxInstructionLimit)
 
