@@ -22,6 +22,8 @@ from ilupa.magics.options import names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
+from ilupa.sandbox.cells import run_sandboxed_cell
+from ilupa.sandbox.config import SandboxConfig
 from ilupa.session import LuaSession
 
 RESET_WHILE_RUNNING = (
@@ -31,7 +33,7 @@ RESET_WHILE_RUNNING = (
 
 
 @magics_class
-class LuaMagics(Magics):
+class LuaMagics(SandboxConfig, Magics):
     """Run Lua cells in one Lua state shared by every cell of this IPython shell."""
 
     runtime = Unicode(
@@ -152,11 +154,11 @@ class LuaMagics(Magics):
             return None  # the cell ended in io.write(...): its output is the point
         return values[0] if len(values) == 1 else values
 
-    def _chunk_name(self) -> str:
+    def _chunk_name(self, sources: Any = None) -> str:
         # IPython 9 counts the running cell before it runs it.
         base = f"In[{max(self.shell.execution_count - 1, 0)}]"
         name, copy = base, 1
-        while name in self.session.sources:
+        while name in (self.session.sources if sources is None else sources):
             copy += 1
             name = f"{base}#{copy}"
         return name
@@ -192,6 +194,14 @@ class LuaMagics(Magics):
         "-n", "--noreturn", action="store_true", help="Do not show or return the cell's value."
     )
     @argument("--version", action="store_true", help="Print which Lua runtime is live.")
+    @argument(
+        "--sandbox",
+        action="store_true",
+        help=(
+            "Run in the sandboxed Lua state for untrusted code: no Python access, no os/io, "
+            "memory and instruction budgets; -i and -o copy plain data."
+        ),
+    )
     @needs_local_scope
     @no_var_expand
     @line_cell_magic
@@ -215,6 +225,18 @@ class LuaMagics(Magics):
             session = self.session
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
             return None
+        if args.sandbox:
+            names = names_from(args.input)
+            return run_sandboxed_cell(
+                self.sandbox,
+                code,
+                self._chunk_name(self.sandbox.sources),
+                inputs={name: self._python_value(name, local_ns or {}, "-i") for name in names},
+                outputs=names_from(args.output),
+                copies=names_from(args.copy),
+                display_value=not args.noreturn,
+                bind=self.shell.push,
+            )
         self._pass_inputs(names_from(args.input), local_ns or {})
         self._copy_inputs(names_from(args.copy), local_ns or {})
         result = self.run_lua(code, display_value=not args.noreturn)
@@ -226,8 +248,12 @@ class LuaMagics(Magics):
         """Start a fresh Lua state: `%lua_reset` or `%lua_reset luajit21` to switch runtime.
 
         Every Lua global is dropped; Python variables are untouched.
+        `%lua_reset --sandbox` starts a fresh sandbox and leaves the shared state alone.
         """
         requested = line.strip()
+        if requested == "--sandbox":
+            self.reset_sandbox()
+            return
         if requested and requested != self.runtime:
             try:
                 self.runtime = requested  # the observer starts the fresh state

@@ -1,0 +1,243 @@
+-- ilupa's sandbox: runs cells in an environment that holds only a safe part of Lua.
+--
+-- This chunk runs once in a Lua state of its own, before any untrusted code.
+-- It keeps private references to what it needs (debug hooks, the real load),
+-- builds the environment cells see, and returns the runner Python calls.
+-- Nothing here hands a privileged value to code from a cell.
+local write, instruction_limit = ...
+
+local type, tostring, error, xpcall, select, next = type, tostring, error, xpcall, select, next
+local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
+local sethook, getinfo, gethook, traceback = debug.sethook, debug.getinfo, debug.gethook, debug.traceback
+local coroutine_create, coroutine_resume = coroutine.create, coroutine.resume
+local collectgarbage, concat, byte = collectgarbage, table.concat, string.byte
+local native_load, loadstring, setfenv = load, rawget(_G, "loadstring"), rawget(_G, "setfenv")
+
+-- Count hooks are not called in JIT-compiled LuaJIT code: interpret everything.
+local jit = rawget(_G, "jit")
+if jit then
+  jit.off()
+  jit.flush()
+end
+
+local HOOK_INTERVAL = 1000
+local BUDGET_MESSAGE = "instruction budget exceeded"
+local used, exceeded = 0, false
+local internal = {} -- the runner's own functions: the hook never fails inside them
+
+local function hook()
+  local _, _, count = gethook()
+  used = used + (count or HOOK_INTERVAL)
+  if used > instruction_limit then
+    exceeded = true
+  end
+  if exceeded and not internal[getinfo(2, "f").func] then
+    -- From now on every instruction of this thread fails, so no pcall can keep going.
+    sethook(hook, "", 1)
+    error(BUDGET_MESSAGE, 0)
+  end
+end
+
+local function copy_of(library, left_out)
+  local copy = {}
+  for key, value in next, library do
+    if not (left_out and left_out[key]) then
+      copy[key] = value
+    end
+  end
+  return copy
+end
+
+local env = {}
+for _, name in next, {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
+  "rawset", "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type",
+  "unpack", "xpcall", "_VERSION",
+} do
+  env[name] = rawget(_G, name)
+end
+env._G = env
+env.string = copy_of(string, { dump = true })
+env.table = copy_of(table)
+env.math = copy_of(math)
+env.utf8 = rawget(_G, "utf8") and copy_of(utf8)
+env.os = { time = os.time, clock = os.clock, difftime = os.difftime }
+
+-- Strings index the sandbox's string table, and their metatable is hidden.
+local string_metatable = getmetatable("")
+string_metatable.__index = env.string
+string_metatable.__metatable = false
+string.dump = nil
+
+-- Hooks are per coroutine in PUC Lua: every coroutine made in the sandbox gets one.
+local function create(body)
+  local thread = coroutine_create(body)
+  sethook(thread, hook, "", HOOK_INTERVAL)
+  return thread
+end
+local function resumed(ok, ...)
+  if not ok then
+    error((...), 0)
+  end
+  return ...
+end
+local function wrap(body)
+  local thread = create(body)
+  return function(...)
+    return resumed(coroutine_resume(thread, ...))
+  end
+end
+env.coroutine = copy_of(coroutine)
+env.coroutine.create, env.coroutine.wrap = create, wrap
+
+function env.collectgarbage(option)
+  if option == nil or option == "collect" or option == "count" then
+    return collectgarbage(option)
+  end
+  error("collectgarbage: only \"collect\" and \"count\" are allowed in the sandbox", 2)
+end
+
+function env.print(...)
+  local parts = {}
+  for index = 1, select("#", ...) do
+    parts[index] = tostring((select(index, ...)))
+  end
+  write(concat(parts, "\t") .. "\n")
+end
+
+local function compile(text, name, chunk_env)
+  if byte(text, 1) == 27 then
+    return nil, "attempt to load a binary chunk (the sandbox loads text only)"
+  end
+  if setfenv then -- Lua 5.1 and LuaJIT
+    local chunk, message = loadstring(text, name)
+    if chunk then
+      setfenv(chunk, chunk_env)
+    end
+    return chunk, message
+  end
+  return native_load(text, name, "t", chunk_env)
+end
+
+function env.load(chunk, name, mode, chunk_env)
+  if mode == "b" then
+    return nil, "attempt to load a text chunk (the sandbox loads text only)"
+  end
+  if type(chunk) == "function" then
+    local pieces = {}
+    while true do
+      local piece = chunk()
+      if piece == nil or piece == "" then
+        break
+      end
+      if type(piece) ~= "string" then
+        error("reader function must return a string", 2)
+      end
+      pieces[#pieces + 1] = piece
+    end
+    chunk = concat(pieces)
+  elseif type(chunk) ~= "string" then
+    error("bad argument #1 to 'load' (string expected, got " .. type(chunk) .. ")", 2)
+  end
+  if chunk_env == nil then
+    chunk_env = env
+  end
+  return compile(chunk, name or "=(load)", chunk_env)
+end
+
+-- Values leave the sandbox as plain data: no metatables, no functions, no cycles.
+local MAX_DEPTH = 100
+local MAX_ENTRIES = 100000
+
+local function plain(value, depth, on_path, counter)
+  local kind = type(value)
+  if kind == "number" or kind == "string" or kind == "boolean" or kind == "nil" then
+    return value
+  end
+  if kind ~= "table" then
+    return "<" .. kind .. ">"
+  end
+  if on_path[value] then
+    return "<cycle>"
+  end
+  if depth >= MAX_DEPTH then
+    return "<table nested too deep>"
+  end
+  on_path[value] = true
+  local copy = {}
+  for key, item in next, value do
+    counter[1] = counter[1] + 1
+    if counter[1] > MAX_ENTRIES then
+      error("the value has more than " .. MAX_ENTRIES .. " entries to copy out of the sandbox", 0)
+    end
+    local plain_key = type(key) == "table" and "<table>" or plain(key, depth + 1, on_path, counter)
+    copy[plain_key] = plain(item, depth + 1, on_path, counter)
+  end
+  on_path[value] = nil
+  return copy
+end
+
+local function plain_values(...)
+  local count = select("#", ...)
+  local copies = { n = count }
+  for index = 1, count do
+    copies[index] = plain((select(index, ...)), 0, {}, { 0 })
+  end
+  return copies
+end
+
+local last_traceback = nil
+
+local function on_error(value)
+  if not exceeded then
+    last_traceback = traceback("", 2)
+  end
+  if type(value) == "string" then
+    return value
+  end
+  -- Never tostring an error object: its __tostring is code from the cell.
+  return "(error object is a " .. type(value) .. " value)"
+end
+
+-- Cells that show a value pass it through here (see lua_source.py).
+local function values(...)
+  return ...
+end
+
+local function run(code, name)
+  used, exceeded, last_traceback = 0, false, nil
+  local chunk, message = compile(code, name, env)
+  if not chunk then
+    return "syntax", message
+  end
+  sethook(hook, "", HOOK_INTERVAL)
+  local results = { xpcall(function() return plain_values(chunk(values)) end, on_error) }
+  sethook()
+  if exceeded then
+    return "instructions", BUDGET_MESSAGE
+  end
+  if not results[1] then
+    return "error", results[2]
+  end
+  return "ok", results[2]
+end
+
+local function global_value(name)
+  return plain_values(rawget(env, name))
+end
+
+local function set_global(name, value)
+  rawset(env, name, value)
+end
+
+for _, fn in next, { run, on_error, plain, plain_values, values, hook } do
+  internal[fn] = true
+end
+
+return {
+  run = run,
+  global_value = global_value,
+  set_global = set_global,
+  traceback = function() return last_traceback end,
+  used = function() return used end,
+}
