@@ -70,9 +70,14 @@ string_metatable.__metatable = false
 string.dump = nil
 
 -- Hooks are per coroutine in PUC Lua: every coroutine made in the sandbox gets one.
+-- LuaJIT's hook is one for the whole state, so setting it again would only
+-- restart its count (a loop making coroutines would never reach the budget).
+local hooks_are_global = jit ~= nil
 local function create(body)
   local thread = coroutine_create(body)
-  sethook(thread, hook, "", HOOK_INTERVAL)
+  if not hooks_are_global then
+    sethook(thread, hook, "", HOOK_INTERVAL)
+  end
   return thread
 end
 local function resumed(ok, ...)
