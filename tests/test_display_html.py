@@ -40,6 +40,22 @@ def test_strings_are_escaped_so_script_renders_as_text(shell):
     assert "&lt;b&gt;k&lt;/b&gt;" in html
 
 
+class ScriptRepr:
+    def __repr__(self) -> str:
+        return "<script>alert('repr')</script>"
+
+    __str__ = __repr__
+
+
+def test_python_objects_in_a_lua_table_are_escaped(shell):
+    shell.user_ns["evil"] = ScriptRepr()
+    table = lua(shell, "function(x) return {held = x, ['<i>'] = {x}} end")(shell.user_ns["evil"])
+    html = html_of(shell, table)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "&lt;i&gt;" in html
+
+
 def test_an_array_shows_indexes_and_its_count(shell):
     html = html_of(shell, lua(shell, "{'a', 'b', 'c'}"))
     assert "Lua table, 3 entries" in html
