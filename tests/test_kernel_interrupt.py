@@ -71,6 +71,7 @@ def interrupt_after_start(manager: KernelManager, client: Any, code: str) -> dic
         "repeat x = x + 1 until false",
         "while true do pcall(function() while true do x = x + 1 end end) end",
         "coroutine.wrap(function() while true do x = x + 1 end end)()",
+        "local function spin() x = x + 1 return spin() end\nspin()",
     ],
 )
 def test_interrupt_stops_a_loop_and_keeps_state(

@@ -44,3 +44,15 @@ def test_loop_checks_skip_strings_and_keep_lines() -> None:
     assert rewritten.count("\n") == code.count("\n")
     assert rewritten.count("__ilupa_check();") == 2
     assert 's = "do"' in rewritten
+
+
+def test_checks_also_precede_goto_and_tail_calls_only() -> None:
+    code = (
+        "local function f(n)\n  return f(n)\nend\n"
+        "local function g(n) return g(n - 1) + g(n - 2) end\n::top::\nif x then goto top end"
+    )
+    rewritten = with_loop_checks(code)
+    assert rewritten.count("\n") == code.count("\n")
+    assert "  __ilupa_check(); return f(n)\n" in rewritten
+    assert "local function g(n) return g(n - 1) + g(n - 2) end" in rewritten
+    assert "then __ilupa_check(); goto top end" in rewritten

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tests.fault_corpus import Entry, Group, python
 
 HELPERS = python(
@@ -12,9 +10,6 @@ HELPERS = python(
     "def spin():\n    while True:\n        pass\n",
 )
 INTERRUPTED = "KeyboardInterrupt"
-NO_LOOP_CHECK = (
-    "LuaJIT: loops made with goto or tail calls get no loop check, so SIGINT never stops them"
-)
 
 
 def stopped(name: str, code: str, **options: object) -> Entry:
@@ -40,12 +35,7 @@ ENTRIES = (
     ),
 )
 
-LUAJIT_ENTRIES = tuple(
-    replace(e, xfail=NO_LOOP_CHECK) if e.name in ("goto-loop", "tail-call-loop") else e
-    for e in ENTRIES
-)
-
 GROUPS = (
-    Group("interrupt-luajit21", LUAJIT_ENTRIES, runtime="luajit21", setup=(HELPERS,)),
+    Group("interrupt-luajit21", ENTRIES, runtime="luajit21", setup=(HELPERS,)),
     Group("interrupt-lua54", ENTRIES, kernels=("ilupa",), runtime="lua54", setup=(HELPERS,)),
 )
