@@ -82,6 +82,19 @@ def test_non_string_error_values_are_described(prepared, value, described):
     assert_state_kept(prepared)
 
 
+def test_metamethod_recursion_is_a_stack_overflow_every_time(prepared):
+    """Repeated, it once came back as out-of-memory on LuaJIT 2.1 (no handler was called)."""
+    cell = (
+        "%%lua\nlocal t\n"
+        "t = setmetatable({}, {__index = function(s, k) return s[k] end})\nreturn t.x"
+    )
+    for _ in range(6):
+        error = run(prepared, cell).error_in_exec
+        assert type(error) is ilupa.LuaRuntimeError
+        assert "overflow" in error.message
+    assert_state_kept(prepared)
+
+
 def test_python_exception_through_lua_keeps_its_type(prepared):
     run(prepared, "def explode():\n    raise KeyError('from python')").raise_error()
     error = run(prepared, "%%lua\nlocal x = 1\npy.explode()").error_in_exec

@@ -5,8 +5,8 @@
 -- A cell that ran out of memory is not re-raised: `run` returns
 -- `out_of_memory, message` instead (see `finish`).
 local is_python_exception, out_of_memory = ...
-local traceback, type, tostring, error, xpcall, pcall =
-  debug.traceback, type, tostring, error, xpcall, pcall
+local traceback, type, tostring, error, xpcall, pcall, find =
+  debug.traceback, type, tostring, error, xpcall, pcall, string.find
 
 local last_traceback = nil
 local last_message = nil
@@ -44,12 +44,20 @@ end
 -- after FFI code ran, turns it into "error in error handling"). When the
 -- handler failed otherwise (no stack left for the traceback after a stack
 -- overflow), the cell's own error is raised, not "error in error handling".
+-- LuaJIT skips the handler for a stack overflow met while the stack is
+-- already at its maximum; that error is raised as it is.
 local function finish(ok, ...)
   if ok then
     return ...
   end
   local message = ...
-  if not handled or message == "not enough memory" then
+  if message == "not enough memory" then
+    return out_of_memory, message
+  end
+  if not handled then
+    if type(message) == "string" and find(message, "stack overflow", 1, true) then
+      error(message, 0)
+    end
     return out_of_memory, message
   end
   error(last_message, 0)
