@@ -28,6 +28,7 @@ from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
+from ilupa.proxy.lifetimes import PythonReferences
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
 
@@ -60,6 +61,7 @@ class LuaSession:
         self.lua = self.module.LuaRuntime(
             unpack_returned_tuples=True, **self.memory.runtime_options()
         )
+        self.references = PythonReferences(self.lua, _lua_source("python_references"))
         self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
@@ -124,6 +126,7 @@ class LuaSession:
             chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
+        self.references.recover()
         try:
             with self.memory.watching(), self.interrupts.armed():
                 result = self.interrupts.call(self._runner.run, chunk)

@@ -32,7 +32,8 @@ class ProxyLayer:
     def __init__(self, session: LuaSession) -> None:
         self.session = session
         lua = session.lua
-        self.manners = Manners(self.to_lua, self._table_items)
+        self._references = session.references
+        self.manners = Manners(self.to_lua, self._table_items, self._references.handed)
         manners = session._run_internal(
             "proxy_manners", lua.table_from(self.manners.lua_operations())
         )
@@ -76,6 +77,7 @@ class ProxyLayer:
             return value
         if isinstance(value, np.generic):
             return value.item()
+        self._references.handed()
         if isinstance(value, np.ndarray) and is_viewable(value):
             return self._new_view(value, *view_arguments(value))
         return value

@@ -60,16 +60,19 @@ class Manners:
 
     `to_lua` turns a Python result into what Lua should see (numpy scalars
     become numbers, numpy arrays become views); `lua_table_items` reads a Lua
-    table given as spread arguments.
+    table given as spread arguments; `on_raise` counts an exception that a
+    call is about to raise into Lua (lupa hands Lua the exception object).
     """
 
     def __init__(
         self,
         to_lua: Callable[[Any], Any],
         lua_table_items: Callable[[Any], list[tuple[Any, Any]]],
+        on_raise: Callable[[], None],
     ) -> None:
         self.to_lua = to_lua
         self.lua_table_items = lua_table_items
+        self.on_raise = on_raise
 
     def lua_operations(self) -> dict[str, Callable[..., Any]]:
         """The callables proxy_manners.lua binds to metamethods, by name."""
@@ -133,7 +136,12 @@ class Manners:
         ):
             positional = positional[1:]
         call_args, call_kwargs = self._spread(positional)
-        return self.to_lua_results(function(*call_args, **call_kwargs))
+        try:
+            result = function(*call_args, **call_kwargs)
+        except BaseException:
+            self.on_raise()
+            raise
+        return self.to_lua_results(result)
 
     def to_lua_results(self, result: Any) -> Any:
         if isinstance(result, tuple) and type(result) is tuple:

@@ -38,8 +38,6 @@ ENTRIES = (
         "python-error-inside-wrap",
         "coroutine.wrap(function() py.raise_value('py in co') end)()",
         "py in co",
-        xfail="the kernel dies here after the entries above (not alone): likely the same "
-        "reference bug as the stale callables (docs/reliability.md)",
     ),
     gives(
         "resume-returns-python-error",
