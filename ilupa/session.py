@@ -8,7 +8,6 @@ It knows nothing of IPython: the magics and the kernel both drive it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import MutableMapping
 from functools import partial
 from importlib import resources
@@ -37,14 +36,6 @@ def _lua_source(name: str) -> str:
     return resources.files("ilupa.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-def _write_stdout(text: str) -> None:
-    sys.stdout.write(text)
-
-
-def _write_stderr(text: str) -> None:
-    sys.stderr.write(text)
-
-
 class LuaSession:
     """A live Lua state bound to a Python namespace."""
 
@@ -65,7 +56,9 @@ class LuaSession:
         self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
-        self._is_standard_stream = self._run_internal("output", _write_stdout, _write_stderr)
+        self._is_standard_stream = self._run_internal(
+            "output", self.memory.open_line.writer("stdout"), self.memory.open_line.writer("stderr")
+        )
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
         self._runner = self._run_internal("runner", _is_python_exception, OUT_OF_MEMORY)

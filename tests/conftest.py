@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,7 @@ RUNTIMES = available_runtimes()
 
 def make_shell() -> InteractiveShell:
     """A fresh IPython shell (history in memory) with `%load_ext ilupa` done."""
-    InteractiveShell.clear_instance()
+    discard_shell()
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
     shell = InteractiveShell.instance(config=config)
@@ -25,11 +26,28 @@ def make_shell() -> InteractiveShell:
     return shell
 
 
+def discard_shell() -> None:
+    """Let the current shell go, with its Lua state.
+
+    Each IPython shell registers an atexit hook that keeps it alive until the
+    process exits, then resets it with a full garbage collection: over a whole
+    suite that is gigabytes held and minutes spent at exit. A test's shell
+    needs none of it (its history is in memory).
+    """
+    if not InteractiveShell.initialized():
+        return
+    shell = InteractiveShell.instance()
+    atexit.unregister(shell.atexit_operations)
+    if shell.history_manager is not None:
+        shell.history_manager.close()
+    InteractiveShell.clear_instance()
+
+
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
     shell = make_shell()
     yield shell
-    InteractiveShell.clear_instance()
+    discard_shell()
 
 
 @pytest.fixture(params=RUNTIMES)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from IPython.core.completer import provisionalcompleter
-from IPython.core.interactiveshell import InteractiveShell
+
+from tests.conftest import make_shell
 
 
 def test_lua_cell_completion_in_python_shell() -> None:
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "ilupa")
+    shell = make_shell()
     code = "%%lua\nx = string.fo"
     with provisionalcompleter():
         found = [(c.start, c.end, c.text) for c in shell.Completer.completions(code, len(code))]

@@ -9,6 +9,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from ilupa.runtimes import available_runtimes
+from tests.conftest import discard_shell, make_shell
 
 SNIPPET = """\
 py = require 'fb.python'
@@ -22,11 +23,10 @@ print(py.eval(data[py.int(0)]))
 
 @pytest.fixture
 def shell() -> InteractiveShell:
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "ilupa")
+    shell = make_shell()
     yield shell
     shell.run_line_magic("unload_ext", "ilupa")
-    InteractiveShell.clear_instance()
+    discard_shell()
 
 
 @pytest.mark.parametrize("runtime", available_runtimes())

@@ -22,6 +22,11 @@ class IlupaKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "%%py\nn = [6]\nn[0] * 7", "result": "42"},
     ]
     code_generate_error = "error('boom')"
+    code_display_data = [  # noqa: RUF012
+        {"code": "display({1, 2})", "mime": "text/html"},
+        {"code": "display('plain words')", "mime": "text/plain"},
+    ]
+    code_clear_output = "clear_output()"
     completion_samples = [  # noqa: RUF012
         {"text": "pri", "matches": {"print"}},
         {"text": "string.fo", "matches": {"format"}},

@@ -85,3 +85,26 @@ def test_warning_sits_between_whole_lines_of_the_cells_output(kernel: Any) -> No
     assert before.endswith("\n")  # no line was cut in two
     expected = "".join(f"line {i}\n" for i in range(20000, 400001, 20000))
     assert before + after == expected  # every line, in order, none mixed with the warning
+
+
+OPEN_LINE_CELL = """%%lua
+io.write("loading: ")
+held = {}
+for i = 1, 4e5 do held[i] = {i} end
+io.write("done\\n")
+"""
+
+
+def test_warning_waits_for_the_line_being_written_to_end(kernel: Any) -> None:
+    run(kernel, "%load_ext ilupa\n%config LuaMagics.runtime = 'lua54'")
+    run(kernel, "%config LuaMagics.memory_limit = '40MB'")
+    run(kernel, "%%lua\nheld = nil\ncollectgarbage()")  # what an earlier test left
+    messages, _ = run(kernel, OPEN_LINE_CELL)
+    kinds = [message["msg_type"] for _, message in messages]
+    assert "display_data" in kinds, kinds
+    before = "".join(
+        message["content"]["text"]
+        for _, message in messages[: kinds.index("display_data")]
+        if message["msg_type"] == "stream"
+    )
+    assert before == "loading: done\n"

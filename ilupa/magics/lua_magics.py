@@ -61,6 +61,7 @@ class LuaMagics(SandboxConfig, Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._session: LuaSession | None = None
         self._running_cells = 0  # Lua cells running now (a Lua cell may run Python that runs Lua)
+        self._last_copy: tuple[str, int] = ("", 1)  # where the search for a free chunk name resumes
         super().__init__(shell=shell, **kwargs)
 
     def _runtime_default(self) -> str:
@@ -157,10 +158,13 @@ class LuaMagics(SandboxConfig, Magics):
     def _chunk_name(self, sources: Any = None) -> str:
         # IPython 9 counts the running cell before it runs it.
         base = f"In[{max(self.shell.execution_count - 1, 0)}]"
-        name, copy = base, 1
-        while name in (self.session.sources if sources is None else sources):
+        known = self.session.sources if sources is None else sources
+        copy = self._last_copy[1] if self._last_copy[0] == base else 1
+        name = base if copy == 1 else f"{base}#{copy}"
+        while name in known:  # cells run outside history all share one count
             copy += 1
             name = f"{base}#{copy}"
+        self._last_copy = (base, copy)
         return name
 
     # -- magics -----------------------------------------------------------------

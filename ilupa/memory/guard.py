@@ -29,6 +29,7 @@ from ilupa.memory.loop_guard import (
     stopped_by_heap_guard,
 )
 from ilupa.memory.notify import Notice, show_notice
+from ilupa.memory.open_line import OpenLine
 from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
 
@@ -50,6 +51,7 @@ class MemoryGuard:
         self.limit = default_memory_limit() if limit is None else limit
         self.warning_share = warning_share
         self.notify = notify
+        self.open_line = OpenLine(lambda notice: self.notify(notice))
         self.watch_enabled = True
         self.last_peak = 0
         self.last_step = 0
@@ -148,8 +150,12 @@ class MemoryGuard:
         if self._loop_guard is not None and self.uses_heap_guard and self.limits.heap_ceiling:
             self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
             self._loop_guard.set_line(self._heap_line())
+        self.open_line.cell_started()
         if not self.watch_enabled:
-            yield None
+            try:
+                yield None
+            finally:
+                self.open_line.cell_ended()
             return
         read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
         # Without lupa's counter the samples mix two sources (resident memory from
@@ -171,6 +177,7 @@ class MemoryGuard:
             self._watch = None
             self.last_peak = watch.peak
             self.last_step = watch.largest_step
+            self.open_line.cell_ended()
         used = self.used()
         self._refresh_gauges(used)
         if used >= self.warning_bytes:
@@ -186,6 +193,7 @@ class MemoryGuard:
             watch.sample(None if used is None else int(used))
 
     def _sample(self, used: int) -> None:
+        self.open_line.check_patience()
         for gauge in list(self._gauges):
             gauge.update(used)
 
@@ -202,7 +210,7 @@ class MemoryGuard:
                 f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its {limit}; "
                 "the cell is still running."
             )
-        self.notify(Notice("warning", text))
+        self.open_line.announce(Notice("warning", text))
 
     def _report_after_cell(self, used: int) -> None:
         tables = self.largest_tables()
@@ -319,7 +327,7 @@ class MemoryGuard:
             obj, self.runtime, self.used(), self.effective_limit, self.warning_share, what
         )
         if verdict.warning:
-            self.notify(Notice("warning", verdict.warning))
+            self.open_line.announce(Notice("warning", verdict.warning))
         return verdict
 
     def copy_to_lua(self, obj: Any, what: str = "this object", *, checked: bool = False) -> Any:

@@ -1,0 +1,96 @@
+"""Memory notices wait while Lua's output has an unfinished line, so none splits it.
+
+A cell that writes `io.write("loading: ")`, fills a table, then writes
+`io.write("done\\n")` should show `loading: done` whole, even when the table
+crosses the warning share in between: the warning is held until the line
+ends. A line left open longer than PATIENCE_SECONDS (a progress line of dots)
+lets the warning through, on a line of its own in a terminal; so does the end
+of the cell, whether it finished or failed. Outside a Lua cell nothing waits.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from ilupa.memory.notify import Notice, in_kernel
+
+PATIENCE_SECONDS = 1.0
+
+
+class OpenLine:
+    """Tracks whether Lua's last output ended its line; holds notices while it did not."""
+
+    def __init__(self, show: Callable[[Notice], None], patience: float = PATIENCE_SECONDS) -> None:
+        self._show = show
+        self._patience = patience
+        self._lock = threading.RLock()  # Lua's thread writes, the watch thread announces
+        self._in_cell = False
+        self._opened_at: float | None = None
+        self._held: list[Notice] = []
+
+    def writer(self, stream_name: str) -> Callable[[str], None]:
+        """Lua's writer to `sys.<stream_name>` (looked up per write: kernels swap it)."""
+
+        def write(text: str) -> None:
+            with self._lock:
+                getattr(sys, stream_name).write(text)
+                if not text:
+                    return
+                if text.endswith("\n"):
+                    self._opened_at = None
+                    self._release()
+                elif self._opened_at is None:
+                    self._opened_at = time.monotonic()
+
+        return write
+
+    def announce(self, notice: Notice) -> None:
+        """Show `notice` now, or once the open line ends (or has waited long enough)."""
+        with self._lock:
+            if not self._in_cell or self._opened_at is None:
+                self._show(notice)
+                return
+            self._held.append(notice)
+        self.check_patience()
+
+    def check_patience(self) -> None:
+        """Called on each memory sample: a line open too long lets held notices through."""
+        if not self._held:
+            return
+        with self._lock:
+            if self._waited_long():
+                self._break_line()
+                self._release()
+
+    def cell_started(self) -> None:
+        with self._lock:
+            self._in_cell, self._opened_at = True, None
+
+    def cell_ended(self) -> None:
+        """Whatever is still held is shown now, after the cell's last output."""
+        with self._lock:
+            if self._held:
+                self._break_line()
+                self._release()
+            self._in_cell, self._opened_at = False, None
+
+    def _waited_long(self) -> bool:
+        opened = self._opened_at
+        return opened is not None and time.monotonic() - opened >= self._patience
+
+    def _break_line(self) -> None:
+        """In a terminal, end the open line so the notice starts on its own line.
+
+        In a notebook the notice is its own output block; the cell's text is left as written.
+        """
+        if self._opened_at is not None and not in_kernel():
+            sys.stdout.write("\n")
+        self._opened_at = None
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for notice in held:
+            self._show(notice)
