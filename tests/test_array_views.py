@@ -115,3 +115,45 @@ def test_cell_results_and_outputs_give_python_the_array_itself(runtime_shell) ->
     assert runtime_shell.run_line_magic("lua", "py.a") is array
     runtime_shell.run_cell_magic("lua", "-o v", "v = py.a")
     assert runtime_shell.user_ns["v"] is array
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value"),
+    [
+        ("int32", "2^40"),
+        ("int32", "-2^31 - 1"),
+        ("uint8", "-1"),
+        ("uint8", "256"),
+        ("int16", "0/0"),
+        ("uint64", "2^64"),
+        ("int64", "2^63"),
+    ],
+)
+def test_numbers_that_do_not_fit_the_dtype_are_refused(
+    session: LuaSession, dtype: str, value: str
+) -> None:
+    array = np.array([7, 7], dtype=dtype)
+    with pytest.raises(LuaRuntimeError, match=f"does not fit in an element of this {dtype}"):
+        run(session, f"arr[0] = {value}", array)
+    with pytest.raises(LuaRuntimeError, match="does not fit"):
+        run(session, f"for i = 0, 1 do arr[i] = {value} end", array)  # the loop path
+    assert array.tolist() == [7, 7]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "stored"),
+    [
+        ("int32", "-2^31", -(2**31)),
+        ("int32", "2^31 - 1", 2**31 - 1),
+        ("uint8", "255.9", 255),
+        ("int8", "-1.5", -1),
+        ("int64", "-2^63", -(2**63)),
+        ("float32", "0/0", None),
+    ],
+)
+def test_numbers_that_fit_are_stored_as_numpy_would(
+    session: LuaSession, dtype: str, value: str, stored: int | None
+) -> None:
+    array = np.zeros(1, dtype=dtype)
+    run(session, f"arr[0] = {value}", array)
+    assert np.isnan(array[0]) if stored is None else array[0] == stored

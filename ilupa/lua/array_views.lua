@@ -45,6 +45,23 @@ local function check_index(v, i)
   end
 end
 
+-- An integer element takes a number truncated toward zero, as numpy does; a
+-- number that does not fit is an error on every runtime (through FFI it would
+-- wrap silently). It fits when it lies strictly between the bounds (NaN
+-- lies nowhere).
+local INTEGER_BOUNDS = {
+  int8 = {-129, 128}, int16 = {-32769, 32768}, int32 = {-2^31 - 1, 2^31},
+  int64 = {-2^63 - 2048, 2^63},  -- the double just below -2^63
+  uint8 = {-1, 256}, uint16 = {-1, 65536}, uint32 = {-1, 2^32}, uint64 = {-1, 2^64},
+}
+
+local function check_fits(v, value)
+  local bounds = INTEGER_BOUNDS[v.dtype]
+  if bounds and not (value > bounds[1] and value < bounds[2]) then
+    raise(format("%s does not fit in an element of this %s array", tostring(value), v.dtype))
+  end
+end
+
 -- Lua 5.1 and LuaJIT ignore __len on tables, so there a view is a userdata
 -- handle (newproxy) forwarding to the view table; elsewhere it is the table.
 local newproxy = newproxy
@@ -75,9 +92,12 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
       mt.__index = function(_, k) return forward_index(v, k) end
     end
     if ptr and v.ndim == 1 and v.kind == "number" and not v.readonly then
+      local bounds = INTEGER_BOUNDS[v.dtype] or {-math.huge, math.huge}
+      local low, high = bounds[1], bounds[2]
+      local float = INTEGER_BOUNDS[v.dtype] == nil
       mt.__newindex = function(_, i, value)
         if type(i) == "number" and type(value) == "number" and i >= 0 and i < n
-            and floor(i) == i then
+            and floor(i) == i and (float or (value > low and value < high)) then
           ptr[offset + i * stride] = value
           return
         end
@@ -151,6 +171,7 @@ View.__newindex = function(v, i, value)
   if type(value) ~= "number" and type(value) ~= "boolean" then
     raise(format("array element must be a number or boolean, got %s", type(value)))
   end
+  if type(value) == "number" then check_fits(v, value) end
   local ptr = v.ptr
   if ptr then
     if v.kind == "bool" then
