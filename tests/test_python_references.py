@@ -73,6 +73,55 @@ def test_an_object_lua_still_holds_survives_releases(session):
     assert session.run("return held()", "call") == ("token",)
 
 
+class Holder:
+    """A plain Python object Lua code hangs a Lua function on."""
+
+
+CYCLE = """
+local ring = {holder = py.Holder()}
+ring.holder.callback = function() return ring end
+cycle = ring
+"""
+
+
+def held_holder(session) -> weakref.ref:
+    """A weak reference to the Holder that a Lua table holds, across the two heaps."""
+    session.namespace["Holder"] = Holder
+    session.run(CYCLE, "cycle")
+    del session.namespace["Holder"]
+    return weakref.ref(session.run("return cycle.holder", "read")[0])
+
+
+def collect_both(session) -> None:
+    for _ in range(2):  # a collection in each heap frees what the other one let go
+        session.run("collectgarbage()", "collect")
+        gc.collect()
+
+
+def test_a_cross_heap_cycle_broken_from_lua_is_freed(session):
+    alive = held_holder(session)
+    session.run("cycle.holder.callback = nil cycle = nil", "break")
+    collect_both(session)
+    assert alive() is None
+
+
+def test_a_cross_heap_cycle_broken_from_python_is_freed(session):
+    alive = held_holder(session)
+    del alive().callback
+    session.run("cycle = nil", "drop")
+    collect_both(session)
+    assert alive() is None
+
+
+def test_a_chain_without_the_way_back_is_freed(session):
+    session.namespace["Holder"] = Holder
+    session.run("chain = {holder = py.Holder()}\nchain.holder.callback = print", "chain")
+    alive = weakref.ref(session.run("return chain.holder", "read")[0])
+    session.run("chain = nil", "drop")
+    collect_both(session)
+    assert alive() is None
+
+
 def test_dropped_objects_are_freed_without_an_explicit_collection(session):
     """Every RELEASE_EVERY objects handed to Lua, the dropped ones go back to Python."""
     session.namespace["make"] = Token
