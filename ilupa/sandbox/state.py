@@ -6,7 +6,8 @@ object inside the state is the function that writes `print` output. Cells run
 in an environment built by sandbox.lua (no `os`, `io`, `debug`, `package`,
 bytecode, or string metatable), under a memory budget (lupa's
 `max_memory`) and an instruction budget (a count hook; LuaJIT's JIT is off
-so that the hook is always called).
+so that the hook is always called). On LuaJIT, recursion through C (nested
+coroutines, gsub callbacks, __tostring) is limited as in the main state.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class SandboxState:
                 f"({error}); set LuaMagics.sandbox_runtime to another runtime"
             ) from None
         self.lua.globals().python = None
+        # Before sandbox.lua copies the standard library: the copies get the limits.
+        self.lua.execute(resources.files("ilupa.lua").joinpath("c_stack_guard.lua").read_bytes())
         source = resources.files("ilupa.sandbox").joinpath("sandbox.lua").read_bytes()
         self._runner = self.lua.execute(source, _write_stdout, instruction_limit)
         self.sources: dict[str, str] = {}

@@ -10,6 +10,7 @@ from tests.fault_corpus import (
     memory,
     metamethods,
     runtime_errors,
+    sandbox,
     syntax,
     system,
     text_bytes,
@@ -26,4 +27,5 @@ GROUPS = (
     *text_bytes.GROUPS,
     *system.GROUPS,
     *memory.GROUPS,
+    *sandbox.GROUPS,
 )
