@@ -104,6 +104,8 @@ def clean_traceback(traceback: str | None) -> str:
 def split_lua_message(raw: str) -> tuple[str, str]:
     """Separate a lupa error text into its message and lupa's own traceback."""
     raw = raw.removeprefix(LOADING_PREFIX)
+    if raw.startswith(TRACEBACK_HEADER):  # the traceback of an error with no text (nil)
+        raw = "\n" + raw
     message, _, traceback = raw.partition("\n" + TRACEBACK_HEADER)
     return message, (TRACEBACK_HEADER + traceback) if traceback else ""
 
@@ -120,6 +122,13 @@ def locate(message: str, sources: Mapping[str, str]) -> tuple[str, SourceLocatio
     return match["message"], SourceLocation(chunk, line, text)
 
 
+VALUE_LOST = (
+    "a Lua error whose value is not a string (a table, nil, ...): it was raised in a Lua "
+    "function that Python code called, where lupa keeps only an error's text"
+)
+"""What an error says when lupa passed on no text for it."""
+
+
 def lua_error_from(
     error_class: type[LuaError],
     raw: str,
@@ -128,6 +137,8 @@ def lua_error_from(
 ) -> LuaError:
     """Build an ilupa error from lupa's text, preferring the traceback ilupa recorded."""
     message, lupa_traceback = split_lua_message(raw)
+    if not message.strip():
+        message = VALUE_LOST
     message, location = locate(message, sources)
     return error_class(message, location, clean_traceback(traceback or lupa_traceback))
 

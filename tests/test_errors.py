@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import ilupa
+from ilupa.errors import VALUE_LOST, LuaRuntimeError
+from ilupa.session import LuaSession
 from tests.conftest import run
 
 
@@ -129,3 +131,12 @@ def test_failed_cell_result_is_not_stored(prepared):
     result = run(prepared, "%lua error('x')")
     assert not result.success
     assert result.result is None
+
+
+@pytest.mark.parametrize("value", ["{1, 2}", "nil", "print"])
+def test_an_error_value_lupa_loses_is_described_not_empty(session: LuaSession, value: str) -> None:
+    session.namespace["call_lua"] = lambda function, *args: function(*args)
+    with pytest.raises(LuaRuntimeError) as raised:
+        session.run(f"py.call_lua(error, {value})", "lost")
+    assert raised.value.message == VALUE_LOST
+    assert session.run("return 1 + 1", "after") == (2,)

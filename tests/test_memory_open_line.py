@@ -50,3 +50,12 @@ def test_warning_held_at_a_failing_cells_end_is_still_shown() -> None:
     shown = screen.getvalue()
     assert shown.startswith("loading: \nilupa memory warning: Lua uses"), shown
     assert shown.index("still running") < shown.index("\nnext cell\n")
+
+
+def test_a_nested_cell_ending_does_not_stop_the_outer_cell_from_holding() -> None:
+    session = LuaSession("lua54", {}, memory_limit=40 << 20)
+    session.namespace["inner"] = lambda: session.run("inner_ran = true", "inner")
+    screen = io.StringIO()
+    with contextlib.redirect_stdout(screen), contextlib.redirect_stderr(screen):
+        session.run(f'py.inner()\nio.write("loading: ")\n{FILL}io.write("done\\n")', "outer")
+    assert screen.getvalue().startswith("loading: done\nilupa memory warning: Lua uses")

@@ -27,7 +27,7 @@ class OpenLine:
         self._show = show
         self._patience = patience
         self._lock = threading.RLock()  # Lua's thread writes, the watch thread announces
-        self._in_cell = False
+        self._cells = 0  # Lua cells running (a Lua cell can run Python that runs one)
         self._opened_at: float | None = None
         self._held: list[Notice] = []
 
@@ -50,7 +50,7 @@ class OpenLine:
     def announce(self, notice: Notice) -> None:
         """Show `notice` now, or once the open line ends (or has waited long enough)."""
         with self._lock:
-            if not self._in_cell or self._opened_at is None:
+            if not self._cells or self._opened_at is None:
                 self._show(notice)
                 return
             self._held.append(notice)
@@ -67,15 +67,20 @@ class OpenLine:
 
     def cell_started(self) -> None:
         with self._lock:
-            self._in_cell, self._opened_at = True, None
+            if not self._cells:
+                self._opened_at = None
+            self._cells += 1
 
     def cell_ended(self) -> None:
-        """Whatever is still held is shown now, after the cell's last output."""
+        """At the end of the outermost cell, whatever is held is shown, after its last output."""
         with self._lock:
+            self._cells = max(0, self._cells - 1)
+            if self._cells:
+                return
             if self._held:
                 self._break_line()
                 self._release()
-            self._in_cell, self._opened_at = False, None
+            self._opened_at = None
 
     def _waited_long(self) -> bool:
         opened = self._opened_at

@@ -68,8 +68,7 @@ CROSSING = (
     fails(
         "lua-table-error-in-callback",
         "py.call_lua(error, {1, 2})",
-        "table",
-        xfail="a table error value raised by Lua code that Python called arrives with an empty message",
+        "whose value is not a string",
     ),
     fails(
         "lua-error-five-deep",
