@@ -20,7 +20,7 @@ def text_of(cell: nbformat.NotebookNode) -> str:
     return "\n".join(parts)
 
 
-def test_memory_notebook_refuses_the_copy_and_the_reference_works() -> None:
+def test_memory_notebook_refuses_the_copy_warns_and_the_reference_works() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     cells = {cell.source.splitlines()[0]: cell for cell in notebook.cells if cell.source}
@@ -30,6 +30,12 @@ def test_memory_notebook_refuses_the_copy_and_the_reference_works() -> None:
     assert text_of(cells["%%lua -i data"]).strip().startswith("24997500")
     growth = text_of(cells["growth = session.memory.used() - before"])
     assert "Lua memory growth:" in growth
+    building = cells["%%lua"]  # the big table; the warning waited for its line to end
+    first, second = building.outputs[:2]
+    assert first["name"] == "stdout" and first["text"] == "building a big table... done\n"
+    assert second["output_type"] == "display_data"
+    assert "still running" in second["data"]["text/plain"]
+    assert "big: 280,000 entries" in text_of(building)
     summary = text_of(cells["%lua_memory"])
     assert "warning at 75%" in summary and "budget: 30.5 MiB" in summary
     gauges = [
