@@ -32,6 +32,7 @@ from pathlib import Path
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
+from ilupa.memory.watch import resident_bytes
 from ilupa.runtimes import available_runtimes
 
 CELLS = int(os.environ.get("ILUPA_LEAK_CELLS", "10000"))
@@ -81,19 +82,15 @@ VARIANTS = {
 }
 
 
-def resident_bytes() -> int:
-    """Resident set size of this process, from /proc (pages times page size)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
 def collected(shell: InteractiveShell) -> tuple[int, int]:
     """RSS and Lua heap bytes after full collections in both heaps."""
     session = shell.magics_manager.registry["LuaMagics"].session
     for _ in range(2):
         gc.collect()
         session.references.release()
-    return resident_bytes(), session.memory.used()
+    rss = resident_bytes()
+    assert rss is not None, "the leaks benchmark reads /proc (Linux)"
+    return rss, session.memory.used()
 
 
 def measure(runtime: str, variant: str) -> dict[str, object]:
