@@ -62,9 +62,9 @@ class LuaSession:
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
         self._runner = self._run_internal("runner", _is_python_exception, OUT_OF_MEMORY)
+        self._run_internal("c_stack_guard")  # before the interrupt layer, whose wrap it guards
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
         self.interrupts.on_poll = self.memory.sample_in_cell
-        self._run_internal("c_stack_guard")  # after the interrupt layer: it wraps that one
         if self.interrupts.jit:
             self._run_internal("checked_loading", with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)

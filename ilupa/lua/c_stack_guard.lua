@@ -10,10 +10,12 @@ local LIMIT = 200
 local OVERFLOW = "C stack overflow"
 local error, type, setmetatable, rawget = error, type, setmetatable, rawget
 local getinfo, getmetatable = debug.getinfo, debug.getmetatable
-local create, resume, running = coroutine.create, coroutine.resume, coroutine.running
+local resume, running = coroutine.resume, coroutine.running
 
 -- A coroutine runs one level deeper than the thread that resumed it, whatever
--- it did before: there is no count to undo when errors unwind.
+-- it did before: there is no count to undo when errors unwind. Loaded before
+-- the interrupt layer and the sandbox, whose `coroutine.wrap`s resume through
+-- this `coroutine.resume`.
 local depths = setmetatable({}, {__mode = "k"})
 local MAIN = {}
 
@@ -26,16 +28,6 @@ local function guarded_resume(co, ...)
   return resume(co, ...)
 end
 coroutine.resume = guarded_resume
-
-local function passed_on(ok, ...)
-  if not ok then error((...), 0) end
-  return ...
-end
-
-function coroutine.wrap(body)
-  local co = create(body)
-  return function(...) return passed_on(guarded_resume(co, ...)) end
-end
 
 -- A function that can call back into Lua code calling it again (gsub with a
 -- function replacement, tostring through __tostring) nests on one thread.
