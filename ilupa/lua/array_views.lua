@@ -92,9 +92,9 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
       mt.__index = function(_, k) return forward_index(v, k) end
     end
     if ptr and v.ndim == 1 and v.kind == "number" and not v.readonly then
-      local bounds = INTEGER_BOUNDS[v.dtype] or {-math.huge, math.huge}
-      local low, high = bounds[1], bounds[2]
-      local float = INTEGER_BOUNDS[v.dtype] == nil
+      local bounds = INTEGER_BOUNDS[v.dtype]
+      local float = bounds == nil
+      local low, high = bounds and bounds[1], bounds and bounds[2]
       mt.__newindex = function(_, i, value)
         if type(i) == "number" and type(value) == "number" and i >= 0 and i < n
             and floor(i) == i and (float or (value > low and value < high)) then
