@@ -84,12 +84,15 @@ cycle = ring
 """
 
 
-def held_holder(session) -> weakref.ref:
-    """A weak reference to the Holder that a Lua table holds, across the two heaps."""
+CHAIN = "chain = {holder = py.Holder()}\nchain.holder.callback = print"
+
+
+def held_holder(session, code: str = CYCLE, name: str = "cycle") -> weakref.ref:
+    """A weak reference to the Holder that the Lua table `name` (made by `code`) holds."""
     session.namespace["Holder"] = Holder
-    session.run(CYCLE, "cycle")
+    session.run(code, name)
     del session.namespace["Holder"]
-    return weakref.ref(session.run("return cycle.holder", "read")[0])
+    return weakref.ref(session.run(f"return {name}.holder", "read")[0])
 
 
 def collect_both(session) -> None:
@@ -114,9 +117,7 @@ def test_a_cross_heap_cycle_broken_from_python_is_freed(session):
 
 
 def test_a_chain_without_the_way_back_is_freed(session):
-    session.namespace["Holder"] = Holder
-    session.run("chain = {holder = py.Holder()}\nchain.holder.callback = print", "chain")
-    alive = weakref.ref(session.run("return chain.holder", "read")[0])
+    alive = held_holder(session, CHAIN, "chain")
     session.run("chain = nil", "drop")
     collect_both(session)
     assert alive() is None
