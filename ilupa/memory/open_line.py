@@ -35,15 +35,18 @@ class OpenLine:
         """Lua's writer to `sys.<stream_name>` (looked up per write: kernels swap it)."""
 
         def write(text: str) -> None:
-            with self._lock:
-                getattr(sys, stream_name).write(text)
-                if not text:
-                    return
-                if text.endswith("\n"):
+            # The lock is taken only when the line opens or ends: a line is
+            # marked open before the text that opens it is written, and ends
+            # after the text that ends it, so a notice never lands inside it.
+            ends = text.endswith("\n")
+            if text and not ends and self._opened_at is None:
+                with self._lock:
+                    self._opened_at = time.monotonic()
+            getattr(sys, stream_name).write(text)
+            if ends and (self._opened_at is not None or self._held):
+                with self._lock:
                     self._opened_at = None
                     self._release()
-                elif self._opened_at is None:
-                    self._opened_at = time.monotonic()
 
         return write
 
