@@ -1,6 +1,7 @@
 """Cost of the in-cell memory watch on an allocation-heavy Lua cell, as a ratio.
 
-Runs the same cell with the watch on and off on each runtime, takes the best
+Runs the same cell as a cell (the watch on: ilupa/cell_run.py) and as a bare
+lupa call of the same chunk (off: no cell-run context at all) on each runtime, takes the best
 of several interleaved rounds, prints a table and writes
 benchmarks/results/memory.json. Target: ratio at most 1.05. Two ratios: wall
 time (what the user waits, noisy on a loaded machine, where the watcher thread
@@ -30,10 +31,12 @@ def best_seconds(session: LuaSession) -> dict[str, float]:
     times: dict[str, list[float]] = {"off": [], "on": [], "cpu_off": [], "cpu_on": []}
     for round_number in range(ROUNDS):
         for watch in (False, True) if round_number % 2 == 0 else (True, False):
-            session.memory.watch_enabled = watch
             name = "on" if watch else "off"
             start, start_cpu = time.perf_counter(), time.thread_time()
-            session.run(CELL, f"bench{watch}{round_number}")
+            if watch:
+                session.run(CELL, f"bench{watch}{round_number}")
+            else:
+                session.lua.execute(CELL)
             times[name].append(time.perf_counter() - start)
             times[f"cpu_{name}"].append(time.thread_time() - start_cpu)
             session.run("collectgarbage()", "gc")

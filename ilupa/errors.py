@@ -151,3 +151,41 @@ def without_binding_frames(traceback: TracebackType | None) -> TracebackType | N
     if traceback.tb_frame.f_code.co_filename.endswith(".pyx"):
         return rest
     return TracebackType(rest, traceback.tb_frame, traceback.tb_lasti, traceback.tb_lineno)
+
+
+INTERRUPTED = "interrupted"
+USER_FRAME = re.compile(r"^\s*(?P<chunk>[^\n]+?):(?P<line>\d+): in ")
+
+
+def interrupt_error(
+    sources: Mapping[str, str], traceback: str | None, what: str
+) -> KeyboardInterrupt:
+    """The KeyboardInterrupt for Lua stopped by the stop button, naming where it stopped.
+
+    It stays a plain KeyboardInterrupt (frontends and `except Exception`
+    treat it as one); its message names the cell and line of the innermost
+    frame of a chunk ilupa ran, and IPython shows it like a `LuaError`,
+    without ilupa's own Python frames. `what` says what Lua was running for
+    when no cell line is known (a value being displayed, say).
+    """
+    lua_traceback = clean_traceback(traceback)
+    location = None
+    for line in lua_traceback.splitlines():
+        match = USER_FRAME.match(line)
+        if match and match["chunk"] in sources:
+            _, location = locate(f"{match['chunk']}:{match['line']}: x", sources)
+            break
+    if location is not None:
+        text = f"{location.chunk}:{location.line}: {INTERRUPTED}"
+        if location.text:
+            text += f"\n    {location.text.strip()}"
+    else:
+        text = f"{INTERRUPTED} ({what})"
+    error = KeyboardInterrupt(text)
+    lines = [f"KeyboardInterrupt: {INTERRUPTED}" if location else f"KeyboardInterrupt: {text}"]
+    if location is not None:
+        lines.append(f"  in {location.describe()}")
+    if lua_traceback:
+        lines.append(lua_traceback)
+    error._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
+    return error

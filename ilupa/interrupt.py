@@ -52,17 +52,24 @@ class _SignalWatcher:
 
     @contextlib.contextmanager
     def watching(self, guard: InterruptGuard) -> Iterator[None]:
-        """Interrupt `guard` on SIGINT while the block runs (main thread only)."""
+        """Interrupt `guard` on SIGINT while the block runs (main thread only).
+
+        Blocks may nest (a second Lua state run from Python code that Lua
+        called): the wake-up fd is ours once, and what it was before the
+        outermost block is where signals are forwarded and what is restored.
+        """
         previous = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         with self._lock:
             self._guards.append(guard)
-            self._forward_fd = previous
+            if previous != self._write_fd:
+                self._forward_fd = previous
         try:
             yield
         finally:
             with self._lock:
                 self._guards.remove(guard)
-                self._forward_fd = -1
+                if previous != self._write_fd:
+                    self._forward_fd = -1
             signal.set_wakeup_fd(previous)
 
     def _watch(self) -> None:
@@ -96,14 +103,17 @@ def uses_count_hook(implementation: str) -> bool:
 
 
 class InterruptGuard:
-    """The interrupt machinery of one Lua state: hooks, loop checks, and the flag."""
+    """The interrupt machinery of one Lua state: hooks, loop checks, and the flag.
+
+    It does not decide when Lua runs for the user: ilupa/cell_run.py does,
+    and enters `signals_watched` and `armed` once per outermost run.
+    """
 
     def __init__(self, lua: Any, module: ModuleType, source: str) -> None:
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
         self._flag = ctypes.create_string_buffer(1)
-        self._lua_running = False
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
         registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
@@ -144,49 +154,52 @@ class InterruptGuard:
             self.hooks.hook_all()
 
     @contextlib.contextmanager
-    def armed(self) -> Iterator[None]:
-        """Run Lua so that SIGINT stops it; raise KeyboardInterrupt if it was stopped.
+    def signals_watched(self, in_python_called_by_lua: Callable[[], bool]) -> Iterator[None]:
+        """SIGINT interrupts this state while the block runs (main thread only).
 
-        Wrap only the `call` into Lua: the hooks are gone when the block
-        exits, before anything else (tracebacks, memory reports) runs Lua.
+        `in_python_called_by_lua` tells the handler whether the main thread
+        is in Python code that Lua called (a long `time.sleep`), where the
+        interrupt is raised as KeyboardInterrupt at once.
+        """
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            self.interrupt()
+            # Never inside ilupa's own callbacks, which must finish their work.
+            if in_python_called_by_lua() and (
+                frame is None or frame.f_code not in self._quiet_frames
+            ):
+                raise KeyboardInterrupt(INTERRUPT_MESSAGE)
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            with _signal_watcher().watching(self):
+                yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    @contextlib.contextmanager
+    def armed(self) -> Iterator[None]:
+        """Let an interrupt stop Lua while the block runs; the flag starts lowered.
+
+        The hooks are gone when the block exits, before anything else
+        (tracebacks, memory reports) runs Lua. The flag stays raised until
+        `take_interrupt` reads it, so a `pcall` cannot swallow the interrupt.
         """
         self._flag[0] = b"\x00"
-        in_main = threading.current_thread() is threading.main_thread()
-        with contextlib.ExitStack() as stack:
-            if in_main:
-                previous = signal.signal(signal.SIGINT, self._on_sigint)
-                stack.callback(signal.signal, signal.SIGINT, previous)
-                stack.enter_context(_signal_watcher().watching(self))
-            if self.hooks is not None:
-                self.hooks.arm()
-                stack.callback(self._disarm)
-                if self.interrupted:  # the signal came before the hooks were armed
-                    self.hooks.hook_all()
-            try:
-                yield
-            except BaseException:
-                if not self.interrupted:
-                    raise
-        if self.interrupted:
-            self._flag[0] = b"\x00"
-            raise KeyboardInterrupt(INTERRUPT_MESSAGE) from None
-
-    def _disarm(self) -> None:
-        assert self.hooks is not None
-        self.hooks.disarm()
-        self._forget_freed()  # Lua runs again only now, with the hooks gone
-
-    def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Call into Lua inside `armed()`; a SIGINT in Python code Lua calls raises there."""
-        self._lua_running = True
+        if self.hooks is None:
+            yield
+            return
+        self.hooks.arm()
+        if self.interrupted:  # the signal came between lowering the flag and arming
+            self.hooks.hook_all()
         try:
-            return function(*args)
+            yield
         finally:
-            self._lua_running = False
+            self.hooks.disarm()
+            self._forget_freed()  # Lua runs again only now, with the hooks gone
 
-    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
-        self.interrupt()
-        # In Python code that Lua called (a long `time.sleep`), stop it there too;
-        # never inside ilupa's own callbacks, which must finish their work.
-        if self._lua_running and (frame is None or frame.f_code not in self._quiet_frames):
-            raise KeyboardInterrupt(INTERRUPT_MESSAGE)
+    def take_interrupt(self) -> bool:
+        """True (once) when an interrupt arrived; lowers the flag."""
+        interrupted = self.interrupted
+        self._flag[0] = b"\x00"
+        return interrupted

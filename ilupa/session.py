@@ -9,22 +9,16 @@ It knows nothing of IPython: the magics and the kernel both drive it.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from functools import partial
 from importlib import resources
 from types import ModuleType
 from typing import Any
 
+from ilupa.cell_run import FAILED, CellRun
 from ilupa.display.lua_display import install_display
-from ilupa.errors import (
-    LuaMemoryError,
-    LuaRuntimeError,
-    LuaSyntaxError,
-    clean_traceback,
-    lua_error_from,
-    without_binding_frames,
-)
+from ilupa.errors import LuaSyntaxError, lua_error_from
 from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
+from ilupa.lua_function import LuaFunction
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.proxy.lifetimes import PythonReferences
@@ -61,17 +55,22 @@ class LuaSession:
         )
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
-        self._runner = self._run_internal("runner", _is_python_exception, OUT_OF_MEMORY)
+        self._runner = self._run_internal("runner", _is_python_exception, FAILED)
         self._run_internal("c_stack_guard")  # before the interrupt layer, whose wrap it guards
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
         self.interrupts.on_poll = self.memory.sample_in_cell
         if self.interrupts.jit:
             self._run_internal("checked_loading", with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)
+        self.cell_run = CellRun(
+            self.module, self._runner, self.interrupts, self.memory, self.references, self.sources
+        )
+        self._function_type = type(self.lua.eval("print"))
         self.globals["py"] = self._run_internal(
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
         self.proxy: ProxyLayer = install_proxy_layer(self)
+        self.cell_run.to_python = self.to_python
         install_display(self)
 
     # -- what the user sees -------------------------------------------------
@@ -107,7 +106,8 @@ class LuaSession:
 
         `source` is what the user wrote, when `code` is a rewrite of it on the
         same lines; error reports quote it. SIGINT stops the chunk with
-        KeyboardInterrupt (see interrupt.py). Lua errors raise `ilupa.LuaError`
+        a KeyboardInterrupt naming where Lua stopped (see cell_run.py).
+        Lua errors raise `ilupa.LuaError`
         subclasses; a Python exception raised by Python code that Lua called
         keeps its type and its Python frames, with Lua's traceback added as a
         note. Statements that ran before a failure keep their effects.
@@ -120,34 +120,25 @@ class LuaSession:
             chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
-        self.references.recover()
-        try:
-            with self.memory.watching(), self.interrupts.armed():
-                result = self.interrupts.call(self._runner.run, chunk)
-                if isinstance(result, tuple) and result and result[0] is OUT_OF_MEMORY:
-                    raise self.module.LuaMemoryError(result[1])
-        except self.module.LuaMemoryError as error:
-            raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
-        except self.module.LuaError as error:
-            if self.memory.stopped_cell(error):
-                raise self.memory.explain(partial(self._error, LuaMemoryError, error)) from None
-            raise self._error(LuaRuntimeError, error) from None
-        except Exception as error:
-            lua_traceback = clean_traceback(self._runner.traceback())
-            if lua_traceback:
-                error.add_note(f"raised through Lua:\n{lua_traceback}")
-            raise error.with_traceback(without_binding_frames(error.__traceback__)) from None
-        if result is None:
-            return ()
-        values = result if isinstance(result, tuple) else (result,)
-        return tuple(map(self.proxy.to_python_value, values))
+        return self.cell_run.run_chunk(chunk)
+
+    def to_python(self, value: Any) -> Any:
+        """A Lua value as Python gets it: views as their arrays, functions callable safely.
+
+        Lua functions become `LuaFunction`s, whose calls run as cell runs
+        (see ilupa/lua_function.py).
+        """
+        if type(value) is self._function_type:
+            return LuaFunction(value, self.cell_run)
+        return self.proxy.to_python_value(value)
+
+    def callable_for_python(self, value: Any) -> Any:
+        """A Lua function as a `LuaFunction`; any other value unchanged (no Lua call)."""
+        if type(value) is self._function_type:
+            return LuaFunction(value, self.cell_run)
+        return value
 
     # -- internals ----------------------------------------------------------
-
-    def _error(self, error_class: type, error: BaseException) -> Exception:
-        with self.memory.lifted():  # the failed cell may have left Lua at its budget
-            lua_traceback = self._runner.traceback()
-        return lua_error_from(error_class, str(error), self.sources, lua_traceback)
 
     def _run_internal(self, name: str, *args: Any) -> Any:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
@@ -161,14 +152,10 @@ class LuaSession:
         if value is None:
             self.namespace.pop(name, None)
         else:
-            self.namespace[name] = value
+            self.namespace[name] = self.callable_for_python(value)
 
     def _namespace_names(self) -> Any:
         return self.lua.table_from(sorted(n for n in self.namespace if not n.startswith("_")))
-
-
-OUT_OF_MEMORY = object()
-"""What runner.lua returns, with the message, for a cell that ran out of memory."""
 
 
 def _is_python_exception(value: object) -> bool:

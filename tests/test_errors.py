@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ilupa
-from ilupa.errors import VALUE_LOST, LuaRuntimeError
+from ilupa.errors import VALUE_LOST, LuaRuntimeError, lua_error_from
 from ilupa.session import LuaSession
 from tests.conftest import run
 
@@ -133,10 +133,24 @@ def test_failed_cell_result_is_not_stored(prepared):
     assert result.result is None
 
 
-@pytest.mark.parametrize("value", ["{1, 2}", "nil", "print"])
-def test_an_error_value_lupa_loses_is_described_not_empty(session: LuaSession, value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "kind"), [("{1, 2}", "table"), ("nil", "nil"), ("print", "function")]
+)
+def test_an_error_value_raised_in_a_call_from_python_is_described(
+    session: LuaSession, value: str, kind: str
+) -> None:
+    # Lua functions reach Python as LuaFunctions, called through ilupa's runner,
+    # which describes a non-string error value (lupa alone would keep no text).
     session.namespace["call_lua"] = lambda function, *args: function(*args)
     with pytest.raises(LuaRuntimeError) as raised:
         session.run(f"py.call_lua(error, {value})", "lost")
-    assert raised.value.message == VALUE_LOST
+    assert raised.value.message.startswith(f"(error object is a {kind} value")
     assert session.run("return 1 + 1", "after") == (2,)
+
+
+def test_an_error_value_lupa_loses_is_described_not_empty(session: LuaSession) -> None:
+    raw_error = session.globals.error  # lupa's own function object, read from a table
+    with pytest.raises(session.module.LuaError) as raised:
+        raw_error({})
+    error = lua_error_from(LuaRuntimeError, str(raised.value), session.sources)
+    assert error.message == VALUE_LOST

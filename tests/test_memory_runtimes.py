@@ -83,10 +83,3 @@ def test_changing_the_budget_applies_to_the_live_state() -> None:
     session.memory.set_limit(16 << 20)
     with pytest.raises(LuaMemoryError, match=r"budget of 16\.0 MiB"):
         session.run("local s = {}\nfor i = 1, 1e8 do s[i] = i end", "In[1]")
-
-
-def test_watch_can_be_turned_off() -> None:
-    session, events = session_recording("lua54", budget_for_share("lua54", 0.85))
-    session.memory.watch_enabled = False
-    session.run(HOLD, "In[1]")
-    assert events == []

@@ -1,12 +1,25 @@
--- Runs a compiled cell and remembers where it failed.
--- A failing cell's error value becomes a message (tables and nil included),
--- except Python exceptions, which pass through unchanged so that lupa
--- re-raises them in Python with their own type and traceback.
--- A cell that ran out of memory is not re-raised: `run` returns
--- `out_of_memory, message` instead (see `finish`).
-local is_python_exception, out_of_memory = ...
-local traceback, type, tostring, error, xpcall, pcall, find =
-  debug.traceback, type, tostring, error, xpcall, pcall, string.find
+-- Runs what ilupa runs in Lua for the user (a cell, or a Lua function Python
+-- called) and remembers where it failed. Driven by ilupa/cell_run.py.
+--
+-- It never raises: a failure is returned as `failed, kind, value`, where kind
+-- is "error" (value: a message, or a Python exception that passed through
+-- Lua, unchanged so that Python raises it with its own type and frames) or
+-- "memory" (the call ran out of memory). Raising at a full heap is unsafe
+-- (LuaJIT 2.1, after FFI code ran, turns it into "error in error handling";
+-- lupa's own handler builds a traceback), so Python builds the errors.
+--
+-- The budget: Python lifts lupa's memory budget before it calls in, so that
+-- pushing the arguments cannot fail outside a protected call (Lua then
+-- aborts the process: "PANIC: unprotected error in call to Lua API").
+-- `restore` puts the budget back once Lua runs; `lift` takes it off again
+-- before returning, so that lupa can take the results (a registry reference
+-- per table or function) even when the call left the heap full.
+local is_python_exception, failed = ...
+local traceback, type, tostring, xpcall, pcall, find, select =
+  debug.traceback, type, tostring, xpcall, pcall, string.find, select
+local unpack = table.unpack or unpack
+-- lupa's own call of Python objects, taken before the proxy layer extends it.
+local raw_call = debug.getregistry().POBJECT.__call
 
 local last_traceback = nil
 local last_message = nil
@@ -39,28 +52,45 @@ local function on_error(value)
 end
 
 -- Lua calls no message handler for a memory error, so an error that skipped
--- `on_error` is one (as is a handler that itself ran out of memory). It is
--- returned, not raised: raising anew at a full heap is unsafe (LuaJIT 2.1,
--- after FFI code ran, turns it into "error in error handling"). When the
+-- `on_error` is one (as is a handler that itself ran out of memory). When the
 -- handler failed otherwise (no stack left for the traceback after a stack
--- overflow), the cell's own error is raised, not "error in error handling".
+-- overflow), the call's own error is reported, not "error in error handling".
 -- LuaJIT skips the handler for a stack overflow met while the stack is
--- already at its maximum; that error is raised as it is.
+-- already at its maximum; that error is reported as it is.
 local function finish(ok, ...)
   if ok then
     return ...
   end
   local message = ...
   if message == "not enough memory" then
-    return out_of_memory, message
+    return failed, "memory", message
   end
   if not handled then
     if type(message) == "string" and find(message, "stack overflow", 1, true) then
-      error(message, 0)
+      return failed, "error", message
     end
-    return out_of_memory, message
+    return failed, "memory", message
   end
-  error(last_message, 0)
+  return failed, "error", last_message
+end
+
+-- `handled` is cleared for the caller: a nested call (Lua -> Python -> Lua)
+-- runs and ends while its caller has not failed.
+local function lifted(lift, ...)
+  handled = false
+  if lift ~= nil then
+    raw_call(lift)
+  end
+  return ...
+end
+
+local function start(restore)
+  last_traceback = nil
+  last_message = nil
+  handled = false
+  if restore ~= nil then
+    raw_call(restore)
+  end
 end
 
 -- Cells that show a value pass it through here (see lua_source.py).
@@ -70,11 +100,15 @@ end
 
 local runner = {}
 
-function runner.run(chunk)
-  last_traceback = nil
-  last_message = nil
-  handled = false
-  return finish(xpcall(function() return chunk(values) end, on_error))
+function runner.run(restore, lift, chunk)
+  start(restore)
+  return lifted(lift, finish(xpcall(function() return chunk(values) end, on_error)))
+end
+
+function runner.call(restore, lift, f, ...)
+  local n, args = select("#", ...), { ... }
+  start(restore)
+  return lifted(lift, finish(xpcall(function() return f(unpack(args, 1, n)) end, on_error)))
 end
 
 function runner.traceback()

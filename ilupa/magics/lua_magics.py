@@ -60,7 +60,6 @@ class LuaMagics(SandboxConfig, Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._session: LuaSession | None = None
-        self._running_cells = 0  # Lua cells running now (a Lua cell may run Python that runs Lua)
         self._last_copy: tuple[str, int] = ("", 1)  # where the search for a free chunk name resumes
         super().__init__(shell=shell, **kwargs)
 
@@ -69,7 +68,7 @@ class LuaMagics(SandboxConfig, Magics):
 
     @validate("runtime")
     def _check_runtime(self, proposal: dict[str, Any]) -> str:
-        if self._session is not None and self._running_cells:
+        if self._lua_running:
             raise TraitError(RESET_WHILE_RUNNING)
         try:
             load_runtime_module(proposal["value"])
@@ -126,13 +125,18 @@ class LuaMagics(SandboxConfig, Magics):
             )
         return self._session
 
+    @property
+    def _lua_running(self) -> bool:
+        """True while the shared state runs Lua for the user (ilupa/cell_run.py)."""
+        return self._session is not None and self._session.cell_run.running
+
     def reset(self) -> LuaSession:
         """Replace the Lua state with a fresh one on the configured runtime.
 
         Refused while a Lua cell runs: the cell would go on in a state that is
         gone, and every global it had would be lost with it.
         """
-        if self._running_cells:
+        if self._lua_running:
             raise UsageError(RESET_WHILE_RUNNING)
         self._session = None
         session = self.session
@@ -144,11 +148,7 @@ class LuaMagics(SandboxConfig, Magics):
         __tracebackhide__ = True
         session = self.session
         runnable = with_trailing_value(code, session.compiles) or code
-        self._running_cells += 1
-        try:
-            values = session.run(runnable, self._chunk_name(), source=code)
-        finally:
-            self._running_cells -= 1
+        values = session.run(runnable, self._chunk_name(), source=code)
         if not display_value or ends_with_semicolon(code) or not values:
             return None
         if len(values) == 1 and session.is_standard_stream(values[0]):
@@ -307,6 +307,8 @@ class LuaMagics(SandboxConfig, Magics):
                 raise UsageError(f"-i {name}: no Python variable named {name!r}")
 
     def _bind_outputs(self, names: list[str]) -> None:
-        lua_globals = self.session.globals
-        to_python = self.session.proxy.to_python_value
-        self.shell.push({name: to_python(lua_globals[name]) for name in names})
+        session = self.session
+        lua_globals = session.globals
+        with session.cell_run.entered("bringing Lua globals to Python (-o)"):
+            values = {name: session.to_python(lua_globals[name]) for name in names}
+        self.shell.push(values)

@@ -30,7 +30,7 @@ from ilupa.memory.loop_guard import (
 )
 from ilupa.memory.notify import Notice, show_notice
 from ilupa.memory.open_line import OpenLine
-from ilupa.memory.report import LargestTables, TableSize, tables_html, tables_text
+from ilupa.memory.report import LargestTables, TableSize, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
 
 DEFAULT_WARNING_SHARE = 0.75
@@ -52,7 +52,6 @@ class MemoryGuard:
         self.warning_share = warning_share
         self.notify = notify
         self.open_line = OpenLine(lambda notice: self.notify(notice))
-        self.watch_enabled = True
         self.last_peak = 0
         self.last_step = 0
         self._lifted = False
@@ -73,9 +72,42 @@ class MemoryGuard:
         """Start accounting for `lua`, the runtime created with `runtime_options()`."""
         self._lua = lua
         source = resources.files("ilupa.lua").joinpath("new_globals.lua").read_text("utf-8")
-        self._remember_globals, self._drop_new_globals = lua.execute(
-            source, name="=ilupa:new_globals"
-        )
+        self._new_globals = lua.execute(source, name="=ilupa:new_globals")
+
+    def budget_switches(self) -> tuple[Callable[[], None] | None, Callable[[], None] | None]:
+        """(restore, lift) for ilupa/lua/runner.lua, or (None, None) without a budget.
+
+        The runner restores the budget once Lua runs and lifts it again
+        before returning, so that lupa pushes arguments and takes results
+        (outside any protected call) with room to spare.
+        """
+        if not self.limits.supports_budget:
+            return None, None
+        return self.restore_budget, self._lift_budget
+
+    def restore_budget(self) -> None:
+        """Put the budget back (after a run, whatever stopped it), unless `lifted` holds it."""
+        if self.limits.supports_budget and self._lua is not None and not self._lifted:
+            self._lua.set_max_memory(self.limit)
+
+    def _lift_budget(self) -> None:
+        self._lua.set_max_memory(0)
+
+    @contextmanager
+    def budget_lifted_around_call(self) -> Iterator[None]:
+        """Lift the budget while lupa pushes a call's arguments and takes its results.
+
+        The runner restores it inside; this puts it back once Python has the
+        results, whatever happened (the runner may not have run at all).
+        """
+        if not self.limits.supports_budget or self._lifted:
+            yield
+            return
+        self._lua.set_max_memory(0)
+        try:
+            yield
+        finally:
+            self._lua.set_max_memory(self.limit)
 
     def set_limit(self, limit: int) -> None:
         """Change the budget of the live state."""
@@ -144,19 +176,29 @@ class MemoryGuard:
     # -- around a cell ------------------------------------------------------------
 
     @contextmanager
-    def watching(self) -> Iterator[MemoryWatch | None]:
-        """Warn while the wrapped cell runs; after it, report if it ended above the share."""
-        self._remember_globals()
+    def new_globals_dropped_on_failure(self) -> Iterator[None]:
+        """Remember the globals before Lua runs; `explain` drops the ones created since.
+
+        Runs nest (Lua -> Python -> Lua): each has its own snapshot.
+        """
+        self._new_globals.remember()
+        try:
+            yield
+        finally:
+            with suppress(Exception):
+                self._new_globals.forget()
+
+    @contextmanager
+    def watching(self) -> Iterator[MemoryWatch]:
+        """Warn while Lua runs for the user; after it, report if it ended above the share.
+
+        Entered once per outermost run (ilupa/cell_run.py): a nested run is
+        watched by the outer one's watch.
+        """
         if self._loop_guard is not None and self.uses_heap_guard and self.limits.heap_ceiling:
             self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
             self._loop_guard.set_line(self._heap_line())
         self.open_line.cell_started()
-        if not self.watch_enabled:
-            try:
-                yield None
-            finally:
-                self.open_line.cell_ended()
-            return
         read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
         # Without lupa's counter the samples mix two sources (resident memory from
         # the thread, Lua's count from loop checks), so steps mean nothing there.
@@ -178,6 +220,9 @@ class MemoryGuard:
             self.last_peak = watch.peak
             self.last_step = watch.largest_step
             self.open_line.cell_ended()
+
+    def report_after_run(self) -> None:
+        """After an outermost run that succeeded: refresh gauges; above the share, say so."""
         used = self.used()
         self._refresh_gauges(used)
         if used >= self.warning_bytes:
@@ -237,7 +282,8 @@ class MemoryGuard:
         Lua 5.1 panics on that. Globals that existed before the cell stay;
         the ones it created are dropped, so the state works again.
         """
-        peak = max(self.last_peak, self._safe_used())
+        watch = self._watch  # a nested run fails while the outer run's watch goes on
+        peak = max(self.last_peak if watch is None else watch.peak, self._safe_used())
         with self.lifted():
             error = build_error()
             self._collect_garbage()
@@ -248,12 +294,9 @@ class MemoryGuard:
             dropped = self._drop_globals()
             self._collect_garbage()
             now = self._safe_used()
-        rewritten = LuaMemoryError(
+        return LuaMemoryError(
             self._error_text(peak, now, dropped, tables), error.location, error.lua_traceback
         )
-        rewritten.tables = tables  # type: ignore[attr-defined]
-        rewritten.dropped_globals = dropped  # type: ignore[attr-defined]
-        return rewritten
 
     @contextmanager
     def lifted(self) -> Iterator[None]:
@@ -305,7 +348,7 @@ class MemoryGuard:
 
     def _drop_globals(self) -> list[str]:
         try:
-            return [str(name) for name in self._drop_new_globals().values()]
+            return [str(name) for name in self._new_globals.drop_new().values()]
         except Exception:
             return []
 
@@ -376,4 +419,4 @@ class MemoryGuard:
         tables = self.largest_tables()
         if tables:
             lines.append("largest tables:\n" + tables_text(tables))
-        return Notice("info", "\n".join(lines), tables_html([]))
+        return Notice("info", "\n".join(lines))

@@ -7,7 +7,6 @@ and by `%lua_memory`, so the user sees which global to drop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from importlib import resources
 from typing import Any
 
@@ -64,11 +63,3 @@ class LargestTables:
 def tables_text(tables: list[TableSize]) -> str:
     """Plain lines, one table each; empty when there is nothing to show."""
     return "\n".join(f"  {table.describe()}" for table in tables)
-
-
-def tables_html(tables: list[TableSize]) -> str:
-    """An HTML list of the same, for notebooks."""
-    if not tables:
-        return ""
-    items = "".join(f"<li><code>{escape(table.describe())}</code></li>" for table in tables)
-    return f"<ul style='margin:0.2em 0'>{items}</ul>"

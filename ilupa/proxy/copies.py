@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ilupa.lua_function import unwrapped
 from ilupa.lua_types import lua_type_of
 
 PRIMITIVES = (str, int, float, bool, bytes, type(None))
@@ -56,7 +57,7 @@ class ToLua:
 
     def _copy(self, value: Any, where: str) -> Any:
         if isinstance(value, PRIMITIVES) or lua_type_of(value) is not None:
-            return value
+            return unwrapped(value)  # a Lua function handed to Python goes back as itself
         if isinstance(value, np.generic):
             return value.item()
         key = id(value)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ilupa.lua_function import LuaFunction
 from ilupa.lua_types import lua_type_of
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
 from ilupa.proxy.conversions import ArrayConversions
@@ -33,7 +34,9 @@ class ProxyLayer:
         self.session = session
         lua = session.lua
         self._references = session.references
-        self.manners = Manners(self.to_lua, self._table_items, self._references.handed)
+        self.manners = Manners(
+            self.to_lua, self._table_items, self._references.handed, session.callable_for_python
+        )
         manners = session._run_internal(
             "proxy_manners", lua.table_from(self.manners.lua_operations())
         )
@@ -77,6 +80,8 @@ class ProxyLayer:
             return value
         if isinstance(value, np.generic):
             return value.item()
+        if type(value) is LuaFunction:
+            return value.lua_function  # a Lua function goes back as itself
         self._references.handed()
         if isinstance(value, np.ndarray) and is_viewable(value):
             return self._new_view(value, *view_arguments(value))

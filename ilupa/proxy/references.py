@@ -61,7 +61,10 @@ class Manners:
     `to_lua` turns a Python result into what Lua should see (numpy scalars
     become numbers, numpy arrays become views); `lua_table_items` reads a Lua
     table given as spread arguments; `on_raise` counts an exception that a
-    call is about to raise into Lua (lupa hands Lua the exception object).
+    call is about to raise into Lua (lupa hands Lua the exception object);
+    `from_lua` turns a Lua function that Python receives (an argument, a
+    value stored into a Python object) into one that runs as a cell run
+    when Python calls it (ilupa/lua_function.py).
     """
 
     def __init__(
@@ -69,10 +72,12 @@ class Manners:
         to_lua: Callable[[Any], Any],
         lua_table_items: Callable[[Any], list[tuple[Any, Any]]],
         on_raise: Callable[[], None],
+        from_lua: Callable[[Any], Any] = lambda value: value,
     ) -> None:
         self.to_lua = to_lua
         self.lua_table_items = lua_table_items
         self.on_raise = on_raise
+        self.from_lua = from_lua
 
     def lua_operations(self) -> dict[str, Callable[..., Any]]:
         """The callables proxy_manners.lua binds to metamethods, by name."""
@@ -109,6 +114,7 @@ class Manners:
 
     def newindex(self, obj: Any, key: Any, value: Any) -> None:
         """`obj[key] = value` from Lua: item assignment for containers, else an attribute."""
+        value = self.from_lua(value)
         if hasattr(obj, "__setitem__") and not (isinstance(key, str) and _is_attribute(obj, key)):
             if value is None and isinstance(obj, Mapping):
                 obj.pop(key, None)  # Lua's `t[k] = nil` removes the key
@@ -125,7 +131,8 @@ class Manners:
         `obj:method(x)` reaches here as `method(obj, x)` with `method` already
         bound to `obj`; the repeated `obj` is dropped.
         """
-        positional = list(args) + [None] * (count - len(args))
+        from_lua = self.from_lua
+        positional = [from_lua(arg) for arg in args] + [None] * (count - len(args))
         bound_to = getattr(function, "__self__", None)
         if (
             positional
