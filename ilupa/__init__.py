@@ -24,7 +24,7 @@ __all__ = [
 
 def load_ipython_extension(shell: Any) -> None:
     """Register the Lua magics (and the Lua table text form) with `shell`."""
-    from ilupa.display.formatters import register_table_printer
+    from ilupa.display.formatters import register_table_printer, shown_as_lua_run
     from ilupa.display.html import lua_table_html
     from ilupa.display.text import pretty_lua_table
     from ilupa.kernel.lua_help import use_lua_inspection_in_lua_cells
@@ -35,10 +35,11 @@ def load_ipython_extension(shell: Any) -> None:
         return
     magics = LuaMagics(shell)
     shell.register_magics(magics)  # also makes it a %config target
-    register_table_printer(shell, "text/plain", pretty_lua_table)
+    current_reader = magics.display_reader_owning
+    register_table_printer(shell, "text/plain", shown_as_lua_run(pretty_lua_table, current_reader))
     register_lua_completer(shell, magics)
     use_lua_inspection_in_lua_cells(shell)
-    register_table_printer(shell, "text/html", lua_table_html)
+    register_table_printer(shell, "text/html", shown_as_lua_run(lua_table_html, current_reader))
 
 
 def unload_ipython_extension(shell: Any) -> None:

@@ -149,6 +149,10 @@ class CellRun:
                 interrupted = self._interrupts.take_interrupt()
                 self._memory.restore_budget()
             if interrupted:
+                if isinstance(failure, KeyboardInterrupt) and hasattr(
+                    failure, "_render_traceback_"
+                ):
+                    raise failure  # a nested run named where Lua stopped
                 raise self._interrupt_error(entry) from None
             if failure is None:
                 if not nested:
@@ -238,7 +242,8 @@ class CellRun:
     def _traceback(self, entry: _Entry) -> str | None:
         if not entry.used_runner:
             return None
-        with self._memory.lifted(), suppress(Exception):  # Lua may be at its budget
+        # Lua may be at its budget; a nested run may be stopped while the outer is hooked.
+        with self._memory.lifted(), self._interrupts.hooks_paused(), suppress(Exception):
             return self._runner.traceback()
         return None
 

@@ -198,6 +198,12 @@ class InterruptGuard:
             self.hooks.disarm()
             self._forget_freed()  # Lua runs again only now, with the hooks gone
 
+    def hooks_paused(self) -> contextlib.AbstractContextManager[None]:
+        """Let ilupa read Lua briefly while an interrupted run's hooks are set (5.2-5.5)."""
+        if self.hooks is None:
+            return contextlib.nullcontext()
+        return self.hooks.paused()
+
     def take_interrupt(self) -> bool:
         """True (once) when an interrupt arrived; lowers the flag."""
         interrupted = self.interrupted

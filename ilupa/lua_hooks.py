@@ -15,8 +15,10 @@ again with ctypes gives the same, already loaded, library.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import threading
+from collections.abc import Iterator
 from types import ModuleType
 
 LUA_MASKCOUNT = 1 << 3
@@ -69,6 +71,25 @@ class ThreadHooks:
             self._hooked = True
             for address in self._threads:
                 self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Lift the interrupt's hooks for a short read of Lua by ilupa, then set them again.
+
+        A nested run that was interrupted reads where Lua stopped while the
+        outer run stays hooked (ilupa/cell_run.py).
+        """
+        with self._lock:
+            hooked = self._hooked
+            if hooked:
+                for address in self._threads:
+                    self._sethook(address, None, 0, 0)
+            try:
+                yield
+            finally:
+                if hooked and self._hooked:
+                    for address in self._threads:
+                        self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
 
     def disarm(self) -> None:
         """The cell ended: remove the hooks before anything else runs Lua."""

@@ -50,6 +50,7 @@ class LuaSession:
         self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
+        self.display_reader: Any = None  # set by install_display (ilupa/display/reading.py)
         self._is_standard_stream = self._run_internal(
             "output", self.memory.open_line.writer("stdout"), self.memory.open_line.writer("stderr")
         )

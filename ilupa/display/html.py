@@ -14,8 +14,9 @@ import html
 from itertools import islice
 from typing import Any
 
+from ilupa.display.reading import reader
 from ilupa.display.table_size import table_size
-from ilupa.display.text import DEFAULT_TABLE_STR, is_lua_table
+from ilupa.display.text import is_lua_table
 from ilupa.lua_types import lua_type_of
 
 MAX_ENTRIES = 25
@@ -60,8 +61,9 @@ def lua_table_html(table: Any) -> str | None:
 
 
 def _table(table: Any, depth: int, budget: _Budget) -> str:
-    own_text = str(table)
-    if not own_text.startswith(DEFAULT_TABLE_STR):
+    read = reader()
+    own_text = read.own_text(table)
+    if own_text is not None:
         return f"<code>{_escape(own_text)}</code>"  # its __tostring speaks for it
     size = table_size(table)
     caption = f'<span class="ilupa-count">Lua table, {size.describe()}</span>'
@@ -70,7 +72,7 @@ def _table(table: Any, depth: int, budget: _Budget) -> str:
     if depth >= MAX_DEPTH:
         return f"<code>{{…}}</code> {caption}"
     if size.is_array:
-        rows = [table[i] for i in range(1, min(size.length, MAX_ENTRIES) + 1)]
+        rows = [read.item(table, i) for i in range(1, min(size.length, MAX_ENTRIES) + 1)]
         shown = len(rows)
         width = _matrix_width(rows)
         body = _matrix(rows, width) if width else _sequence(rows, depth, budget)
@@ -95,7 +97,10 @@ def _matrix_width(rows: list[Any]) -> int:
         size = table_size(row, limit=4 * MAX_COLUMNS)
         if not size.is_array:
             return 0
-        if any(is_lua_table(row[j]) for j in range(1, min(size.length, MAX_COLUMNS) + 1)):
+        read = reader()
+        if any(
+            is_lua_table(read.item(row, j)) for j in range(1, min(size.length, MAX_COLUMNS) + 1)
+        ):
             return 0
         width = max(width, size.length)
     return width
@@ -108,7 +113,10 @@ def _matrix(rows: list[Any], width: int) -> str:
         header += f"<th>… {width - shown:,} more</th>"
     lines = [f"<tr><th></th>{header}</tr>"]
     for i, row in enumerate(rows, 1):
-        cells = "".join(f"<td>{_scalar(row[j])}</td>" for j in range(1, min(len(row), shown) + 1))
+        read = reader()
+        cells = "".join(
+            f"<td>{_scalar(read.item(row, j))}</td>" for j in range(1, min(len(row), shown) + 1)
+        )
         lines.append(f"<tr><th>{i}</th>{cells}</tr>")
     return "".join(lines)
 

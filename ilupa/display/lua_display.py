@@ -14,6 +14,7 @@ from IPython import display as ipython_display
 
 from ilupa.display.image import png_bytes
 from ilupa.display.lua_args import options_of, to_python
+from ilupa.display.reading import RunReader
 from ilupa.display.widgets import LuaWidgets, lua_interact
 
 if TYPE_CHECKING:
@@ -70,7 +71,12 @@ def display_image(values: Any, options: Any = None) -> Any:
 
 
 def install_display(session: LuaSession) -> None:
-    """Give the session's Lua the display globals and `require 'ipywidgets'`."""
+    """Give the session's Lua the display globals and `require 'ipywidgets'`.
+
+    Also sets `session.display_reader`, through which IPython's display of
+    the session's tables reads them (ilupa/display/reading.py).
+    """
+    session.display_reader = RunReader(session.lua, session.cell_run)
     session._run_internal(
         "display",
         display,

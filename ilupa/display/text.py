@@ -11,6 +11,7 @@ import re
 from itertools import islice
 from typing import Any
 
+from ilupa.display.reading import reader
 from ilupa.display.table_size import table_size
 from ilupa.lua_types import lua_type_of
 
@@ -28,8 +29,8 @@ def is_lua_table(value: Any) -> bool:
 
 def lua_table_text(table: Any, depth: int = 0) -> str:
     """`table` as Lua constructor syntax, truncated past MAX_ENTRIES and MAX_DEPTH."""
-    own_text = str(table)
-    if not own_text.startswith(DEFAULT_TABLE_STR):
+    own_text = reader().own_text(table)
+    if own_text is not None:
         return own_text  # the table's __tostring metamethod speaks for it
     if depth >= MAX_DEPTH:
         return "{...}"

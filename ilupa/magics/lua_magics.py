@@ -17,6 +17,8 @@ from IPython.core.magic import (
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
+from ilupa.cell_run import CELL
+from ilupa.display.reading import RunReader
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.magics.options import names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, parse_bytes, parse_share
@@ -130,6 +132,16 @@ class LuaMagics(SandboxConfig, Magics):
         """True while the shared state runs Lua for the user (ilupa/cell_run.py)."""
         return self._session is not None and self._session.cell_run.running
 
+    def display_reader_owning(self, value: Any) -> RunReader | None:
+        """The display reader of the live state when `value` (a lupa object) may be its own.
+
+        Objects of another runtime module belong to no live state: None.
+        """
+        session = self._session
+        if session is None or type(value).__module__ != session.module.__name__:
+            return None
+        return session.display_reader
+
     def reset(self) -> LuaSession:
         """Replace the Lua state with a fresh one on the configured runtime.
 
@@ -241,10 +253,14 @@ class LuaMagics(SandboxConfig, Magics):
                 display_value=not args.noreturn,
                 bind=self.shell.push,
             )
-        self._pass_inputs(names_from(args.input), local_ns or {})
-        self._copy_inputs(names_from(args.copy), local_ns or {})
-        result = self.run_lua(code, display_value=not args.noreturn)
-        self._bind_outputs(names_from(args.output))
+        # One cell run from inputs to outputs: nothing here touches lupa (whose
+        # lock a Python thread running Lua may hold) before the run is entered,
+        # so the stop button can end that thread's Lua while this cell waits.
+        with self.session.cell_run.entered(CELL):
+            self._pass_inputs(names_from(args.input), local_ns or {})
+            self._copy_inputs(names_from(args.copy), local_ns or {})
+            result = self.run_lua(code, display_value=not args.noreturn)
+            self._bind_outputs(names_from(args.output))
         return result
 
     @line_magic
@@ -297,6 +313,8 @@ class LuaMagics(SandboxConfig, Magics):
         raise UsageError(f"{option} {name}: no Python variable named {name!r}")
 
     def _pass_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
+        if not names:
+            return
         lua_globals = self.session.globals
         for name in names:
             if name in local_ns:
