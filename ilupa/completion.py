@@ -2,15 +2,17 @@
 
 Candidates come from what exists now: Lua keywords, globals, the fields of a
 table after `.`, its functions after `:`, the attributes of a Python object
-seen from Lua, and module names after `require`. Reading a field goes
-through the normal indexing (so `py.` lists the Python namespace); nothing
-of the cell is run.
+seen from Lua, and module names after `require`. Nothing of the cell is
+run, and no user metamethod either: fields are read raw, following a
+metatable's `__index` only when it is a table (an `__index` function that
+loops would hang the kernel on Tab). `py.` lists the Python namespace.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,74 @@ REQUIRE_ARGUMENT = re.compile(r"""\brequire\s*\(?\s*["']([\w.\-]*)$""")
 MEMBER_ACCESS = re.compile(rf"({NAME}(?:\s*\.\s*{NAME})*)\s*([.:])\s*({NAME}|)$")
 PARTIAL_NAME = re.compile(rf"({NAME}|)$")
 LOCAL_DECLARATION = re.compile(rf"\blocal\s+(?:function\s+)?({NAME}(?:\s*,\s*{NAME})*)")
+
+
+RAW_READS = """
+local rawget, rawequal, type, next = rawget, rawequal, type, next
+local getmetatable = debug and debug.getmetatable or getmetatable
+local getinfo = debug and debug.getinfo
+local chain = ...
+
+-- value[name] without running a metamethod: raw fields, then the metatable's
+-- __index while it is a table (strings: the string library).
+local function field(value, name)
+  for _ = 1, chain do
+    local kind = type(value)
+    if kind == "table" then
+      local found = rawget(value, name)
+      if found ~= nil then return found end
+    elseif kind ~= "userdata" and kind ~= "string" then
+      return nil
+    end
+    local mt = getmetatable(value)
+    if type(mt) ~= "table" then return nil end
+    local index = rawget(mt, "__index")
+    if type(index) ~= "table" then return nil end
+    value = index
+  end
+  return nil
+end
+
+-- The __index table of a value's metatable, nil when there is none.
+local function index_table(value)
+  local mt = getmetatable(value)
+  if type(mt) ~= "table" then return nil end
+  local index = rawget(mt, "__index")
+  if type(index) == "table" then return index end
+  return nil
+end
+
+local function function_info(f)
+  local info = getinfo(f, "S")
+  return info.source, info.linedefined, info.lastlinedefined, info.what
+end
+
+return { field = field, index_table = index_table, rawequal = rawequal,
+  function_info = function_info, globals = _G }
+"""
+
+
+class RawReads:
+    """Reads of one Lua state that run no user code (Lua functions captured at start)."""
+
+    def __init__(self, session: LuaSession) -> None:
+        reads = session.lua.execute(RAW_READS, MAX_INDEX_CHAIN, name="=ilupa:raw_reads")
+        self.field = reads.field
+        self.index_table = reads.index_table
+        self.rawequal = reads.rawequal
+        self.function_info = reads.function_info
+        self.globals = reads.globals
+
+
+_raw_reads: weakref.WeakKeyDictionary[LuaSession, RawReads] = weakref.WeakKeyDictionary()
+
+
+def raw_reads(session: LuaSession) -> RawReads:
+    """The session's `RawReads`, made on first use."""
+    reads = _raw_reads.get(session)
+    if reads is None:
+        reads = _raw_reads[session] = RawReads(session)
+    return reads
 
 
 @dataclass(frozen=True)
@@ -79,7 +149,7 @@ def local_names(code: str) -> list[str]:
 
 
 def resolve(session: LuaSession, chain: str) -> Any:
-    """The value a dotted Lua name refers to now, or None when a step is missing."""
+    """The value a dotted Lua name refers to now (read raw), or None when a step is missing."""
     parts = [part.strip() for part in chain.split(".")]
     value: Any = session.globals
     for part in parts:
@@ -90,13 +160,13 @@ def resolve(session: LuaSession, chain: str) -> Any:
 
 
 def _field(session: LuaSession, value: Any, name: str) -> Any:
+    reads = raw_reads(session)
     if _lua_type(session, value) in ("table", "userdata"):
-        try:
-            return value[name]
-        except Exception:
-            return None
+        if reads.rawequal(value, reads.field(reads.globals, "py")):
+            return session.namespace.get(name)
+        return reads.field(value, name)
     if isinstance(value, str):
-        return session.globals.string[name]
+        return reads.field(reads.field(reads.globals, "string"), name)
     if _lua_type(session, value) is None:
         return getattr(value, name, None)
     return None
@@ -107,7 +177,8 @@ def member_names(session: LuaSession, target: Any, *, methods_only: bool) -> lis
     if target is None:
         return []
     if isinstance(target, str):
-        target = session.globals.string
+        reads = raw_reads(session)
+        target = reads.field(reads.globals, "string")
     kind = _lua_type(session, target)
     if kind == "table":
         return [
@@ -124,15 +195,15 @@ def member_names(session: LuaSession, target: Any, *, methods_only: bool) -> lis
 
 
 def _table_fields(session: LuaSession, table: Any) -> list[tuple[str, Any]]:
-    if session.lua.eval("rawequal")(table, session.globals.py):
+    reads = raw_reads(session)
+    if reads.rawequal(table, reads.field(reads.globals, "py")):
         return [(name, session.namespace.get(name)) for name in session.namespace]
     fields: list[tuple[str, Any]] = []
     for _ in range(MAX_INDEX_CHAIN):
         if _lua_type(session, table) != "table":
             break
-        fields.extend((k, v) for k, v in table.items() if isinstance(k, str))
-        metatable = session.lua.eval("getmetatable")(table)
-        table = metatable["__index"] if _lua_type(session, metatable) == "table" else None
+        fields.extend((k, v) for k, v in table.items() if isinstance(k, str))  # raw `next`
+        table = reads.index_table(table)
     return fields
 
 
@@ -143,10 +214,17 @@ def _lua_type(session: LuaSession, value: Any) -> str | None:
 
 def module_names(session: LuaSession) -> list[str]:
     """Modules `require` can find: loaded, preloaded, and `.lua` files on `package.path`."""
-    package = session.globals.package
-    names = {k for k in package.loaded if isinstance(k, str)}
-    names |= {k for k in package.preload if isinstance(k, str)}
-    for template in str(package.path).split(";"):
+    reads = raw_reads(session)
+    package = reads.field(reads.globals, "package")
+    if _lua_type(session, package) != "table":
+        return []
+    names: set[str] = set()
+    for part in ("loaded", "preload"):
+        table = reads.field(package, part)
+        if _lua_type(session, table) == "table":
+            names |= {k for k in table if isinstance(k, str)}
+    path = reads.field(package, "path")
+    for template in (path if isinstance(path, str) else "").split(";"):
         directory, _, pattern = template.rpartition("/")
         if pattern != "?.lua" or not os.path.isdir(directory):
             continue

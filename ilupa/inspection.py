@@ -1,4 +1,9 @@
-"""What Shift-Tab and `?` show for a Lua name: standard function, Lua function or Python object."""
+"""What Shift-Tab and `?` show for a Lua name: standard function, Lua function or Python object.
+
+Like completion, it runs no user metamethod: names resolve raw
+(ilupa/completion.py) and a Lua value is described by its type and address
+(lupa's repr), never its `__tostring`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import inspect
 import re
 from typing import Any
 
-from ilupa.completion import resolve
+from ilupa.completion import raw_reads, resolve
 from ilupa.lua_stdlib import STANDARD_FUNCTIONS
 from ilupa.session import LuaSession
 
@@ -42,15 +47,14 @@ def inspect_lua(session: LuaSession, code: str, cursor_pos: int | None = None) -
     if kind == "function":
         return describe_lua_function(session, name, value)
     if kind is not None:
-        return f"{name}: Lua {kind} {session.lua.eval('tostring')(value)}"
+        return f"{name}: Lua {kind} {value!r}"
     return describe_python_object(name, value)
 
 
 def describe_lua_function(session: LuaSession, name: str, function: Any) -> str:
     """Where a Lua function was defined, and its source lines when ilupa ran that chunk."""
-    info = session.lua.eval("debug.getinfo")(function, "S")
-    source, first, last = info["source"], info["linedefined"], info["lastlinedefined"]
-    if info["what"] == "C":
+    source, first, last, what = raw_reads(session).function_info(function)
+    if what == "C":
         return f"{name}: built-in function (C)"
     chunk = source[1:] if source[:1] in ("=", "@") else source
     text = f"{name}: Lua function defined in {chunk}, lines {first}-{last}"

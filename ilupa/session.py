@@ -97,7 +97,8 @@ class LuaSession:
     def compiles(self, code: str) -> bool:
         """True when `code` is a valid Lua chunk; nothing is run."""
         try:
-            self.lua.compile(code)
+            with self.memory.lifted():  # a full heap is no syntax error
+                self.lua.compile(code)
         except self.module.LuaSyntaxError:
             return False
         return True
@@ -118,7 +119,8 @@ class LuaSession:
         if self.interrupts.jit:
             code = with_loop_checks(code)
         try:
-            chunk = self.lua.compile(code, name="=" + chunk_name)
+            with self.memory.lifted():  # a full heap is no syntax error
+                chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
         return self.cell_run.run_chunk(chunk)

@@ -84,5 +84,5 @@ def install_display(session: LuaSession) -> None:
         clear_output,
         display_image,
         LuaWidgets(),
-        lua_interact(session.lua),
+        lua_interact(session),
     )

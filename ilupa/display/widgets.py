@@ -6,7 +6,10 @@ callback methods that also accept Lua's `obj:method(...)` form (which passes
 the widget twice) and that wrap Lua functions: a Lua callback runs inside the
 output area of the cell that registered it, so its prints show there, and an
 error is reported there instead of escaping into the kernel, so later
-callbacks keep firing. Wrapped callbacks compare equal when they wrap the same
+callbacks keep firing. The Lua function arrives as a `LuaFunction`, so each
+call runs as a cell run (ilupa/cell_run.py): stoppable, under the memory
+budget, and a memory error is the explained `LuaMemoryError`, after the
+warning. Wrapped callbacks compare equal when they wrap the same
 Lua function, so `unobserve(f)` and `on_click(f, true)` remove what `f` added.
 """
 
@@ -185,7 +188,7 @@ class LuaWidgets:
         return f"<ipywidgets {ipywidgets.__version__} for Lua>"
 
 
-def lua_interact(session_lua: Any) -> Callable[..., Any]:
+def lua_interact(session: Any) -> Callable[..., Any]:
     """`interact(fn, {x = {0, 10}})` for Lua: `fn` gets one table of the current values.
 
     Lua tables lose their key order, so the controls' values reach `fn` by name
@@ -200,7 +203,9 @@ def lua_interact(session_lua: Any) -> Callable[..., Any]:
 
         def call(**values: Any) -> Any:
             try:
-                result = function(session_lua.table_from(values))
+                with session.memory.lifted():  # lupa builds the table outside a protected call
+                    values_table = session.lua.table_from(values)
+                result = function(values_table)
             except Exception as error:
                 report_callback_error(error, None)  # inside the interact's output area
                 return None

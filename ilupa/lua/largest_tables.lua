@@ -3,9 +3,12 @@
 -- Sizes are estimates from per-runtime byte counts (ilupa/memory/limits.py):
 -- each table's own array and hash parts, plus an estimate of the tables and
 -- strings in its array part from an even sample of its items.
+-- It reads raw fields only and names keys without `tostring`: no user
+-- metamethod (`__index`, `__len`, `__tostring`) runs, so a report after a
+-- cell cannot fail or hang on one.
 local slot_bytes, node_bytes, table_bytes, string_bytes = ...
-local next, type, tostring, floor = next, type, tostring, math.floor
-local rawlen = rawlen or function(t) return #t end
+local next, type, rawget, floor = next, type, rawget, math.floor
+local rawlen = rawlen or function(t) return #t end  -- 5.1 and LuaJIT: `#` is raw for tables
 local format = string.format
 
 local SAMPLE = 512
@@ -29,12 +32,24 @@ local function value_bytes(v)
   return 0
 end
 
+local match = string.match
+
+local function key_text(key)
+  local kind = type(key)
+  if kind == "string" then return format("%q", key) end
+  if kind == "number" then
+    if key == floor(key) and key > -2^53 and key < 2^53 then return format("%d", key) end
+    return format("%.17g", key)
+  end
+  if kind == "boolean" then return key and "true" or "false" end
+  return "<" .. kind .. ">"  -- a table or userdata key: named by its type only
+end
+
 local function key_path(path, key)
-  if type(key) == "string" and key:match("^[%a_][%w_]*$") then
+  if type(key) == "string" and match(key, "^[%a_][%w_]*$") then
     return path == "" and key or (path .. "." .. key)
   end
-  local text = type(key) == "string" and format("%q", key) or tostring(key)
-  return (path == "" and "_G" or path) .. "[" .. text .. "]"
+  return (path == "" and "_G" or path) .. "[" .. key_text(key) .. "]"
 end
 
 -- Returns a list of {path, entries, bytes, complete} for at most max_tables tables.
@@ -56,7 +71,7 @@ return function(max_tables, max_entries, max_depth, skip)
       local sampled, total = 0, 0
       local i = 1
       while i <= n do
-        local v = t[floor(i)]
+        local v = rawget(t, floor(i))
         sampled = sampled + 1
         total = total + value_bytes(v)
         i = i + step

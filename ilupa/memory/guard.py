@@ -54,6 +54,7 @@ class MemoryGuard:
         self.open_line = OpenLine(lambda notice: self.notify(notice))
         self.last_peak = 0
         self.last_step = 0
+        self.last_warned = False
         self._lifted = False
         self._lua: Any = None
         self._loop_guard: LoopGuard | None = None
@@ -219,6 +220,7 @@ class MemoryGuard:
             self._watch = None
             self.last_peak = watch.peak
             self.last_step = watch.largest_step
+            self.last_warned = watch.warned
             self.open_line.cell_ended()
 
     def report_after_run(self) -> None:
@@ -242,7 +244,7 @@ class MemoryGuard:
         for gauge in list(self._gauges):
             gauge.update(used)
 
-    def _warn_running(self, used: int, next_request: int) -> None:
+    def _warn_running(self, used: int, next_request: int, *, still_running: bool = True) -> None:
         limit = f"{self._limit_name()} of {format_bytes(self.effective_limit)}"
         if next_request:
             text = (
@@ -251,9 +253,10 @@ class MemoryGuard:
                 "which does not fit. The cell is still running."
             )
         else:
+            state = "the cell is still running." if still_running else "it stopped there."
             text = (
                 f"Lua uses {format_bytes(used)}, over {self.warning_share:.0%} of its {limit}; "
-                "the cell is still running."
+                + state
             )
         self.open_line.announce(Notice("warning", text))
 
@@ -284,6 +287,12 @@ class MemoryGuard:
         """
         watch = self._watch  # a nested run fails while the outer run's watch goes on
         peak = max(self.last_peak if watch is None else watch.peak, self._safe_used())
+        if not (self.last_warned if watch is None else watch.warned):
+            # The watch had no sample above the share (a fast fill): the warning
+            # still comes first, then the error.
+            if watch is not None:
+                watch.warned = True
+            self._warn_running(peak, 0, still_running=False)
         with self.lifted():
             error = build_error()
             self._collect_garbage()
