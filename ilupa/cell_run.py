@@ -17,7 +17,8 @@ which owns "Lua is running for the user" for one Lua state:
   that ran out of memory drops the globals it created, collects garbage and
   raises the explained `LuaMemoryError`. lupa's budget is lifted while lupa
   pushes arguments and takes results outside a protected call (where a
-  memory error aborts the process), and is in force while Lua runs;
+  memory error aborts the process), and for ilupa's own work in a run; it is
+  in force while the user's Lua runs;
 - errors: Lua errors become `ilupa.LuaError`s with cell-relative lines;
   Python exceptions raised through Lua keep their type, with Lua's traceback
   as a note.
@@ -147,7 +148,6 @@ class CellRun:
                 interrupted = self._interrupts.interrupted  # the outer run stops too
             else:
                 interrupted = self._interrupts.take_interrupt()
-                self._memory.restore_budget()
             if interrupted:
                 if isinstance(failure, KeyboardInterrupt) and hasattr(
                     failure, "_render_traceback_"
@@ -170,6 +170,9 @@ class CellRun:
         self._owner = threading.get_ident()
         self._is_main_thread = is_main
         stack.callback(self._left_outermost)
+        # ilupa's own work runs without the budget (lupa's bookkeeping at a full
+        # heap aborts the process); the runner puts it in force for the user's Lua.
+        stack.enter_context(self._memory.lifted())
         self._references.recover()
 
     def _left_outermost(self) -> None:
@@ -201,7 +204,7 @@ class CellRun:
         restore, lift = self._memory.budget_switches()
         with self.entered(what) as entry:
             entry.used_runner = True
-            with self._memory.budget_lifted_around_call():
+            with self._memory.lifted():  # while lupa pushes arguments, takes results
                 result = entry_point(restore, lift, *args)
                 if isinstance(result, tuple) and result and result[0] is FAILED:
                     raise _Failed(result[1], result[2])

@@ -34,6 +34,7 @@ from ilupa.memory.report import LargestTables, TableSize, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
 
 DEFAULT_WARNING_SHARE = 0.75
+RUN_HEADROOM = 1 << 20  # room a run gets past the budget when it starts beyond it
 
 
 class MemoryGuard:
@@ -55,7 +56,7 @@ class MemoryGuard:
         self.last_peak = 0
         self.last_step = 0
         self.last_warned = False
-        self._lifted = False
+        self._in_force = True  # whether lupa's budget is set now (see `lifted`)
         self._lua: Any = None
         self._loop_guard: LoopGuard | None = None
         self._watch: MemoryWatch | None = None
@@ -78,42 +79,31 @@ class MemoryGuard:
     def budget_switches(self) -> tuple[Callable[[], None] | None, Callable[[], None] | None]:
         """(restore, lift) for ilupa/lua/runner.lua, or (None, None) without a budget.
 
-        The runner restores the budget once Lua runs and lifts it again
-        before returning, so that lupa pushes arguments and takes results
-        (outside any protected call) with room to spare.
+        A cell run keeps the budget lifted (`lifted`) for all of ilupa's own
+        work, where lupa pushes arguments, takes results and keeps references
+        outside a protected call; the runner puts it in force while the
+        user's Lua runs and lifts it again before returning.
         """
         if not self.limits.supports_budget:
             return None, None
-        return self.restore_budget, self._lift_budget
+        return self._put_in_force, self._take_off
 
-    def restore_budget(self) -> None:
-        """Put the budget back (after a run, whatever stopped it), unless `lifted` holds it."""
-        if self.limits.supports_budget and self._lua is not None and not self._lifted:
-            self._lua.set_max_memory(self.limit)
+    def _put_in_force(self) -> None:
+        # A run that starts at or past the budget (a callback kept what it
+        # collected, a lowered limit) still gets a little room: enough for
+        # `big = nil`, so the state can be freed without %lua_reset.
+        used = self._lua.get_memory_used() or 0
+        self._lua.set_max_memory(max(self.limit, used + RUN_HEADROOM))
+        self._in_force = True
 
-    def _lift_budget(self) -> None:
+    def _take_off(self) -> None:
         self._lua.set_max_memory(0)
-
-    @contextmanager
-    def budget_lifted_around_call(self) -> Iterator[None]:
-        """Lift the budget while lupa pushes a call's arguments and takes its results.
-
-        The runner restores it inside; this puts it back once Python has the
-        results, whatever happened (the runner may not have run at all).
-        """
-        if not self.limits.supports_budget or self._lifted:
-            yield
-            return
-        self._lua.set_max_memory(0)
-        try:
-            yield
-        finally:
-            self._lua.set_max_memory(self.limit)
+        self._in_force = False
 
     def set_limit(self, limit: int) -> None:
         """Change the budget of the live state."""
         self.limit = limit
-        if self._lua is not None and self.limits.supports_budget:
+        if self._lua is not None and self.limits.supports_budget and self._in_force:
             self._lua.set_max_memory(limit)
         if self._loop_guard is not None:
             self._loop_guard.set_line(self._heap_line())
@@ -170,9 +160,10 @@ class MemoryGuard:
 
     def largest_tables(self) -> list[TableSize]:
         """The largest tables reachable from `_G` (bounded walk, estimated bytes)."""
-        if self._tables is None:
-            self._tables = LargestTables(self._lua, self.limits)
-        return self._tables.find()
+        with self.lifted():  # ilupa's own bookkeeping never fails on a full heap
+            if self._tables is None:
+                self._tables = LargestTables(self._lua, self.limits)
+            return self._tables.find()
 
     # -- around a cell ------------------------------------------------------------
 
@@ -182,11 +173,12 @@ class MemoryGuard:
 
         Runs nest (Lua -> Python -> Lua): each has its own snapshot.
         """
-        self._new_globals.remember()
+        with self.lifted():  # ilupa's own bookkeeping never fails on a full heap
+            self._new_globals.remember()
         try:
             yield
         finally:
-            with suppress(Exception):
+            with self.lifted(), suppress(Exception):
                 self._new_globals.forget()
 
     @contextmanager
@@ -309,17 +301,20 @@ class MemoryGuard:
 
     @contextmanager
     def lifted(self) -> Iterator[None]:
-        """Run the block without the budget (restored after it), for calls into a full Lua."""
-        if not self.limits.supports_budget or self._lua is None or self._lifted:
+        """Run the block without the budget; afterwards it is in force again if it was.
+
+        For ilupa's own calls into a Lua that may be full: at the limit even
+        lupa's bookkeeping (a registry reference for a table it hands to
+        Python) fails outside a protected call, and Lua aborts the process.
+        """
+        if not self.limits.supports_budget or self._lua is None or not self._in_force:
             yield
             return
-        self._lifted = True
-        self._lua.set_max_memory(0)
+        self._take_off()
         try:
             yield
         finally:
-            self._lua.set_max_memory(self.limit)
-            self._lifted = False
+            self._put_in_force()
 
     def _step_note(self, peak: int) -> str:
         """Why a cell failed well below its limit: a table doubling that did not fit."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.fault_corpus import (
     arrays,
+    callbacks,
     coroutines,
     crossing,
     interrupts,
@@ -28,4 +29,5 @@ GROUPS = (
     *system.GROUPS,
     *memory.GROUPS,
     *sandbox.GROUPS,
+    *callbacks.GROUPS,
 )
