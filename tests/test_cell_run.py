@@ -104,7 +104,8 @@ def test_a_lua_function_called_from_python_is_stopped_by_sigint(session: LuaSess
 def test_lua_functions_handed_to_python_keep_lua_semantics(session: LuaSession) -> None:
     session.namespace["same"] = lambda value: value
     (f, g, back) = session.run(
-        "function twice(x) return x * 2, x end\nreturn twice, twice, rawequal(py.same(twice), twice)",
+        "function twice(x) return x * 2, x end\n"
+        "return twice, twice, rawequal(py.same(twice), twice)",
         "In[1]",
     )
     assert isinstance(f, LuaFunction) and f == g and hash(f) == hash(g)
