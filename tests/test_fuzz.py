@@ -254,3 +254,71 @@ def test_copies_round_trip(session: LuaSession, value: Any) -> None:
 def test_ints_past_int64_raise_overflow_error(session: LuaSession, value: int) -> None:
     with pytest.raises(OverflowError):
         session.lua.eval("function(x) return x end")(value)
+
+
+# -- Lua run outside a cell: functions Python calls, nested cells (ilupa/cell_run.py) --
+
+FUNCTION_BODIES = (
+    "return ...",
+    "return select('#', ...), ...",
+    "error('from a callback')",
+    "error({code = 1})",
+    "error()",
+    "local t = {} for i = 1, 100 do t[i] = {i, ...} end return #t",
+    "return py.kept[0], #py.kept",
+    "return py.kept.no_such_attribute",
+    "return function(x) return x end",
+    "return setmetatable({}, {__tostring = function() error('no text') end})",
+    "local co = coroutine.wrap(function(...) coroutine.yield(...) end) return co(...)",
+    "return tostring(...) .. '!'",
+)
+
+
+@FUZZ
+@given(
+    bodies=st.lists(st.sampled_from(FUNCTION_BODIES), min_size=1, max_size=4),
+    args=st.lists(SCALARS, max_size=3),
+)
+def test_lua_functions_called_from_python_never_crash_or_lose_state(
+    session: LuaSession, bodies: list[str], args: list[Any]
+) -> None:
+    """Python calls Lua functions (directly, through Python that Lua called, as keys
+    of `sorted`): results or ilupa/Python errors; the state stays intact."""
+    session.namespace["kept"] = [1, 2, 3]
+    session.namespace["call_lua"] = lambda f, *a: f(*a)
+    for body in bodies:
+        (function,) = session.run(f"return function(...) {body} end", "fuzz")
+        with contextlib.suppress(LuaError, *PYTHON_ERRORS):
+            function(*args)
+        with contextlib.suppress(LuaError, *PYTHON_ERRORS):
+            session.namespace["f"] = function
+            session.run("return py.call_lua(py.f, 1, 'two')", "fuzz")
+        with contextlib.suppress(LuaError, *PYTHON_ERRORS):
+            sorted([3, 1, 2], key=lambda x, f=function: str(f(x)))
+    (name,) = session.run("return sentinel.name", "check")
+    assert name == "kept"
+    assert session.namespace["kept"] == [1, 2, 3]
+    assert not session.cell_run.running
+
+
+def nested_cells(codes: list[str]) -> str:
+    """Each code runs as a cell inside the one before it (Lua -> Python -> Lua)."""
+    code = codes[-1]
+    for level, outer in enumerate(reversed(codes[:-1]), 1):
+        brackets = "=" * level
+        code = f"py.nested([{brackets}[{code}]{brackets}])\n{outer}"
+    return code
+
+
+@FUZZ
+@given(
+    codes=st.lists(
+        st.sampled_from((*VALID, "x = 1", "error('inner')", "py.kept[0] = 1")),
+        min_size=2,
+        max_size=4,
+    )
+)
+def test_nested_cells_never_crash_or_lose_state(session: LuaSession, codes: list[str]) -> None:
+    session.namespace["nested"] = lambda code: session.run(code, "nested")
+    run_survives(session, nested_cells(codes))
+    assert not session.cell_run.running

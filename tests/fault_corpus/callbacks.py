@@ -101,9 +101,13 @@ INTERRUPT_ENTRIES = (
         "setmetatable({}, {__tostring = function() while true do end end})",
     ),
     stopped("lua-function-called-from-python", "f_spin = %lua spin\nf_spin()", language=PYTHON),
-    python("python-thread-running-lua", SPIN_THREAD),
+    # The cell waits for the thread's Lua; the stop button ends that, and the cell goes on.
     Entry(
-        "next-lua-cell-after-the-thread", "%lua 1 + 1", shows="2", interrupt=True, language=PYTHON
+        "lua-cell-after-a-python-thread-running-lua",
+        SPIN_THREAD,
+        shows="2",
+        interrupt=True,
+        language=PYTHON,
     ),
     python("the-thread-was-stopped", "spin_thread.join(10)\nspin_thread.is_alive()", shows="False"),
     stopped(
