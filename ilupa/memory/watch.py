@@ -2,9 +2,11 @@
 
 lupa releases the GIL while Lua runs, so a Python thread can sample Lua's
 memory counter (`get_memory_used()`, a plain read) every few milliseconds and
-publish a warning the moment usage crosses the warning share. The thread runs
-in a copy of the cell's context, so in ipykernel its output belongs to that
-cell. On LuaJIT 2.0, which has no counter, the sample is Lua's heap at the
+publish a warning the moment usage crosses the warning share. One thread per
+process serves every watch (a Lua function called from Python, say as a
+`sorted` key, is a run of its own: a thread per run would cost more than the
+call); each sample runs in a copy of the run's context, so in ipykernel its
+output belongs to that cell. On LuaJIT 2.0, which has no counter, the sample is Lua's heap at the
 start of the cell plus the process's resident-memory growth since then: an
 overestimate when Python allocates too, which is the safe side for a warning.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -40,6 +43,46 @@ def resident_growth_reader(start_bytes: int) -> Callable[[], int]:
         return start_bytes + max(0, now - start_resident)
 
     return read
+
+
+class _Poller:
+    """The one thread that samples every active watch every `POLL_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._active: dict[int, MemoryWatch] = {}
+        threading.Thread(target=self._run, name="ilupa-memory-watch", daemon=True).start()
+
+    def add(self, watch: MemoryWatch) -> None:
+        with self._changed:
+            self._active[id(watch)] = watch
+            self._changed.notify()
+
+    def remove(self, watch: MemoryWatch) -> None:
+        with self._changed:
+            self._active.pop(id(watch), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._active:
+                    self._changed.wait()
+                watches = list(self._active.values())
+            time.sleep(min(watch.interval for watch in watches))
+            for watch in watches:
+                watch.sample_from_thread()
+
+
+_poller: _Poller | None = None
+_poller_lock = threading.Lock()
+
+
+def _the_poller() -> _Poller:
+    global _poller
+    with _poller_lock:
+        if _poller is None:
+            _poller = _Poller()
+        return _poller
 
 
 class MemoryWatch:
@@ -78,15 +121,13 @@ class MemoryWatch:
         self.largest_step = 0
         self._last: int | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._polled = threading.Lock()  # held while the poller samples: none after exit
+        self._stopped = False
+        self._context: contextvars.Context | None = None
 
     def __enter__(self) -> MemoryWatch:
-        context = contextvars.copy_context()
-        self._thread = threading.Thread(
-            target=context.run, args=(self._poll,), name="ilupa-memory-watch", daemon=True
-        )
-        self._thread.start()
+        self._context = contextvars.copy_context()
+        _the_poller().add(self)
         return self
 
     def __exit__(
@@ -95,13 +136,15 @@ class MemoryWatch:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        _the_poller().remove(self)
+        with self._polled:
+            self._stopped = True
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
+    def sample_from_thread(self) -> None:
+        """The poller's sample, in the run's context; never once the watch has exited."""
+        with self._polled:
+            if not self._stopped and self._context is not None:
+                self._context.run(self.sample)
 
     def sample(self, used: int | None = None) -> int:
         """Read usage (unless given); warn once it crosses the threshold or the next step would."""

@@ -31,12 +31,15 @@ OBSERVER = """\
 %lua grow_slider = widgets.IntSlider{max = 1000}
 %lua grow_slider:observe(function(c) for i = 1, 2e5 do kept_by_observer[#kept_by_observer + 1] = {i} end end, 'value')
 grow_slider = %lua grow_slider
+from ilupa.display.widgets import last_callback_output
+def reported():
+    return [o['text'] for o in last_callback_output().outputs if o.get('name') == 'stderr']
 for value in range(1, 60):
     grow_slider.value = value
+    if reported():
+        break
 %lua kept_by_observer = nil
-from ilupa.display.widgets import last_callback_output
-errors = [o['text'] for o in last_callback_output().outputs if o.get('name') == 'stderr']
-print(errors[-1] if errors else 'no error reported')
+print(reported()[-1] if reported() else 'no error reported')
 """
 
 MEMORY_ENTRIES = (
