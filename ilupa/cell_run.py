@@ -69,7 +69,7 @@ class _Failed(Exception):
 class _Entry:
     what: str
     nested: bool
-    used_runner: bool = False
+    level: int | None = None  # the runner's nesting level, when the runner ran
 
 
 class CellRun:
@@ -94,6 +94,7 @@ class CellRun:
         self._lock = threading.RLock()
         self._owner: int | None = None
         self._depth = 0
+        self._runner_level = 0  # runner calls now nested (each has a globals snapshot)
         self._in_body = False
         self._is_main_thread = False
 
@@ -129,7 +130,6 @@ class CellRun:
                 self._enter_outermost(stack)
             self._depth += 1
             stack.callback(self._leave_one)
-            stack.enter_context(self._memory.new_globals_dropped_on_failure())
             failure: BaseException | None = None
             was_in_body = self._in_body
             try:
@@ -203,15 +203,21 @@ class CellRun:
         __tracebackhide__ = True
         restore, lift = self._memory.budget_switches()
         with self.entered(what) as entry:
-            entry.used_runner = True
-            with self._memory.lifted():  # while lupa pushes arguments, takes results
-                result = entry_point(restore, lift, *args)
-                if isinstance(result, tuple) and result and result[0] is FAILED:
-                    raise _Failed(result[1], result[2])
-                if result is None:
-                    return ()
-                values = result if isinstance(result, tuple) else (result,)
-                return tuple(map(self.to_python, values))
+            self._runner_level += 1
+            entry.level = self._runner_level
+            try:
+                # Lifted while lupa pushes arguments and takes results (outside a
+                # protected call), also in a nested run, where Lua has it in force.
+                with self._memory.lifted():
+                    result = entry_point(restore, lift, entry.level, *args)
+                    if isinstance(result, tuple) and result and result[0] is FAILED:
+                        raise _Failed(result[1], result[2])
+                    if result is None:
+                        return ()
+                    values = result if isinstance(result, tuple) else (result,)
+                    return tuple(map(self.to_python, values))
+            finally:
+                self._runner_level -= 1
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- errors ------------------------------------------------------------------------
@@ -237,13 +243,13 @@ class CellRun:
 
     def _memory_error(self, message: str, entry: _Entry) -> LuaMemoryError:
         build = partial(self._error, LuaMemoryError, message, entry)
-        return self._memory.explain(build)  # type: ignore[arg-type]
+        return self._memory.explain(build, entry.level)  # type: ignore[arg-type]
 
     def _error(self, error_class: type[LuaError], message: str, entry: _Entry) -> LuaError:
         return lua_error_from(error_class, message, self._sources, self._traceback(entry))
 
     def _traceback(self, entry: _Entry) -> str | None:
-        if not entry.used_runner:
+        if entry.level is None:
             return None
         # Lua may be at its budget; a nested run may be stopped while the outer is hooked.
         with self._memory.lifted(), self._interrupts.hooks_paused(), suppress(Exception):

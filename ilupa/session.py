@@ -56,7 +56,9 @@ class LuaSession:
         )
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
-        self._runner = self._run_internal("runner", _is_python_exception, FAILED)
+        self._runner = self._run_internal(
+            "runner", _is_python_exception, FAILED, self.memory.new_globals.remember
+        )
         self._run_internal("c_stack_guard")  # before the interrupt layer, whose wrap it guards
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
         self.interrupts.on_poll = self.memory.sample_in_cell

@@ -1,31 +1,24 @@
--- Remembers which globals exist before Lua runs for the user (a cell, or a
--- Lua function Python called), so that after it ran out of memory the
--- globals it created (its half-built data) can be dropped and the state is
--- usable again. Globals that existed before are left alone. Runs nest (Lua ->
--- Python -> Lua): each keeps its own snapshot, so a nested run that failed
--- drops only what it created itself.
+-- Remembers which globals exist before ilupa's runner runs Lua for the user
+-- (a cell, or a Lua function Python called), so that after it ran out of
+-- memory the globals it created (its half-built data) can be dropped and the
+-- state is usable again. Globals that existed before are left alone. Runs
+-- nest (Lua -> Python -> Lua): each level of nesting has its own snapshot, so
+-- a nested run that failed drops only what it created itself. The runner
+-- takes the snapshot (no call from Python per run); Python names the level.
 local next, rawset, sort, type = next, rawset, table.sort, type
-local snapshots, depth = {}, 0
+local snapshots = {}
 
-local function remember()
-  depth = depth + 1
-  local before = snapshots[depth] or {}
+local function remember(level)
+  local before = snapshots[level] or {}
   for name in next, before do before[name] = nil end
   for name in next, _G do before[name] = true end
-  snapshots[depth] = before
+  snapshots[level] = before
 end
 
-local function forget()
-  if depth > 0 then
-    local before = snapshots[depth]
-    for name in next, before do before[name] = nil end
-    depth = depth - 1
-  end
-end
-
-local function drop_new()
-  local before = snapshots[depth] or {}
+local function drop_new(level)
+  local before = snapshots[level]
   local dropped = {}
+  if before == nil then return dropped end
   for name in next, _G do
     if not before[name] then dropped[#dropped + 1] = name end
   end
@@ -38,4 +31,4 @@ local function drop_new()
   return dropped
 end
 
-return { remember = remember, forget = forget, drop_new = drop_new }
+return { remember = remember, drop_new = drop_new }

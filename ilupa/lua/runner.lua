@@ -14,7 +14,9 @@
 -- `restore` puts the budget back once Lua runs; `lift` takes it off again
 -- before returning, so that lupa can take the results (a registry reference
 -- per table or function) even when the call left the heap full.
-local is_python_exception, failed = ...
+-- `remember(level)` (ilupa/lua/new_globals.lua) snapshots the globals before
+-- the user's Lua runs, at the nesting level Python gives.
+local is_python_exception, failed, remember = ...
 local traceback, type, tostring, xpcall, pcall, find, select =
   debug.traceback, type, tostring, xpcall, pcall, string.find, select
 local unpack = table.unpack or unpack
@@ -84,7 +86,8 @@ local function lifted(lift, ...)
   return ...
 end
 
-local function start(restore)
+local function start(restore, level)
+  remember(level)  -- before the budget is in force: the snapshot cannot fail
   last_traceback = nil
   last_message = nil
   handled = false
@@ -100,14 +103,14 @@ end
 
 local runner = {}
 
-function runner.run(restore, lift, chunk)
-  start(restore)
+function runner.run(restore, lift, level, chunk)
+  start(restore, level)
   return lifted(lift, finish(xpcall(function() return chunk(values) end, on_error)))
 end
 
-function runner.call(restore, lift, f, ...)
+function runner.call(restore, lift, level, f, ...)
   local n, args = select("#", ...), { ... }
-  start(restore)
+  start(restore, level)
   return lifted(lift, finish(xpcall(function() return f(unpack(args, 1, n)) end, on_error)))
 end
 

@@ -74,7 +74,7 @@ class MemoryGuard:
         """Start accounting for `lua`, the runtime created with `runtime_options()`."""
         self._lua = lua
         source = resources.files("ilupa.lua").joinpath("new_globals.lua").read_text("utf-8")
-        self._new_globals = lua.execute(source, name="=ilupa:new_globals")
+        self.new_globals = lua.execute(source, name="=ilupa:new_globals")
 
     def budget_switches(self) -> tuple[Callable[[], None] | None, Callable[[], None] | None]:
         """(restore, lift) for ilupa/lua/runner.lua, or (None, None) without a budget.
@@ -168,20 +168,6 @@ class MemoryGuard:
     # -- around a cell ------------------------------------------------------------
 
     @contextmanager
-    def new_globals_dropped_on_failure(self) -> Iterator[None]:
-        """Remember the globals before Lua runs; `explain` drops the ones created since.
-
-        Runs nest (Lua -> Python -> Lua): each has its own snapshot.
-        """
-        with self.lifted():  # ilupa's own bookkeeping never fails on a full heap
-            self._new_globals.remember()
-        try:
-            yield
-        finally:
-            with self.lifted(), suppress(Exception):
-                self._new_globals.forget()
-
-    @contextmanager
     def watching(self) -> Iterator[MemoryWatch]:
         """Warn while Lua runs for the user; after it, report if it ended above the share.
 
@@ -268,7 +254,9 @@ class MemoryGuard:
 
     # -- at the limit --------------------------------------------------------------
 
-    def explain(self, build_error: Callable[[], LuaMemoryError]) -> LuaMemoryError:
+    def explain(
+        self, build_error: Callable[[], LuaMemoryError], level: int | None = None
+    ) -> LuaMemoryError:
         """Free the failed cell's new globals, collect garbage, and say what happened.
 
         The budget is lifted first and restored before returning: at the
@@ -292,7 +280,7 @@ class MemoryGuard:
                 tables = self.largest_tables()
             except Exception:  # the report is a courtesy; the memory error is what matters
                 tables = []
-            dropped = self._drop_globals()
+            dropped = self._drop_globals(level)
             self._collect_garbage()
             now = self._safe_used()
         return LuaMemoryError(
@@ -350,9 +338,12 @@ class MemoryGuard:
         )
         return "\n".join(lines)
 
-    def _drop_globals(self) -> list[str]:
+    def _drop_globals(self, level: int | None) -> list[str]:
+        """Drop the globals created since the runner's snapshot at `level` (None: none)."""
+        if level is None:
+            return []
         try:
-            return [str(name) for name in self._new_globals.drop_new().values()]
+            return [str(name) for name in self.new_globals.drop_new(level).values()]
         except Exception:
             return []
 
