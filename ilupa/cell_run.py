@@ -26,6 +26,7 @@ which owns "Lua is running for the user" for one Lua state:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
@@ -51,6 +52,9 @@ from ilupa.proxy.lifetimes import PythonReferences
 CELL = "a cell"
 FUNCTION_CALL = "a Lua function called from Python"
 DISPLAY = "showing a Lua value"
+
+RUNNER_POSITION = re.compile(r"^ilupa:runner:\d+: ")
+OUT_OF_MEMORY = "not enough memory"  # Lua's, and lauxlib's "... for buffer allocation"
 
 FAILED = object()
 """What runner.lua returns first, with the kind and the error, for a run that failed."""
@@ -85,7 +89,11 @@ class CellRun:
         sources: Mapping[str, str],
     ) -> None:
         self._module = module
-        self._runner = runner
+        # Taken once: lupa reads a table's field wrongly from Python code that a
+        # coroutine called (it returns the coroutine along with the value).
+        self._runner_run = runner.run
+        self._runner_call = runner.call
+        self._runner_traceback = runner.traceback
         self._interrupts = interrupts
         self._memory = memory
         self._references = references
@@ -135,7 +143,7 @@ class CellRun:
             try:
                 with ExitStack() as running:
                     if not nested:
-                        running.enter_context(self._memory.watching())
+                        running.enter_context(self._memory.watching(cell=what == CELL))
                         running.enter_context(self._interrupts.armed())
                     self._in_body = True
                     try:
@@ -155,7 +163,7 @@ class CellRun:
                     raise failure  # a nested run named where Lua stopped
                 raise self._interrupt_error(entry) from None
             if failure is None:
-                if not nested:
+                if not nested and what == CELL:  # not after every call of a sort key
                     self._memory.report_after_run()
                 return
             raise self._translated(failure, entry) from None
@@ -187,13 +195,13 @@ class CellRun:
     def run_chunk(self, chunk: Any) -> tuple[Any, ...]:
         """Run a compiled cell; its values, as Python gets them."""
         __tracebackhide__ = True
-        return self._through_runner(CELL, self._runner.run, chunk)
+        return self._through_runner(CELL, self._runner_run, chunk)
 
     def call_function(self, function: Any, args: tuple[Any, ...]) -> Any:
         """Call a Lua function for Python: None, one value, or a tuple, as lupa returns them."""
         __tracebackhide__ = True
         values = self._through_runner(
-            FUNCTION_CALL, self._runner.call, function, *map(unwrapped, args)
+            FUNCTION_CALL, self._runner_call, function, *map(unwrapped, args)
         )
         if not values:
             return None
@@ -230,9 +238,12 @@ class CellRun:
             value = failure.value
             if isinstance(value, BaseException):
                 return self._passed_through(value, entry)
-            if self._memory.stopped_cell(Exception(str(value))):
-                return self._memory_error(str(value), entry)
-            return self._error(LuaRuntimeError, str(value), entry)
+            # `error` called by Python directly (`py.call_lua(error, 'x')`) names
+            # the runner's line as where it was raised: that is no user's line.
+            message = RUNNER_POSITION.sub("", str(value), count=1)
+            if self._memory.stopped_cell(Exception(message)) or OUT_OF_MEMORY in message:
+                return self._memory_error(message, entry)
+            return self._error(LuaRuntimeError, message, entry)
         if isinstance(failure, module.LuaMemoryError):
             return self._memory_error(str(failure), entry)
         if isinstance(failure, module.LuaError) and not isinstance(failure, LuaError):
@@ -253,7 +264,7 @@ class CellRun:
             return None
         # Lua may be at its budget; a nested run may be stopped while the outer is hooked.
         with self._memory.lifted(), self._interrupts.hooks_paused(), suppress(Exception):
-            return self._runner.traceback()
+            return self._runner_traceback()
         return None
 
     def _passed_through(self, error: BaseException, entry: _Entry) -> BaseException:

@@ -16,6 +16,10 @@ session's cell run (ilupa/cell_run.py). Semantics kept:
 - Two wrappers of the same Lua function are equal and hash alike (lupa's
   objects have no `==`); the wrapper keeps the function alive.
 - Anything else (`.coroutine()`, say) is the lupa object's own.
+- It runs on Lua's main thread, also when Python code that a coroutine
+  called calls it (lupa would run it on the coroutine's thread; a yield there
+  fails either way, with "attempt to yield across a C-call boundary" or
+  "attempt to yield from outside a coroutine").
 
 A Lua function read from a Lua table by Python code (`t = %lua t` then
 `t.f`) is lupa's own object; `%lua t.f` gives a wrapped one.

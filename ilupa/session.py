@@ -57,7 +57,7 @@ class LuaSession:
         self._run_internal("guards")
         self._run_internal("stdin", read_line)
         self._runner = self._run_internal(
-            "runner", _is_python_exception, FAILED, self.memory.new_globals.remember
+            "runner", _is_python_exception, FAILED, self.memory.remember_globals
         )
         self._run_internal("c_stack_guard")  # before the interrupt layer, whose wrap it guards
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))

@@ -74,7 +74,10 @@ class MemoryGuard:
         """Start accounting for `lua`, the runtime created with `runtime_options()`."""
         self._lua = lua
         source = resources.files("ilupa.lua").joinpath("new_globals.lua").read_text("utf-8")
-        self.new_globals = lua.execute(source, name="=ilupa:new_globals")
+        new_globals = lua.execute(source, name="=ilupa:new_globals")
+        # Fields taken once: lupa reads them wrongly from a coroutine's callbacks.
+        self.remember_globals = new_globals.remember
+        self._drop_new_globals = new_globals.drop_new
 
     def budget_switches(self) -> tuple[Callable[[], None] | None, Callable[[], None] | None]:
         """(restore, lift) for ilupa/lua/runner.lua, or (None, None) without a budget.
@@ -168,7 +171,7 @@ class MemoryGuard:
     # -- around a cell ------------------------------------------------------------
 
     @contextmanager
-    def watching(self) -> Iterator[MemoryWatch]:
+    def watching(self, *, cell: bool = True) -> Iterator[MemoryWatch]:
         """Warn while Lua runs for the user; after it, report if it ended above the share.
 
         Entered once per outermost run (ilupa/cell_run.py): a nested run is
@@ -190,6 +193,10 @@ class MemoryGuard:
             limit=steps_limit,
             request_steps=self.limits.resize_request_steps,
         )
+        if not cell and read() >= self.warning_bytes:
+            # A callback (a sort key, an observer) that starts above the share does
+            # not warn on every call: only a crossing during it, or its memory error.
+            watch.warned = True
         self._watch = watch
         try:
             with watch:
@@ -198,7 +205,7 @@ class MemoryGuard:
             self._watch = None
             self.last_peak = watch.peak
             self.last_step = watch.largest_step
-            self.last_warned = watch.warned
+            self.last_warned = watch.announced
             self.open_line.cell_ended()
 
     def report_after_run(self) -> None:
@@ -267,11 +274,11 @@ class MemoryGuard:
         """
         watch = self._watch  # a nested run fails while the outer run's watch goes on
         peak = max(self.last_peak if watch is None else watch.peak, self._safe_used())
-        if not (self.last_warned if watch is None else watch.warned):
+        if not (self.last_warned if watch is None else watch.announced):
             # The watch had no sample above the share (a fast fill): the warning
             # still comes first, then the error.
             if watch is not None:
-                watch.warned = True
+                watch.warned = watch.announced = True
             self._warn_running(peak, 0, still_running=False)
         with self.lifted():
             error = build_error()
@@ -343,7 +350,7 @@ class MemoryGuard:
         if level is None:
             return []
         try:
-            return [str(name) for name in self.new_globals.drop_new(level).values()]
+            return [str(name) for name in self._drop_new_globals(level).values()]
         except Exception:
             return []
 

@@ -116,7 +116,8 @@ class MemoryWatch:
         self.on_warning = on_warning
         self.on_sample = on_sample
         self.interval = interval
-        self.warned = False
+        self.warned = False  # True once usage crossed (or started above, when told so)
+        self.announced = False  # True once `on_warning` was called
         self.peak = 0
         self.largest_step = 0
         self._last: int | None = None
@@ -164,5 +165,6 @@ class MemoryWatch:
         if self.on_sample is not None:
             self.on_sample(used)
         if warn:
+            self.announced = True
             self.on_warning(used, 0 if used >= self.threshold else next_request)
         return used
