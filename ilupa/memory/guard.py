@@ -177,7 +177,8 @@ class MemoryGuard:
         Entered once per outermost run (ilupa/cell_run.py): a nested run is
         watched by the outer one's watch.
         """
-        if self._loop_guard is not None and self.uses_heap_guard and self.limits.heap_ceiling:
+        heap_guarded = self._loop_guard is not None and self.uses_heap_guard
+        if heap_guarded and cell and self.limits.heap_ceiling:  # a callback keeps the line
             self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
             self._loop_guard.set_line(self._heap_line())
         self.open_line.cell_started()
