@@ -280,14 +280,19 @@ class LuaMagics(SandboxConfig, Magics):
             display(memory.gauge().widget)
 
     def _copy_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
-        """Estimate every copy first; copy only when all of them fit (else Lua is unchanged)."""
-        values = {name: self._python_value(name, local_ns, "-c") for name in names}
-        memory = self.session.memory
-        for name, value in values.items():
-            memory.check_copy(value, what=f"Python variable {name!r}")
+        """Copy Python variables into Lua globals as `ilupa.copy` does (shared references kept,
+        arrays as numbers): estimated together, made in one copy room, bound only when all fit.
+        """
+        names = list(dict.fromkeys(names))
+        if not names:
+            return
+        values = {
+            f"Python variable {name!r}": self._python_value(name, local_ns, "-c") for name in names
+        }
+        copies = self.session.proxy.copy_many_to_lua(values)
         lua_globals = self.session.globals
-        for name, value in values.items():
-            lua_globals[name] = memory.copy_to_lua(value, checked=True)
+        for name, copy in zip(names, copies.values(), strict=True):
+            lua_globals[name] = copy
 
     def _python_value(self, name: str, local_ns: dict[str, Any], option: str) -> Any:
         if name in local_ns:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.fault_corpus import (
     arrays,
+    copies,
     coroutines,
     crossing,
     interrupts,
@@ -27,5 +28,6 @@ GROUPS = (
     *text_bytes.GROUPS,
     *system.GROUPS,
     *memory.GROUPS,
+    *copies.GROUPS,
     *sandbox.GROUPS,
 )
