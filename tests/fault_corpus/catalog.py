@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.fault_corpus import (
     arrays,
+    c_stack,
     copies,
     coroutines,
     crossing,
@@ -22,6 +23,7 @@ GROUPS = (
     *runtime_errors.GROUPS,
     *crossing.GROUPS,
     *coroutines.GROUPS,
+    *c_stack.GROUPS,
     *metamethods.GROUPS,
     *interrupts.GROUPS,
     *arrays.GROUPS,

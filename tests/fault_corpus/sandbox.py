@@ -42,6 +42,14 @@ ENTRIES = (
         "return tostring(t)",
         error="C stack overflow",
     ),
+    sandboxed(
+        "sort-in-nested-wraps",
+        "local function f(n)\n  return coroutine.wrap(function()\n    local d = 0\n"
+        "    local function s() d = d + 1\n"
+        "      if d < 3000 then table.sort({3, 2, 1}, function(a, b) s() return a < b end)\n"
+        "      else f(n + 1)() end end\n    s()\n  end)\nend\nf(1)()",
+        error="stack overflow",
+    ),
     sandboxed("still-works", "return ('abc'):gsub('b', string.upper)", shows="'aBc'"),
 )
 
