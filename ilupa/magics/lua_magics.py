@@ -21,6 +21,7 @@ from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.magics.options import names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
+from ilupa.retired_state import retire_state
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
 from ilupa.sandbox.cells import run_sandboxed_cell
 from ilupa.sandbox.config import SandboxConfig
@@ -134,7 +135,9 @@ class LuaMagics(SandboxConfig, Magics):
         """
         if self._running_cells:
             raise UsageError(RESET_WHILE_RUNNING)
-        self._session = None
+        retired, self._session = self._session, None
+        if retired is not None:
+            retire_state(retired.lua)
         session = self.session
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
         return session

@@ -12,6 +12,7 @@ from tests.fault_corpus import (
     interrupts,
     memory,
     metamethods,
+    reset,
     runtime_errors,
     sandbox,
     syntax,
@@ -32,6 +33,7 @@ GROUPS = (
     *text_bytes.GROUPS,
     *system.GROUPS,
     *memory.GROUPS,
+    *reset.GROUPS,
     *copies.GROUPS,
     *sandbox.GROUPS,
 )
