@@ -19,7 +19,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.magics.options import names_from, split_line_options
-from ilupa.memory.budget import default_memory_limit, parse_bytes, parse_share
+from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
 from ilupa.retired_state import retire_state
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
@@ -89,7 +89,28 @@ class LuaMagics(SandboxConfig, Magics):
             raise TraitError(str(error)) from None
         if limit <= 0:
             raise TraitError("memory_limit must be positive")
+        self._refuse_limit_below_usage(limit)
         return limit
+
+    def _refuse_limit_below_usage(self, limit: int) -> None:
+        """A budget below what Lua holds now would fail every later cell: say so, and the fix."""
+        if self._session is None:
+            return
+        memory = self._session.memory
+        used = memory.used()
+        if limit > used:
+            return
+        try:
+            tables = memory.largest_tables()[:3]
+        except Exception:  # the report is a courtesy
+            tables = []
+        largest = "; largest tables: " + ", ".join(t.path for t in tables) if tables else ""
+        raise TraitError(
+            f"memory_limit {format_bytes(limit)} is below the {format_bytes(used)} Lua uses now: "
+            "every later cell would fail with a memory error. Free memory first (set large "
+            f"globals to nil{largest}; or %lua_reset), or choose a limit above "
+            f"{format_bytes(used)}. The budget stays {format_bytes(memory.limit)}."
+        )
 
     @validate("memory_warning")
     def _check_memory_warning(self, proposal: dict[str, Any]) -> float:
