@@ -45,6 +45,7 @@ local function leave(saved, ...)
   level = saved
   return ...
 end
+local own = { recount, leave } -- the guard's functions, returned for the sandbox's hook
 
 -- `f` guarded: calls that may reach Lua again (`may_nest(...)`, or every call
 -- when it is nil) count one level.
@@ -61,6 +62,7 @@ local function limited(f, may_nest)
     return leave(saved, f(...))
   end
   guards[guarded] = true
+  own[#own + 1] = guarded
   return guarded
 end
 
@@ -98,6 +100,8 @@ _G.xpcall = function(f, handler, ...)
   local thread = running() or MAIN
   return caught(thread, level - (resumed_at[thread] or 0), xpcall(f, handler, ...))
 end
+own[#own + 1], own[#own + 2], own[#own + 3], own[#own + 4] = caught, _G.pcall, _G.xpcall,
+  resume_guard
 
 local function has_metamethods(value)
   local kind = type(value)
@@ -128,3 +132,7 @@ end
 
 -- The string metatable's __index is `string`: `s:gsub(...)` and
 -- `s:format(...)` find the guarded functions there too.
+
+-- The functions that run around user code: the sandbox's instruction hook
+-- never raises inside them (an error there would escape the pcall it wraps).
+return own

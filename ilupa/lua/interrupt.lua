@@ -94,8 +94,12 @@ end
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
 local raw_pcall, raw_xpcall = pcall, xpcall
 
+-- `poll` may be refused: while python_references.lua frees Python references
+-- inside a full collection, Python objects refuse calls, and the hook can
+-- fire there (in a `__gc`). It asks again at its next turn.
 local function hook()
-  if poll() then
+  local ok, stop = raw_pcall(poll)
+  if ok and stop then
     error(INTERRUPT, 0)
   end
 end

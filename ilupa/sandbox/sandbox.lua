@@ -4,7 +4,7 @@
 -- It keeps private references to what it needs (debug hooks, the real load),
 -- builds the environment cells see, and returns the runner Python calls.
 -- Nothing here hands a privileged value to code from a cell.
-local write, instruction_limit, poll = ...
+local write, instruction_limit, poll, guard_functions = ...
 
 local type, tostring, error, xpcall, select, next = type, tostring, error, xpcall, select, next
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
@@ -276,6 +276,12 @@ local function run()
   return finish(xpcall(function() return plain_values(chunk(values)) end, on_error))
 end
 
+-- Python calls this after every run, however it ended: a run that failed
+-- outside its xpcall (out of memory there) must not leave the hook behind.
+local function stop_hook()
+  sethook()
+end
+
 local function outcome()
   local value = last_outcome
   last_outcome = nil
@@ -307,7 +313,13 @@ local function set_global(name, value)
   rawset(env, name, value)
 end
 
-for _, fn in next, { run, finish, on_error, plain, plain_values, values, hook } do
+for _, fn in next, {
+  run, finish, on_error, plain, plain_values, values, hook, prepare, outcome, stop_hook,
+  drop_new_globals, global_value, set_global,
+} do
+  internal[fn] = true
+end
+for _, fn in next, guard_functions or {} do -- the C-stack guard's (LuaJIT)
   internal[fn] = true
 end
 
@@ -315,6 +327,7 @@ return {
   prepare = prepare,
   run = run,
   outcome = outcome,
+  stop_hook = stop_hook,
   drop_new_globals = drop_new_globals,
   global_value = global_value,
   set_global = set_global,

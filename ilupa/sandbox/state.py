@@ -38,11 +38,13 @@ from ilupa.sandbox.errors import (
     SandboxCopyRefused,
     SandboxInstructionLimit,
     SandboxMemoryLimit,
+    SandboxOutputLimit,
     SandboxUnavailable,
 )
 from ilupa.sandbox.plain_data import OutputMeter, to_lua, values_from_lua
 
 MEMORY_ERROR_MESSAGE = "not enough memory"
+HEADROOM = 256 << 10  # room a call needs before its protected part (lupa growing Lua's stack)
 
 
 def _refuse_attribute(obj: object, name: str, is_setting: bool) -> NoReturn:
@@ -77,9 +79,12 @@ class SandboxState:
         self.lua.globals().python = None
         self._interrupted = False
         # Before sandbox.lua copies the standard library: the copies get the limits.
-        self.lua.execute(resources.files("ilupa.lua").joinpath("c_stack_guard.lua").read_bytes())
+        guard = resources.files("ilupa.lua").joinpath("c_stack_guard.lua").read_bytes()
+        guard_functions = self.lua.execute(guard)  # LuaJIT only; None elsewhere
         source = resources.files("ilupa.sandbox").joinpath("sandbox.lua").read_bytes()
-        self._runner = self.lua.execute(source, _write_stdout, instruction_limit, self._poll)
+        self._runner = self.lua.execute(
+            source, _write_stdout, instruction_limit, self._poll, guard_functions
+        )
         self.sources: dict[str, str] = {}
 
     # -- the budget around lupa's unprotected steps ---------------------------------
@@ -104,16 +109,26 @@ class SandboxState:
         self.sources[chunk_name] = code if source is None else source
         with self._lifted():
             self._runner.prepare(code.encode("utf-8"), b"=" + chunk_name.encode())
+            if self._used() > self.memory_limit - HEADROOM:
+                self.lua.execute(b"collectgarbage() collectgarbage()")
+        if self._used() > self.memory_limit - HEADROOM:
+            # Even lupa's own steps of a call (growing Lua's stack) would fail, outside
+            # any protected call: refuse before calling.
+            raise self._memory_error()
+        escaped = ""  # an error the runner's own xpcall did not catch
         with self._stoppable():
             try:
                 status = self._runner.run().decode()
             except self.module.LuaMemoryError:
                 status = "memory"
+            except self.module.LuaError as error:
+                status, escaped = "error", str(error)
         with self._lifted():
+            self._runner.stop_hook()
             outcome = self._runner.outcome()
             if status == "ok":
                 return values_from_lua(outcome, self.module.lua_type, self._output_meter())
-        message = outcome.decode("utf-8", "replace") if isinstance(outcome, bytes) else ""
+        message = outcome.decode("utf-8", "replace") if isinstance(outcome, bytes) else escaped
         if status == "syntax":
             raise lua_error_from(LuaSyntaxError, message, self.sources)
         if status == "interrupted":
@@ -235,7 +250,11 @@ class SandboxState:
         copies = {}
         with self._lifted():
             for name in names:
-                packed = self._runner.global_value(name.encode("utf-8"))
+                try:
+                    packed = self._runner.global_value(name.encode("utf-8"))
+                except self.module.LuaError as error:  # more entries than a copy out takes
+                    message = str(error).split("\nstack traceback:", 1)[0]
+                    raise SandboxOutputLimit(f"-o {name}: {message}; nothing was bound") from None
                 copies[name] = values_from_lua(packed, self.module.lua_type, meter)[0]
         return copies
 
