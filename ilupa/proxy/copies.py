@@ -20,6 +20,7 @@ from ilupa.lua_types import lua_type_of
 __all__ = ["CopyError", "ToLua", "ToPython"]
 
 PRIMITIVES = (str, int, float, bool, bytes, type(None))
+PRIMITIVE_TYPES = frozenset(PRIMITIVES)
 Checkpoint = Callable[[], None]
 """Called after each table a copy made: raises to stop a copy that no longer fits."""
 
@@ -111,6 +112,8 @@ class ToLua:
 
     def _copy_sequence(self, state: _CopyState, key: int, items: Any, where: str) -> Any:
         """A list or tuple: its items in order (None leaves a hole, as nil does)."""
+        if set(map(type, items)) <= PRIMITIVE_TYPES:  # nothing to convert: one lupa call
+            return self.table_from(items)
         state.building.add(key)
         converted: list[Any] = []
         pending: list[tuple[int, int]] = []
