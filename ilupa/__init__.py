@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ilupa.errors import LuaError, LuaMemoryError, LuaRuntimeError, LuaSyntaxError
+from ilupa.errors import CopyError, LuaError, LuaMemoryError, LuaRuntimeError, LuaSyntaxError
+from ilupa.memory.estimate import LuaCopyRefused
 from ilupa.session import LuaSession
 
 __version__ = "0.1.0"
 __all__ = [
+    "CopyError",
+    "LuaCopyRefused",
     "LuaError",
     "LuaMemoryError",
     "LuaRuntimeError",

@@ -79,6 +79,15 @@ class LuaRuntimeError(LuaError):
     kind = "LuaRuntimeError"
 
 
+class CopyError(TypeError):
+    """A copy across the Lua/Python edge was refused: says what and where, and nothing was copied.
+
+    Every copy refusal is one: a value Lua cannot hold (a None key, an object
+    array), a copy that would not fit the Lua memory budget
+    (`LuaCopyRefused`), data that is not plain enough for the sandbox.
+    """
+
+
 class LuaMemoryError(LuaError, MemoryError):
     """Lua ran out of memory (its allocator or a configured budget refused)."""
 

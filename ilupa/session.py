@@ -51,6 +51,9 @@ class LuaSession:
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
         self.display_reader: Any = None  # set by install_display (ilupa/display/reading.py)
+        # First: every later layer (print's tostring, the interrupt layer's wrap) captures
+        # the guarded functions.
+        self._run_internal("c_stack_guard")
         self._is_standard_stream = self._run_internal(
             "output", self.memory.open_line.writer("stdout"), self.memory.open_line.writer("stderr")
         )
@@ -59,7 +62,6 @@ class LuaSession:
         self._runner = self._run_internal(
             "runner", _is_python_exception, FAILED, self.memory.remember_globals
         )
-        self._run_internal("c_stack_guard")  # before the interrupt layer, whose wrap it guards
         self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
         self.interrupts.on_poll = self.memory.sample_in_cell
         if self.interrupts.jit:

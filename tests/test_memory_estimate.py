@@ -46,7 +46,7 @@ def test_copy_past_a_runtime_table_cap_is_refused_even_within_budget() -> None:
 
 
 def test_copy_past_the_warning_share_warns_and_goes_on() -> None:
-    verdict = check_copy_fits(list(range(50_000)), "lua54", 0, 1 << 20, 0.5)
+    verdict = check_copy_fits(list(range(30_000)), "lua54", 0, 1 << 20, 0.5)
     assert verdict.warning is not None and "over 50%" in verdict.warning
 
 

@@ -34,12 +34,22 @@ if conversions.uses_ffi then
   end
 
   -- Writes t[1..n] into a contiguous array's memory; returns the position of
-  -- the first element that is not a number (nothing past it is written), or nil.
-  function conversions.fill_memory(t, dtype, address, n)
+  -- the first element that is not a number, or (for integer dtypes, whose
+  -- exclusive bounds `low` and `high` are given) does not fit: NaN, out of
+  -- range. FFI would store those wrapped or undefined; numpy refuses them.
+  function conversions.fill_memory(t, dtype, address, n, low, high)
     local p = ffi.cast(ctypes[dtype], address)
+    if low == nil then
+      for i = 1, n do
+        local x = t[i]
+        if type(x) ~= "number" then return i end
+        p[i - 1] = x
+      end
+      return nil
+    end
     for i = 1, n do
       local x = t[i]
-      if type(x) ~= "number" then return i end
+      if type(x) ~= "number" or not (x > low and x < high) then return i end
       p[i - 1] = x
     end
   end

@@ -16,6 +16,16 @@ local has_ffi, ffi = pcall(require, "ffi")
 if not (jit and has_ffi) then
   ffi = nil
 end
+local band = ffi and require("bit").band
+local WRITEABLE = 0x0400 -- NPY_ARRAY_WRITEABLE in the array's flags
+
+-- True while numpy lets the array be written: its flags are read at each FFI
+-- write (Python reads them itself elsewhere), so `a.flags.writeable = False`
+-- stops a view made before it too.
+local function writeable(v)
+  local flags = rawget(v, "flags")
+  return flags == nil or band(flags[0], WRITEABLE) ~= 0
+end
 
 local View = {}
 View.__index = View  -- replaced below; methods live in `methods`
@@ -95,9 +105,11 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
       local bounds = INTEGER_BOUNDS[v.dtype]
       local float = bounds == nil
       local low, high = bounds and bounds[1], bounds and bounds[2]
+      local flags = rawget(v, "flags")
       mt.__newindex = function(_, i, value)
         if type(i) == "number" and type(value) == "number" and i >= 0 and i < n
-            and floor(i) == i and (float or (value > low and value < high)) then
+            and floor(i) == i and (float or (value > low and value < high))
+            and (flags == nil or band(flags[0], WRITEABLE) ~= 0) then
           ptr[offset + i * stride] = value
           return
         end
@@ -127,7 +139,8 @@ local function subview(v, i)
   for k = 1, #v.path do path[k] = v.path[k] end
   path[#path + 1] = i
   return finish(setmetatable({
-    array = v.array, ptr = v.ptr, kind = v.kind, dtype = v.dtype, readonly = v.readonly,
+    array = v.array, ptr = v.ptr, flags = rawget(v, "flags"), kind = v.kind, dtype = v.dtype,
+    readonly = v.readonly,
     ndim = v.ndim - 1, n = shape[1], shape = shape, strides = strides,
     offset = v.offset + i * v.strides[1], stride = strides[1], path = path,
   }, View))
@@ -161,7 +174,7 @@ View.__index = function(v, i)
 end
 
 View.__newindex = function(v, i, value)
-  if v.readonly then
+  if v.readonly or (v.ptr and not writeable(v)) then
     raise("array view is read-only (the numpy array is not writeable)")
   end
   check_index(v, i)
@@ -243,22 +256,23 @@ local function pointer(dtype, address)
 end
 
 -- Build a view; `address` is nil when Python reads and writes the elements.
-local function new_view(array, dtype, readonly, address, offset, ndim, ...)
+local function new_view(array, dtype, readonly, address, flags_address, offset, ndim, ...)
   local shape, strides = {}, {}
   for d = 1, ndim do
     shape[d] = select(d, ...)
     strides[d] = select(ndim + d, ...)
   end
-  local ptr, kind = false, "number"
+  local ptr, kind, flags = false, "number", nil
   if ffi and address then
     ptr = pointer(dtype, address)
+    if flags_address then flags = ffi.cast("int32_t *", flags_address) end
     if dtype == "bool" then kind = "bool"
     elseif dtype == "int64" or dtype == "uint64" then kind = "wide" end
   end
   return finish(setmetatable({
     array = array, ptr = ptr, kind = kind, dtype = dtype, readonly = readonly,
     ndim = ndim, n = shape[1], shape = shape, strides = strides,
-    offset = offset, stride = strides[1], path = {},
+    offset = offset, stride = strides[1], path = {}, flags = flags,
   }, View))
 end
 

@@ -1,75 +1,138 @@
 -- LuaJIT only: nesting that recurses on the C stack gets Lua's error instead
--- of ending the process. Each nested coroutine resume, each string.gsub
--- callback that calls gsub again and each __tostring that calls tostring
--- again takes C stack, and LuaJIT sets no limit there (PUC Lua stops at 200
--- C levels with "C stack overflow"): unbounded recursion through them kills
--- the kernel (through __tostring, it hangs it). All are held to that 200.
+-- of ending the process. A C function that calls back into Lua (a coroutine
+-- resume, a table.sort comparator, a string.gsub callback, __tostring through
+-- tostring, a load reader, ...) takes C stack, and LuaJIT sets no limit there
+-- (PUC Lua stops at 200 nested C calls with "C stack overflow"): unbounded
+-- recursion through them kills the kernel (through __tostring, it hangs it).
+--
+-- One count covers them all, across coroutines, as PUC Lua's does: separate
+-- limits per function would let 200 coroutines each nest 200 sorts. `level`
+-- is how many guarded C calls are running now, in every coroutine of the
+-- resume chain. Each guarded call puts back the level it found when it
+-- returns. An error unwinding through guarded calls skips that, so whatever
+-- stops an error puts the level back too: a resume, pcall and xpcall (the
+-- cell runner's included), load (which catches its reader's errors). pcall
+-- puts back its level relative to its coroutine's, since LuaJIT lets a
+-- coroutine yield inside a pcall and be resumed from elsewhere. Past the limit
+-- the real level is counted again before refusing: the guarded frames on this
+-- coroutine's stack plus the level it was resumed at.
 if not jit then return end
 
 local LIMIT = 200
 local OVERFLOW = "C stack overflow"
-local error, type, setmetatable, rawget = error, type, setmetatable, rawget
+local error, type, setmetatable, rawget, select = error, type, setmetatable, rawget, select
+local pcall, xpcall = pcall, xpcall
 local getinfo, getmetatable = debug.getinfo, debug.getmetatable
 local resume, running = coroutine.resume, coroutine.running
 
--- A coroutine runs one level deeper than the thread that resumed it, whatever
--- it did before: there is no count to undo when errors unwind. Loaded before
--- the interrupt layer and the sandbox, whose `coroutine.wrap`s resume through
--- this `coroutine.resume`.
-local depths = setmetatable({}, {__mode = "k"})
+local level = 0
+local resumed_at = setmetatable({}, { __mode = "k" }) -- coroutine -> level inside it
 local MAIN = {}
+local guards = {} -- the guarded functions, to find their frames on a stack
 
-local function guarded_resume(co, ...)
-  if type(co) == "thread" then
-    local depth = (depths[running() or MAIN] or 0) + 1
-    if depth > LIMIT then return false, OVERFLOW end
-    depths[co] = depth
+local function recount()
+  local count, depth = 0, 3 -- skip recount and the guarded call asking
+  while true do
+    local info = getinfo(depth, "f")
+    if info == nil then break end
+    if guards[info.func] then count = count + 1 end
+    depth = depth + 1
   end
-  return resume(co, ...)
+  return count + (resumed_at[running() or MAIN] or 0)
 end
-coroutine.resume = guarded_resume
 
--- A function that can call back into Lua code calling it again (gsub with a
--- function replacement, tostring through __tostring) nests on one thread.
--- `nested` counts calls that have not returned; each call puts back the count
--- it found, and past the limit the real nesting is counted from the stack
--- (an error unwinding through calls can leave the count too high).
+local function leave(saved, ...)
+  level = saved
+  return ...
+end
+local own = { recount, leave } -- the guard's functions, returned for the sandbox's hook
+
+-- `f` guarded: calls that may reach Lua again (`may_nest(...)`, or every call
+-- when it is nil) count one level.
 local function limited(f, may_nest)
-  local nested = 0
   local guarded
-
-  local function frames()
-    local count, level = 0, 2
-    while true do
-      local info = getinfo(level, "f")
-      if info == nil then return count end
-      if info.func == guarded then count = count + 1 end
-      level = level + 1
-    end
-  end
-
-  local function leave(depth, ...)
-    nested = depth
-    return ...
-  end
-
   guarded = function(...)
-    if not may_nest(...) then return f(...) end
-    local depth = nested
-    if depth >= LIMIT then
-      depth = frames() - 1  -- not counting this call
-      if depth >= LIMIT then error(OVERFLOW, 0) end  -- as PUC Lua: no position
+    if may_nest ~= nil and not may_nest(...) then return f(...) end
+    local saved = level
+    if saved >= LIMIT then
+      saved = recount()
+      if saved >= LIMIT then error(OVERFLOW, 0) end -- as PUC Lua: no position
     end
-    nested = depth + 1
-    return leave(depth, f(...))
+    level = saved + 1
+    return leave(saved, f(...))
   end
+  guards[guarded] = true
+  own[#own + 1] = guarded
   return guarded
 end
 
+-- A coroutine runs one level deeper than the point that resumed it. Loaded
+-- before the interrupt layer and the sandbox, whose `coroutine.wrap`s resume
+-- through this `coroutine.resume`.
+local resume_guard
+resume_guard = function(co, ...)
+  if type(co) ~= "thread" then return resume(co, ...) end
+  local saved = level
+  if saved >= LIMIT then
+    saved = recount()
+    if saved >= LIMIT then return false, OVERFLOW end
+  end
+  level = saved + 1
+  resumed_at[co] = saved + 1
+  return leave(saved, resume(co, ...))
+end
+guards[resume_guard] = true
+coroutine.resume = resume_guard
+
+-- pcall and xpcall stop errors: they put the level back, relative to the
+-- level of the coroutine they run in (which a yield and a resume may change).
+local function caught(thread, above, ...)
+  level = (resumed_at[thread] or 0) + above
+  return ...
+end
+
+_G.pcall = function(f, ...)
+  local thread = running() or MAIN
+  return caught(thread, level - (resumed_at[thread] or 0), pcall(f, ...))
+end
+
+_G.xpcall = function(f, handler, ...)
+  local thread = running() or MAIN
+  return caught(thread, level - (resumed_at[thread] or 0), xpcall(f, handler, ...))
+end
+own[#own + 1], own[#own + 2], own[#own + 3], own[#own + 4] = caught, _G.pcall, _G.xpcall,
+  resume_guard
+
+local function has_metamethods(value)
+  local kind = type(value)
+  return (kind == "table" or kind == "userdata") and getmetatable(value) ~= nil
+end
+
+local function any_has_metamethods(...)
+  for index = 1, select("#", ...) do
+    if has_metamethods((select(index, ...))) then return true end
+  end
+  return false
+end
+
+-- Every standard C function of LuaJIT that calls Lua code: functions it is
+-- given, or metamethods of its arguments. (pcall, xpcall and metamethods the
+-- VM calls itself take no C stack in LuaJIT; __gc runs from the collector.)
 string.gsub = limited(string.gsub, function(_, _, replacement)
-  return type(replacement) == "function"
+  return type(replacement) ~= "string" and type(replacement) ~= "number"
 end)
-tostring = limited(tostring, function(value)
-  local mt = getmetatable(value)
-  return mt ~= nil and type(mt) == "table" and rawget(mt, "__tostring") ~= nil
-end)
+table.sort = limited(table.sort) -- a comparator, or __lt of the elements
+tostring = limited(tostring, has_metamethods) -- __tostring
+string.format = limited(string.format, function(_, ...) return any_has_metamethods(...) end)
+load = limited(load, function(chunk) return type(chunk) ~= "string" end) -- a reader function
+collectgarbage = limited(collectgarbage) -- finalizers that collect again
+if rawget(_G, "require") then
+  require = limited(require) -- a loader that requires again
+end
+
+-- The string metatable's __index is `string`: `s:gsub(...)` and
+-- `s:format(...)` find the guarded functions there too.
+
+-- The functions that run around user code: the sandbox's instruction hook
+-- never raises inside them (an error there would escape the pcall it wraps).
+return own

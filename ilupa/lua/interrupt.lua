@@ -15,7 +15,7 @@
 --   the returned setter (the memory watch), so loops pay for one countdown.
 local poll, count, loop_count, flag_address, register, unregister = ...
 local error, sethook, create = error, debug.sethook, coroutine.create
-local setmetatable, tostring, tonumber = setmetatable, tostring, tonumber
+local setmetatable, tostring = setmetatable, tostring
 local resume = coroutine.resume
 
 local function passed_on(ok, ...)
@@ -40,8 +40,27 @@ if register ~= nil then
   local python_register, python_unregister = register, unregister
   register = function(name) return raw_call(python_register, name) end
   unregister = function(names) return raw_call(python_unregister, names) end
-  local concat = table.concat
-  register(tostring(coroutine.running()))
+  local concat, format, pcall, type = table.concat, string.format, pcall, type
+  local getmetatable, set_metatable = debug.getmetatable, debug.setmetatable
+  local has_pointer_format = pcall(format, "%p", {})
+  -- A thread's address, read from the thread: never from what `tostring`
+  -- says of it, which a cell can forge (`debug.setmetatable(co, {__tostring
+  -- = ...})`, `__name`). Python hooks threads by address through the C API,
+  -- so a forged address would be a write into memory that is not a thread.
+  -- Lua 5.4 and later print the raw pointer with `%p`; before, the thread's
+  -- metatable is set aside while the standard tostring (captured before any
+  -- cell ran) formats it.
+  local function address_of(thread)
+    if has_pointer_format then
+      return format("%p", thread)
+    end
+    local metatable = getmetatable(thread)
+    if metatable ~= nil then set_metatable(thread, nil) end
+    local text = tostring(thread)
+    if metatable ~= nil then set_metatable(thread, metatable) end
+    return text
+  end
+  register(address_of(coroutine.running()))
   -- A finalizer must not call Python (lua_close runs them while lupa tears
   -- the runtime down), so it only queues the address and keeps the thread
   -- alive; Python forgets queued threads at the next creation or cell end.
@@ -60,7 +79,7 @@ if register ~= nil then
   function coroutine.create(f)
     forget_freed()
     local co = create(f)
-    local at = tostring(co)
+    local at = address_of(co)
     register(at)
     sentinels[co] = setmetatable({ co, at }, forget)
     return co
@@ -75,8 +94,12 @@ end
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
 local raw_pcall, raw_xpcall = pcall, xpcall
 
+-- `poll` may be refused: while python_references.lua frees Python references
+-- inside a full collection, Python objects refuse calls, and the hook can
+-- fire there (in a `__gc`). It asks again at its next turn.
 local function hook()
-  if poll() then
+  local ok, stop = raw_pcall(poll)
+  if ok and stop then
     error(INTERRUPT, 0)
   end
 end

@@ -21,8 +21,9 @@ from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.magics.options import names_from, split_line_options
-from ilupa.memory.budget import default_memory_limit, parse_bytes, parse_share
+from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
+from ilupa.retired_state import retire_state
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
 from ilupa.sandbox.cells import run_sandboxed_cell
 from ilupa.sandbox.config import SandboxConfig
@@ -89,7 +90,28 @@ class LuaMagics(SandboxConfig, Magics):
             raise TraitError(str(error)) from None
         if limit <= 0:
             raise TraitError("memory_limit must be positive")
+        self._refuse_limit_below_usage(limit)
         return limit
+
+    def _refuse_limit_below_usage(self, limit: int) -> None:
+        """A budget below what Lua holds now would fail every later cell: say so, and the fix."""
+        if self._session is None:
+            return
+        memory = self._session.memory
+        used = memory.used()
+        if limit > used:
+            return
+        try:
+            tables = memory.largest_tables()[:3]
+        except Exception:  # the report is a courtesy
+            tables = []
+        largest = "; largest tables: " + ", ".join(t.path for t in tables) if tables else ""
+        raise TraitError(
+            f"memory_limit {format_bytes(limit)} is below the {format_bytes(used)} Lua uses now: "
+            "every later cell would fail with a memory error. Free memory first (set large "
+            f"globals to nil{largest}; or %lua_reset), or choose a limit above "
+            f"{format_bytes(used)}. The budget stays {format_bytes(memory.limit)}."
+        )
 
     @validate("memory_warning")
     def _check_memory_warning(self, proposal: dict[str, Any]) -> float:
@@ -150,7 +172,9 @@ class LuaMagics(SandboxConfig, Magics):
         """
         if self._lua_running:
             raise UsageError(RESET_WHILE_RUNNING)
-        self._session = None
+        retired, self._session = self._session, None
+        if retired is not None:
+            retire_state(retired.lua)
         session = self.session
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
         return session
@@ -296,14 +320,19 @@ class LuaMagics(SandboxConfig, Magics):
             display(memory.gauge().widget)
 
     def _copy_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
-        """Estimate every copy first; copy only when all of them fit (else Lua is unchanged)."""
-        values = {name: self._python_value(name, local_ns, "-c") for name in names}
-        memory = self.session.memory
-        for name, value in values.items():
-            memory.check_copy(value, what=f"Python variable {name!r}")
+        """Copy Python variables into Lua globals as `ilupa.copy` does (shared references kept,
+        arrays as numbers): estimated together, made in one copy room, bound only when all fit.
+        """
+        names = list(dict.fromkeys(names))
+        if not names:
+            return
+        values = {
+            f"Python variable {name!r}": self._python_value(name, local_ns, "-c") for name in names
+        }
+        copies = self.session.proxy.copy_many_to_lua(values)
         lua_globals = self.session.globals
-        for name, value in values.items():
-            lua_globals[name] = memory.copy_to_lua(value, checked=True)
+        for name, copy in zip(names, copies.values(), strict=True):
+            lua_globals[name] = copy
 
     def _python_value(self, name: str, local_ns: dict[str, Any], option: str) -> Any:
         if name in local_ns:

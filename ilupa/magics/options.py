@@ -7,7 +7,7 @@ parsed and the rest of the line is left as it was typed.
 
 from __future__ import annotations
 
-OPTIONS_TAKING_A_VALUE = frozenset({"-i", "--input", "-o", "--output"})
+OPTIONS_TAKING_A_VALUE = frozenset({"-i", "--input", "-o", "--output", "-c", "--copy"})
 FLAG_OPTIONS = frozenset({"-n", "--noreturn", "--version", "--sandbox", "-h", "--help"})
 
 

@@ -4,7 +4,16 @@ Copies are explicit in ilupa and estimated first, so a copy that cannot fit
 is refused with a message instead of failing halfway with Lua out of memory.
 Large sequences are sampled (the first and last items plus an even spread)
 and the sample's average is scaled up, so estimating a 10M-item list takes
-milliseconds. Short strings are counted once, as Lua interns them.
+milliseconds. Short strings are counted once, as Lua interns them; a
+container reached twice (shared, or a cycle) once, as the copy keeps it one
+table. There is no depth below which data counts as free: the walk goes as
+deep as the copy does, and data nested deeper than a copy can go is refused
+here already. An array part is counted at the power of two its table grows
+to, as copies fill tables one entry at a time.
+
+The estimate is the first of two checks: the copy itself also checks Lua's
+real usage as it goes (ilupa/memory/copy_room.py), so an estimate that was
+wrong refuses the copy instead of letting it fill Lua.
 """
 
 from __future__ import annotations
@@ -13,12 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ilupa.errors import LuaMemoryError
+from ilupa.errors import CopyError, LuaMemoryError
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.limits import RuntimeLimits, limits_for
 
 SAMPLE_SIZE = 256
-MAX_DEPTH = 64
 INTERNED_STRING_LENGTH = 40
 SCALARS = (bool, int, float, type(None))
 
@@ -32,6 +40,7 @@ class CopyEstimate:
     largest_table_entries: int = 0
     longest_string: int = 0
     _interned: set[str] = field(default_factory=set, repr=False)
+    _seen: set[int] = field(default_factory=set, repr=False)
 
     def describe(self) -> str:
         return f"about {format_bytes(self.bytes)} in {self.tables:,} Lua table(s)"
@@ -45,8 +54,8 @@ class CopyVerdict:
     warning: str | None
 
 
-class LuaCopyRefused(LuaMemoryError):
-    """A copy into Lua was refused before it started; Lua is unchanged."""
+class LuaCopyRefused(LuaMemoryError, CopyError):
+    """A copy into Lua was refused (before, or as it outgrew the budget); Lua is unchanged."""
 
     kind = "LuaCopyRefused"
 
@@ -55,7 +64,14 @@ def estimate_lua_bytes(obj: Any, runtime: str | RuntimeLimits) -> CopyEstimate:
     """Estimate the Lua memory a recursive copy of `obj` would take on `runtime`."""
     limits = runtime if isinstance(runtime, RuntimeLimits) else limits_for(runtime)
     estimate = CopyEstimate()
-    estimate.bytes = _size(obj, limits, estimate, 0)
+    try:
+        estimate.bytes = _size(obj, limits, estimate, 0)
+    except RecursionError:
+        raise LuaCopyRefused(
+            "copying this object into Lua was refused: it is nested too deeply to copy "
+            "(more levels than Python's recursion limit). Nothing was copied. Pass it by "
+            "reference instead (`%%lua -i NAME` or `py.NAME` in Lua)."
+        ) from None
     return estimate
 
 
@@ -70,14 +86,17 @@ def _size(obj: Any, limits: RuntimeLimits, estimate: CopyEstimate, depth: int) -
                 return 0
             estimate._interned.add(obj)
         return limits.string_bytes(length)
-    if depth >= MAX_DEPTH:
-        return 0
-    if isinstance(obj, Mapping):
+    if _is_container(obj):
+        if id(obj) in estimate._seen:
+            return 0  # the copy makes one table for it, whatever reaches it
+        estimate._seen.add(id(obj))
+    if isinstance(obj, Mapping | set | frozenset):  # a set becomes {item = true}
         estimate.tables += 1
         count = len(obj)
         estimate.largest_table_entries = max(estimate.largest_table_entries, count)
         own = limits.table_bytes(0, count)
-        items = list(_sample(list(obj.items()) if count <= SAMPLE_SIZE else obj.items(), count))
+        pairs = obj.items() if isinstance(obj, Mapping) else ((item, True) for item in obj)
+        items = list(_sample(list(pairs) if count <= SAMPLE_SIZE else pairs, count))
         nested = estimate.tables
         inner = sum(
             _size(k, limits, estimate, depth + 1) + _size(v, limits, estimate, depth + 1)
@@ -85,17 +104,27 @@ def _size(obj: Any, limits: RuntimeLimits, estimate: CopyEstimate, depth: int) -
         )
         estimate.tables = nested + _scaled(estimate.tables - nested, len(items), count)
         return own + _scaled(inner, len(items), count)
-    if isinstance(obj, list | tuple | range | set | frozenset) or _is_array(obj):
+    if isinstance(obj, list | tuple | range) or _is_array(obj):
         estimate.tables += 1
         count = len(obj)
         estimate.largest_table_entries = max(estimate.largest_table_entries, count)
-        own = limits.table_bytes(count, 0)
+        own = limits.table_bytes(_grown_array(count), 0)
         items = list(_sample(obj, count))
         nested = estimate.tables
         inner = sum(_size(item, limits, estimate, depth + 1) for item in items)
         estimate.tables = nested + _scaled(estimate.tables - nested, len(items), count)
         return own + _scaled(inner, len(items), count)
     return 0  # other objects are copied as references (a small userdata in the slot)
+
+
+def _is_container(obj: Any) -> bool:
+    """Python containers, which keep their identity (numpy rows are made anew each time)."""
+    return isinstance(obj, Mapping | list | tuple | set | frozenset)
+
+
+def _grown_array(count: int) -> int:
+    """The array slots a table filled entry by entry ends with: doubling, from 1."""
+    return 1 << (count - 1).bit_length() if count else 0
 
 
 def _is_array(obj: Any) -> bool:

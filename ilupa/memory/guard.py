@@ -377,15 +377,29 @@ class MemoryGuard:
         return verdict
 
     def copy_to_lua(self, obj: Any, what: str = "this object", *, checked: bool = False) -> Any:
-        """A Lua table copied from `obj` (recursively), once `check_copy` allowed it.
+        """A Lua table copied from `obj` (lupa's recursive copy), once `check_copy` allowed it.
 
-        `checked=True` skips the estimate when the caller has just made it.
+        `checked=True` skips the estimate when the caller has just made it. The
+        copy runs in a copy room (copy_room.py): it fits, or is refused with Lua
+        unchanged. ilupa's own copies (`%%lua -c`, `ilupa.copy`) go through
+        the proxy layer's `copy_to_lua`, which keeps shared references.
         """
-        if not checked:
-            self.check_copy(obj, what)
-        if isinstance(obj, dict | list | tuple):
-            return self._lua.table_from(obj, recursive=True)
-        return obj
+        from ilupa.memory.copy_room import copy_within_budget
+
+        verdict = None if checked else self.check_copy(obj, what)
+        if not isinstance(obj, dict | list | tuple):
+            return obj
+
+        def make(room: Any) -> Any:
+            table = self._lua.table_from(obj, recursive=True)
+            try:
+                room()
+            except BaseException:
+                del table
+                raise
+            return table
+
+        return copy_within_budget(self, make, what, verdict.estimate.bytes if verdict else 0)
 
     # -- the gauge ----------------------------------------------------------------------
 

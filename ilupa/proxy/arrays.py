@@ -7,7 +7,9 @@ writes for runtimes without FFI.
 
 from __future__ import annotations
 
+import ctypes
 import sys
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -36,11 +38,13 @@ def is_viewable(array: np.ndarray) -> bool:
 
 
 def view_arguments(array: np.ndarray) -> tuple[Any, ...]:
-    """What array_views.lua's `new` takes: dtype, read-only, address, offset, ndim, shape, strides.
+    """What array_views.lua's `new` takes: dtype, read-only, address, flags address,
+    offset, ndim, shape, strides.
 
     The address is None when the layout cannot be addressed as a typed
     pointer (float16, a byte-swapped dtype or strides that are not whole elements);
-    Python then serves the elements.
+    Python then serves the elements. The flags address (see `flags_address`)
+    lets FFI writes see `a.flags.writeable = False` set after the view was made.
     """
     itemsize = array.dtype.itemsize
     native = array.dtype.byteorder in ("=", "|") or (
@@ -54,6 +58,7 @@ def view_arguments(array: np.ndarray) -> tuple[Any, ...]:
         array.dtype.name,
         not array.flags.writeable,
         address,
+        flags_address(array) if address is not None else None,
         0,
         array.ndim,
         *array.shape,
@@ -68,3 +73,33 @@ def read_element(array: np.ndarray, *index: int) -> Any:
 
 def write_element(array: np.ndarray, value: Any, *index: int) -> None:
     array[index] = value
+
+
+WRITEABLE = 0x0400  # NPY_ARRAY_WRITEABLE
+
+
+def flags_address(array: np.ndarray) -> int | None:
+    """Where numpy keeps `array`'s flags (an int in the array object), or None if not found.
+
+    Read by FFI writes, so that a view made before `a.flags.writeable = False`
+    stops writing too. The offset is found once by comparing, for a writeable and a
+    read-only array, the ints at each candidate offset with `flags.num`.
+    """
+    offset = _flags_offset()
+    return None if offset is None else id(array) + offset
+
+
+@cache
+def _flags_offset() -> int | None:
+    writeable = np.zeros(1)
+    frozen = np.zeros(1)
+    frozen.flags.writeable = False
+    size = sys.getsizeof(writeable) - writeable.nbytes  # the object without its data
+    for offset in range(16, max(16, min(size, 128)) - 3, 4):
+
+        def read(array: np.ndarray, at: int = offset) -> int:
+            return ctypes.c_int.from_address(id(array) + at).value
+
+        if read(writeable) == writeable.flags.num and read(frozen) == frozen.flags.num:
+            return offset
+    return None

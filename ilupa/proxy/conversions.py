@@ -78,9 +78,15 @@ class ArrayConversions:
         if count == 0:
             return result
         if self.uses_ffi and result.dtype.name in FFI_DTYPES - {"bool"}:
-            bad = self.lua_side.fill_memory(table, result.dtype.name, result.ctypes.data, count)
+            low, high = _exclusive_bounds(result.dtype)
+            bad = self.lua_side.fill_memory(
+                table, result.dtype.name, result.ctypes.data, count, low, high
+            )
             if bad is not None:
-                raise _not_a_number(bad, table[bad])
+                value = table[bad]
+                if type(value) in (int, float):
+                    raise _does_not_fit(bad, value, result.dtype)
+                raise _not_a_number(bad, value)
             return result
         allowed = NUMBER_TYPES | {bool} if result.dtype.name == "bool" else NUMBER_TYPES
         for start in range(0, count, CHUNK):
@@ -91,6 +97,26 @@ class ArrayConversions:
                 raise _not_a_number(start + 1 + offset, values[offset])
             result[start:stop] = values
         return result
+
+
+def _exclusive_bounds(dtype: np.dtype) -> tuple[float | None, float | None]:
+    """The doubles just outside an integer dtype's range (None, None for floats)."""
+    if dtype.kind not in "iu":
+        return None, None
+    info = np.iinfo(dtype)
+    low = float(info.min) - 1
+    if low == float(info.min):  # int64: -2**63 - 1 is no double; take the one below
+        low = float(np.nextafter(float(info.min), -np.inf))
+    return low, float(info.max + 1)
+
+
+def _does_not_fit(position: int, value: float, dtype: np.dtype) -> Exception:
+    """The error numpy gives for the value (ValueError for NaN, OverflowError past the range)."""
+    if value != value:
+        return ValueError(f"element {position} of the table: cannot convert float NaN to integer")
+    return OverflowError(
+        f"element {position} of the table, {value!r}, is out of bounds for {dtype}"
+    )
 
 
 def _not_a_number(position: int, value: Any) -> CopyError:

@@ -14,14 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from ilupa.errors import CopyError
 from ilupa.lua_function import unwrapped
 from ilupa.lua_types import lua_type_of
 
+__all__ = ["CopyError", "ToLua", "ToPython"]
+
 PRIMITIVES = (str, int, float, bool, bytes, type(None))
-
-
-class CopyError(TypeError):
-    """A value cannot be copied across: says what and where."""
+PRIMITIVE_TYPES = frozenset(PRIMITIVES)
+Checkpoint = Callable[[], None]
+"""Called after each table a copy made: raises to stop a copy that no longer fits."""
 
 
 class _Pending:
@@ -32,7 +34,13 @@ class _Pending:
 
 
 class ToLua:
-    """Copies Python data into Lua tables (lists 1-based, dicts by key, arrays as numbers)."""
+    """Copies Python data into Lua tables (lists 1-based, dicts by key, arrays as numbers).
+
+    `checkpoint`, when given, runs after every table the copy made (see
+    ilupa/memory/copy_room.py: it compares Lua's real usage with the budget).
+    A copy that fails drops every table it made before the error leaves, so
+    the caller can collect them: nothing of a failed copy stays reachable.
+    """
 
     def __init__(
         self,
@@ -42,63 +50,83 @@ class ToLua:
         self.table_from = table_from
         self.array_to_table = array_to_table
 
-    def __call__(self, value: Any) -> Any:
-        self.done: dict[int, Any] = {}
-        self.building: set[int] = set()
-        self.fixups: list[tuple[Any, Any, int]] = []
-        self.keep: list[Any] = []  # holds copied objects so ids stay unique
+    def __call__(self, value: Any, checkpoint: Checkpoint | None = None) -> Any:
+        state = _CopyState(checkpoint)
         try:
-            result = self._copy(value, "value")
+            result = self._copy(state, value, "value")
+            for table, key, target in state.fixups:
+                table[key] = state.done[target]
+            return result
         except RecursionError:
             raise CopyError("data nested too deeply to copy into Lua") from None
-        for table, key, target in self.fixups:
-            table[key] = self.done[target]
-        return result
+        except BaseException as error:
+            state.clear()
+            raise error.with_traceback(None) from None  # its frames held the new tables
 
-    def _copy(self, value: Any, where: str) -> Any:
+    def _copy(self, state: _CopyState, value: Any, where: str) -> Any:
         if isinstance(value, PRIMITIVES) or lua_type_of(value) is not None:
             return unwrapped(value)  # a Lua function handed to Python goes back as itself
         if isinstance(value, np.generic):
             return value.item()
         key = id(value)
-        if key in self.done:
-            return self.done[key]
-        if key in self.building:
+        if key in state.done:
+            return state.done[key]
+        if key in state.building:
             return _Pending(key)
         if isinstance(value, np.ndarray):
             table = self._copy_array(value, where)
         elif isinstance(value, Mapping):
-            table = self._copy_container(key, value, list(value.items()), where)
+            table = self._copy_container(state, key, list(value.items()), where)
         elif isinstance(value, list | tuple):
-            table = self._copy_container(key, value, list(enumerate(value, 1)), where)
+            table = self._copy_sequence(state, key, value, where)
         elif isinstance(value, set | frozenset):
-            table = self._copy_container(key, value, [(v, True) for v in value], where)
+            table = self._copy_container(state, key, [(v, True) for v in value], where)
         else:
             return value  # other objects stay references inside the copy
-        self.done[key] = table
-        self.keep.append(value)
+        state.done[key] = table
+        state.keep.append(value)
+        if state.checkpoint is not None:
+            state.checkpoint()
         return table
 
     def _copy_container(
-        self, key: int, value: Any, items: list[tuple[Any, Any]], where: str
+        self, state: _CopyState, key: int, items: list[tuple[Any, Any]], where: str
     ) -> Any:
-        self.building.add(key)
+        state.building.add(key)
         converted: dict[Any, Any] = {}
         pending: list[tuple[Any, int]] = []
         for item_key, item in items:
-            lua_key = self._copy(item_key, where)
+            lua_key = self._copy(state, item_key, where)
             if lua_key is None or (isinstance(lua_key, float) and math.isnan(lua_key)):
                 raise CopyError(f"{where}: a Lua table key cannot be {item_key!r}")
             if isinstance(lua_key, _Pending):
                 raise CopyError(f"{where}: a container cannot be a key inside itself")
-            lua_value = self._copy(item, f"{where}[{item_key!r}]")
+            lua_value = self._copy(state, item, f"{where}[{item_key!r}]")
             if isinstance(lua_value, _Pending):
                 pending.append((lua_key, lua_value.key))
             elif lua_value is not None:
                 converted[lua_key] = lua_value
-        self.building.discard(key)
+        state.building.discard(key)
         table = self.table_from(converted)
-        self.fixups.extend((table, k, target) for k, target in pending)
+        state.fixups.extend((table, k, target) for k, target in pending)
+        return table
+
+    def _copy_sequence(self, state: _CopyState, key: int, items: Any, where: str) -> Any:
+        """A list or tuple: its items in order (None leaves a hole, as nil does)."""
+        if set(map(type, items)) <= PRIMITIVE_TYPES:  # nothing to convert: one lupa call
+            return self.table_from(items)
+        state.building.add(key)
+        converted: list[Any] = []
+        pending: list[tuple[int, int]] = []
+        for index, item in enumerate(items):
+            lua_value = self._copy(state, item, f"{where}[{index!r}]")
+            if isinstance(lua_value, _Pending):
+                pending.append((index + 1, lua_value.key))
+                lua_value = False  # a stand-in until the fix-up sets the table
+            converted.append(lua_value)
+        state.building.discard(key)
+        table = self.table_from(converted)
+        state.fixups.extend((table, k, target) for k, target in pending)
         return table
 
     def _copy_array(self, array: np.ndarray, where: str) -> Any:
@@ -109,6 +137,22 @@ class ToLua:
         if array.dtype.kind not in "fiubUS":
             raise CopyError(f"{where}: cannot copy a numpy array of dtype {array.dtype}")
         return self.table_from([self._copy_array(row, where) for row in array])
+
+
+class _CopyState:
+    """What one copy into Lua has made so far: tables by source id, fix-ups for cycles."""
+
+    def __init__(self, checkpoint: Checkpoint | None) -> None:
+        self.checkpoint = checkpoint
+        self.done: dict[int, Any] = {}
+        self.building: set[int] = set()
+        self.fixups: list[tuple[Any, Any, int]] = []
+        self.keep: list[Any] = []  # holds copied objects so ids stay unique
+
+    def clear(self) -> None:
+        self.done.clear()
+        self.fixups.clear()
+        self.keep.clear()
 
 
 class ToPython:

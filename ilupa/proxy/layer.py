@@ -15,6 +15,7 @@ import numpy as np
 
 from ilupa.lua_function import LuaFunction
 from ilupa.lua_types import lua_type_of
+from ilupa.memory.copy_room import CopyRoom, copy_within_budget
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
@@ -108,13 +109,37 @@ class ProxyLayer:
 
     # -- copies ------------------------------------------------------------------
 
-    def copy_to_lua(self, value: Any) -> Any:
-        """A recursive Lua copy of Python data; shared and cyclic references are kept."""
+    def copy_to_lua(self, value: Any, what: str = "this Python object") -> Any:
+        """A recursive Lua copy of Python data; shared and cyclic references are kept.
+
+        Estimated first (refused if it cannot fit), then made in a copy room
+        (memory/copy_room.py): it fits, or `LuaCopyRefused` leaves Lua unchanged.
+        """
+        return self.copy_many_to_lua({what: value})[what]
+
+    def copy_many_to_lua(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Copies of several values (keyed by what they are): all of them fit, or none is made."""
+        sources = {what: self._copy_source(value) for what, value in values.items()}
+        if all(isinstance(source, SIMPLE) for source in sources.values()):
+            return sources
+        memory = self.session.memory
+        what = " and ".join(sources)
+        single = len(sources) == 1
+        source = next(iter(sources.values())) if single else list(sources.values())
+        estimate = memory.check_copy(source, what).estimate.bytes
+
+        def make(room: CopyRoom) -> dict[str, Any]:
+            copied = self._copy_to_lua(source, room)
+            if single:
+                return {what: copied}
+            # One copy of them all, so that data they share stays shared between them.
+            return {name: copied[index] for index, name in enumerate(sources, 1)}
+
+        return copy_within_budget(memory, make, what, estimate)
+
+    def _copy_source(self, value: Any) -> Any:
         array = self.array_of_view(value) if value is not None else None
-        source = array if array is not None else value
-        if not isinstance(source, SIMPLE):  # estimated first: refused if it cannot fit
-            self.session.memory.check_copy(source, "this Python object")
-        return self._copy_to_lua(source)
+        return array if array is not None else value
 
     def copy_to_python(self, value: Any) -> Any:
         """A recursive Python copy of Lua data; tables with keys 1..n become lists."""

@@ -2,16 +2,20 @@
 
 from ilupa.sandbox.errors import (
     NotPlainData,
+    SandboxCopyRefused,
     SandboxInstructionLimit,
     SandboxMemoryLimit,
+    SandboxOutputLimit,
     SandboxUnavailable,
 )
 from ilupa.sandbox.state import SandboxState
 
 __all__ = [
     "NotPlainData",
+    "SandboxCopyRefused",
     "SandboxInstructionLimit",
     "SandboxMemoryLimit",
+    "SandboxOutputLimit",
     "SandboxState",
     "SandboxUnavailable",
 ]

@@ -31,11 +31,10 @@ def run_sandboxed_cell(
     __tracebackhide__ = True
     if copies:
         raise UsageError("-c is not needed with --sandbox: -i already copies plain data in")
-    for name, value in inputs.items():
-        state.set_global(name, value)
+    state.set_globals(inputs)
     runnable = with_trailing_value(code, state.compiles) or code
     values = state.run(runnable, chunk_name, source=code)
-    bind({name: state.get_global(name) for name in outputs})
+    bind(state.get_globals(outputs))
     if not display_value or ends_with_semicolon(code) or not values:
         return None
     return values[0] if len(values) == 1 else values

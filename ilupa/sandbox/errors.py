@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from IPython.core.error import UsageError
 
-from ilupa.errors import LuaError, LuaMemoryError
+from ilupa.errors import CopyError, LuaError, LuaMemoryError
 
 
 class SandboxInstructionLimit(LuaError):
@@ -19,9 +19,21 @@ class SandboxMemoryLimit(LuaMemoryError):
     kind = "SandboxMemoryLimit"
 
 
+class SandboxCopyRefused(SandboxMemoryLimit, CopyError):
+    """An `-i` copy into the sandbox would not fit its memory budget; nothing was copied."""
+
+    kind = "SandboxCopyRefused"
+
+
+class SandboxOutputLimit(LuaError, CopyError):
+    """Values copied out of the sandbox (`-o`, the cell's value) would take too much memory."""
+
+    kind = "SandboxOutputLimit"
+
+
 class SandboxUnavailable(UsageError):
     """The sandbox cannot be made on this runtime (no memory budget possible)."""
 
 
-class NotPlainData(UsageError):
+class NotPlainData(UsageError, CopyError):
     """A Python value given to the sandbox is not plain data (numbers, strings, lists, dicts)."""

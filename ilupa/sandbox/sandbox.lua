@@ -4,13 +4,14 @@
 -- It keeps private references to what it needs (debug hooks, the real load),
 -- builds the environment cells see, and returns the runner Python calls.
 -- Nothing here hands a privileged value to code from a cell.
-local write, instruction_limit = ...
+local write, instruction_limit, poll, guard_functions = ...
 
 local type, tostring, error, xpcall, select, next = type, tostring, error, xpcall, select, next
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
 local sethook, getinfo, gethook, traceback = debug.sethook, debug.getinfo, debug.gethook, debug.traceback
 local coroutine_create, coroutine_resume = coroutine.create, coroutine.resume
-local collectgarbage, concat, byte = collectgarbage, table.concat, string.byte
+local collectgarbage, concat, byte, find = collectgarbage, table.concat, string.byte, string.find
+local clock, pcall = os.clock, pcall
 local native_load, loadstring, setfenv = load, rawget(_G, "loadstring"), rawget(_G, "setfenv")
 
 -- Count hooks are not called in JIT-compiled LuaJIT code: interpret everything.
@@ -21,20 +22,33 @@ if jit then
 end
 
 local HOOK_INTERVAL = 1000
+local POLL_SECONDS = 0.05 -- CPU time between two questions to Python: "interrupted?"
 local BUDGET_MESSAGE = "instruction budget exceeded"
-local used, exceeded = 0, false
+local INTERRUPT_MESSAGE = "interrupted"
+local used, exceeded, interrupted, polled_at = 0, false, false, 0
 local internal = {} -- the runner's own functions: the hook never fails inside them
 
+-- The instruction count alone cannot stop a cell of few instructions that each
+-- run long in C (`string.rep` of megabytes): the hook also asks Python, at
+-- most every POLL_SECONDS of CPU time, whether the user pressed stop.
 local function hook()
   local _, _, count = gethook()
   used = used + (count or HOOK_INTERVAL)
   if used > instruction_limit then
     exceeded = true
   end
-  if exceeded and not internal[getinfo(2, "f").func] then
+  if not interrupted and not exceeded then
+    local now = clock()
+    if now - polled_at >= POLL_SECONDS then
+      polled_at = now
+      local ok, stop = pcall(poll)
+      interrupted = not ok or stop == true
+    end
+  end
+  if (exceeded or interrupted) and not internal[getinfo(2, "f").func] then
     -- From now on every instruction of this thread fails, so no pcall can keep going.
     sethook(hook, "", 1)
-    error(BUDGET_MESSAGE, 0)
+    error(interrupted and INTERRUPT_MESSAGE or BUDGET_MESSAGE, 0)
   end
 end
 
@@ -209,22 +223,86 @@ local function values(...)
   return ...
 end
 
-local function run(code, name)
-  used, exceeded, last_traceback = 0, false, nil
+-- Python calls `prepare` (the code, and a note of the globals before the
+-- cell) with the memory budget lifted, then `run` under the budget, then
+-- `outcome` lifted again: lupa's own steps around a call (making strings of
+-- the arguments, references to the results) run outside any protected call,
+-- where an allocation the budget refuses would abort the process. `run` takes
+-- no argument and returns a constant string, so nothing of it allocates
+-- outside the protected call.
+local pending_code, pending_name, last_outcome = nil, nil, nil
+local globals_before = {}
+
+local function prepare(code, name)
+  pending_code, pending_name, last_outcome = code, name, nil
+  globals_before = {}
+  for key in next, env do
+    globals_before[key] = true
+  end
+end
+
+local function is_out_of_memory(message)
+  return type(message) == "string" and find(message, "not enough memory", 1, true) ~= nil
+end
+
+local function finish(ok, value)
+  sethook()
+  if interrupted then
+    return "interrupted"
+  end
+  if exceeded then
+    return "instructions"
+  end
+  last_outcome = value
+  if ok then
+    return "ok"
+  end
+  if is_out_of_memory(value) then
+    return "memory"
+  end
+  return "error"
+end
+
+local function run()
+  used, exceeded, interrupted, polled_at, last_traceback = 0, false, false, clock(), nil
+  local code, name = pending_code, pending_name
+  pending_code, pending_name = nil, nil
   local chunk, message = compile(code, name, env)
   if not chunk then
-    return "syntax", message
+    last_outcome = message
+    return is_out_of_memory(message) and "memory" or "syntax"
   end
   sethook(hook, "", HOOK_INTERVAL)
-  local results = { xpcall(function() return plain_values(chunk(values)) end, on_error) }
+  return finish(xpcall(function() return plain_values(chunk(values)) end, on_error))
+end
+
+-- Python calls this after every run, however it ended: a run that failed
+-- outside its xpcall (out of memory there) must not leave the hook behind.
+local function stop_hook()
   sethook()
-  if exceeded then
-    return "instructions", BUDGET_MESSAGE
+end
+
+local function outcome()
+  local value = last_outcome
+  last_outcome = nil
+  return value
+end
+
+-- After a cell ran out of memory: the globals it created go, so that the
+-- sandbox works again (those set by earlier cells stay).
+local function drop_new_globals()
+  local dropped = {}
+  for key in next, env do
+    if not globals_before[key] then
+      dropped[#dropped + 1] = key
+    end
   end
-  if not results[1] then
-    return "error", results[2]
+  for index = 1, #dropped do
+    local key = dropped[index]
+    rawset(env, key, nil)
+    dropped[index] = type(key) == "string" and key or "<" .. type(key) .. ">"
   end
-  return "ok", results[2]
+  return concat(dropped, ", ")
 end
 
 local function global_value(name)
@@ -235,12 +313,22 @@ local function set_global(name, value)
   rawset(env, name, value)
 end
 
-for _, fn in next, { run, on_error, plain, plain_values, values, hook } do
+for _, fn in next, {
+  run, finish, on_error, plain, plain_values, values, hook, prepare, outcome, stop_hook,
+  drop_new_globals, global_value, set_global,
+} do
+  internal[fn] = true
+end
+for _, fn in next, guard_functions or {} do -- the C-stack guard's (LuaJIT)
   internal[fn] = true
 end
 
 return {
+  prepare = prepare,
   run = run,
+  outcome = outcome,
+  stop_hook = stop_hook,
+  drop_new_globals = drop_new_globals,
   global_value = global_value,
   set_global = set_global,
   traceback = function() return last_traceback end,

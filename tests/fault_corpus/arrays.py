@@ -55,16 +55,46 @@ OVERFLOW = fails(
     "int-view-overflow", "int_view[0] = 2^40", "does not fit in an element of this int32"
 )
 
+# Silent wrong data on LuaJIT before: FFI stored these wrapped ([0, 300, -1], 44, -2^63),
+# and a view made before the array was frozen kept writing into it.
+NUMPY_REFUSES = (
+    fails(
+        "toarray-int32-out-of-range",
+        "return ilupa.toarray({2^40, 300, -1}, 'int32')",
+        "out of bounds for int32",
+    ),
+    fails("toarray-uint8-300", "return ilupa.toarray({300}, 'uint8')", "out of bounds for uint8"),
+    fails("toarray-int64-nan", "return ilupa.toarray({0/0}, 'int64')", "NaN"),
+    gives("toarray-in-range", "return ilupa.toarray({-2^63, 1.5, 255}, 'int64')[2]", "255"),
+    python("make-a-writeable-array", "thawed = np.arange(3.0)"),
+    gives("view-of-writeable-array", "thawed_view = py.thawed\nthawed_view[0] = 5"),
+    python("freeze-it-after", "thawed.flags.writeable = False"),
+    fails("view-made-before-freeze-write", "thawed_view[1] = 5", "read-only"),
+    fails(
+        "view-made-before-freeze-loop",
+        "for i = 0, 2 do thawed_view[i] = 9 end",
+        "read-only",
+    ),
+    python("frozen-array-unchanged", "thawed.tolist()", shows="[5.0, 1.0, 2.0]"),
+)
+
 GROUPS = (
     Group(
         "arrays-luajit21",
-        (*ENTRIES, OVERFLOW),
+        (*ENTRIES, OVERFLOW, *NUMPY_REFUSES),
         runtime="luajit21",
         setup=(ARRAYS, VIEWS),
     ),
     Group(
+        "arrays-luajit20",
+        (*ENTRIES, OVERFLOW, *NUMPY_REFUSES),
+        kernels=("ilupa",),
+        runtime="luajit20",
+        setup=(ARRAYS, VIEWS),
+    ),
+    Group(
         "arrays-lua54",
-        (*ENTRIES, OVERFLOW),
+        (*ENTRIES, OVERFLOW, *NUMPY_REFUSES),
         kernels=("ilupa",),
         runtime="lua54",
         setup=(ARRAYS, VIEWS),

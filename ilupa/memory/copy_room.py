@@ -1,0 +1,95 @@
+"""Copies into Lua that either fit or are refused with Lua unchanged; never an abort.
+
+lupa builds tables (`table_from`, setting a key from Python) with Lua C API
+calls that run outside any protected call. Under a budget, an allocation
+refused there is a Lua error with nowhere to go: the process aborts ("PANIC:
+unprotected error in call to Lua API"), or, when the copy was asked for from
+Lua (`ilupa.copy`), the error unwinds through Python's frames and leaves the
+GIL held for good. An estimate alone cannot prevent it: estimates can be off.
+
+So a copy runs in a *copy room*: the budget is lifted while lupa builds the
+tables (no allocation can be refused), and after each table the copy made,
+Lua's real usage is compared with the budget. A copy that outgrows it stops
+there: every table it made is dropped, garbage is collected, and
+`LuaCopyRefused` says what happened; then the budget is restored. The estimate
+still runs first (memory/estimate.py), so a copy that clearly cannot fit is
+refused before any table is made. The overshoot while a copy runs is at most
+one table past the budget, and that table was estimated to fit.
+
+LuaJIT 2.0 has no budget to lift: its checks compare with the heap guard line
+that keeps below the fixed heap (memory/loop_guard.py), so a copy stops well
+before the heap is full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
+
+from ilupa.memory.budget import format_bytes
+from ilupa.memory.estimate import LuaCopyRefused
+
+if TYPE_CHECKING:
+    from ilupa.memory.guard import MemoryGuard
+
+
+class CopyRoom:
+    """The budget check a copy runs after each table it made."""
+
+    def __init__(self, guard: MemoryGuard, what: str, expected: int) -> None:
+        self.guard = guard
+        self.what = what
+        self.expected = expected
+        self.limit = guard.effective_limit
+        self.tables = 0
+        self._used = _usage_reader(guard)
+
+    def __call__(self) -> None:
+        self.tables += 1
+        used = self._used()
+        if used > self.limit:
+            raise LuaCopyRefused(
+                f"copying {self.what} into Lua was refused: while it was made, Lua's usage "
+                f"reached {format_bytes(used)}, past its {format_bytes(self.limit)} budget "
+                f"(the estimate was {format_bytes(self.expected)}). The tables made so far "
+                "were dropped; Lua is as it was. Pass it by reference instead "
+                "(`%%lua -i NAME` or `py.NAME` in Lua), or raise LuaMagics.memory_limit."
+            )
+
+
+@contextmanager
+def copy_room(guard: MemoryGuard, what: str, expected: int = 0) -> Iterator[CopyRoom]:
+    """Run a copy into Lua with the budget lifted and checked after each table.
+
+    On any failure, the copy's tables (which the copy dropped before its error
+    left it: see `ToLua`) are collected before the budget is restored.
+    """
+    with guard.lifted():
+        try:
+            yield CopyRoom(guard, what, expected)
+        except BaseException:
+            _collect_garbage(guard)
+            raise
+
+
+def copy_within_budget(
+    guard: MemoryGuard, make: Callable[[CopyRoom], Any], what: str, expected: int = 0
+) -> Any:
+    """`make(room)` in a copy room; its result, or `LuaCopyRefused` with Lua unchanged."""
+    with copy_room(guard, what, expected) as room:
+        return make(room)
+
+
+def _usage_reader(guard: MemoryGuard) -> Callable[[], int]:
+    """Lua's usage in bytes, cheap enough to read after every table."""
+    lua = guard._lua
+    if guard.limits.supports_budget:
+        return lambda: int(lua.get_memory_used() or 0)
+    count = lua.eval("function() return collectgarbage('count') end")  # LuaJIT 2.0
+    return lambda: int(count() * 1024)
+
+
+def _collect_garbage(guard: MemoryGuard) -> None:
+    with suppress(Exception):  # a failing collection must not hide why the copy stopped
+        guard._lua.execute("collectgarbage() collectgarbage()")

@@ -1,0 +1,83 @@
+"""Copies into Lua fit or are refused with Lua unchanged; `%%lua -c` copies like `ilupa.copy`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import ilupa
+from ilupa.memory.estimate import estimate_lua_bytes
+from tests.conftest import lua_magics, run
+
+
+def _lua(shell: InteractiveShell, cell: str) -> object:
+    result = run(shell, cell)
+    result.raise_error()
+    return result.result
+
+
+def test_a_copy_the_estimate_misjudged_is_refused_by_the_copy_itself(
+    runtime_shell: InteractiveShell,
+) -> None:
+    shell = runtime_shell
+    run(shell, "%config LuaMagics.memory_limit = '64MB'").raise_error()
+    # The big string sits where the estimate's sample does not look.
+    shell.user_ns["hidden"] = hidden = ["x"] * 1000
+    hidden[1] = "y" * 80_000_000
+    runtime = lua_magics(shell).session.runtime_name
+    assert estimate_lua_bytes(hidden, runtime).bytes < 1 << 20
+    _lua(shell, "%lua kept = {1, 2, 3}")
+    memory = lua_magics(shell).session.memory
+    before = memory.used()
+    result = run(shell, "%%lua -c hidden\nreturn #hidden")
+    assert isinstance(result.error_in_exec, ilupa.LuaCopyRefused)
+    assert "while it was made" in str(result.error_in_exec)
+    result = run(shell, "%lua return #ilupa.copy(py.hidden)")
+    assert isinstance(result.error_in_exec, ilupa.LuaCopyRefused)
+    assert memory.used() < before + (1 << 20)
+    assert _lua(shell, "%lua return hidden == nil and #kept == 3") is True
+
+
+def test_data_nested_deeper_than_any_fixed_depth_is_estimated(runtime_shell) -> None:
+    deep: list = [list(range(1_000_000))]
+    for _ in range(200):
+        deep = [deep]
+    runtime = lua_magics(runtime_shell).session.runtime_name
+    assert estimate_lua_bytes(deep, runtime).bytes >= 8 * 1_000_000
+
+
+def test_shared_data_is_estimated_once() -> None:
+    row = list(range(100_000))
+    once = estimate_lua_bytes(row, "lua54").bytes
+    assert estimate_lua_bytes([row] * 50, "lua54").bytes < 2 * once
+
+
+def test_copy_magic_keeps_shared_references_and_copies_nested_arrays_as_numbers(
+    runtime_shell: InteractiveShell,
+) -> None:
+    shell = runtime_shell
+    shared = {"k": 1}
+    shell.user_ns["data"] = {"a": shared, "b": shared, "grid": np.arange(6).reshape(2, 3)}
+    assert _lua(shell, "%%lua -c data\nreturn rawequal(data.a, data.b)") is True
+    assert _lua(shell, "%lua return type(data.grid[2][3]), data.grid[2][3]") == ("number", 5)
+
+
+def test_line_magic_takes_copies(shell: InteractiveShell) -> None:
+    shell.user_ns["pair"] = [[1], [2, 3]]
+    assert _lua(shell, "%lua -c pair #pair[2]") == 2
+    assert _lua(shell, "%lua type(pair)") == "table"
+
+
+def test_copies_named_together_share_what_they_share(shell: InteractiveShell) -> None:
+    shell.user_ns["a"] = common = [1, 2]
+    shell.user_ns["b"] = {"x": common}
+    assert _lua(shell, "%%lua -c a,b\nreturn rawequal(a, b.x)") is True
+
+
+def test_every_copy_refusal_is_a_copy_error(session) -> None:
+    assert issubclass(ilupa.LuaCopyRefused, ilupa.CopyError)
+    with pytest.raises(ilupa.CopyError):
+        session.proxy.copy_to_lua({None: 1})
+    with pytest.raises(ilupa.CopyError):
+        session.proxy.array_from_table(session.run("return {1, 'x'}", "c")[0])
