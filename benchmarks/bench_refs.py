@@ -21,7 +21,9 @@ Baselines, exactly:
 - Per-access figures (ns): a cell loop doing one access per iteration, minus the
   same loop with no access, divided by the iterations; for ilupa and plain lupa.
 
-Every figure is best of 3, and a ratio against a baseline of the same run.
+Every figure is the best of 3 rounds of CPU time (process time: this machine
+is shared), rounds taking each side of a ratio in turn, and a ratio against a
+baseline of the same run.
 Quick mode (`--quick` or ILUPA_BENCH_QUICK=1) uses fewer records, as a smoke test.
 Writes benchmarks/results/refs.json (or `--output PATH`).
 """
@@ -142,17 +144,30 @@ PLAIN_MICRO = """function(d, l, n)
 end"""
 
 
-def best(
-    function: Callable[[], Any], before: Callable[[], Any] = lambda: None, repeat: int = REPEAT
-) -> float:
-    """The best wall time of `repeat` runs; `before` runs untimed ahead of each."""
-    times = []
+class Timed:
+    """A timed workload: `run` is measured, `before` runs untimed ahead of each run."""
+
+    def __init__(self, run: Callable[[], Any], before: Callable[[], Any] = lambda: None) -> None:
+        self.run = run
+        self.before = before
+
+
+def best(workloads: dict[str, Timed], repeat: int = REPEAT) -> dict[str, float]:
+    """The best CPU time of each workload over `repeat` rounds, taken in turn.
+
+    Rounds interleave the workloads, so a change of load on this shared
+    machine reaches every side of a ratio alike; CPU time (not wall time)
+    leaves out the time spent waiting for a core.
+    """
+    times: dict[str, list[float]] = {name: [] for name in workloads}
     for _ in range(repeat):
-        before()
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, workload in workloads.items():
+            workload.before()
+            start = time.process_time()
+            result = workload.run()  # kept until timed: freeing it is not the workload
+            times[name].append(time.process_time() - start)
+            del result
+    return {name: min(values) for name, values in times.items()}
 
 
 def row(measure: str, runtime: str, value: float, bar: str, passed: bool | None) -> dict:
@@ -189,14 +204,20 @@ def measure_runtime(runtime: str, sizes: Sizes) -> list[dict]:
     rows = []
 
     expected = python_seed_loop(recs)
-    t_python = best(lambda: python_seed_loop(recs))
-    t_ilupa = best(lambda: run_cell(shell, SEED_CELL), lambda: run_cell(shell, COLLECT_CELL))
-    assert abs(ns["total"] - expected) <= 1e-9 * abs(expected), (ns["total"], expected)
     plain = lupa_runtime.LuaRuntime()
     plain_loop, plain_collect = plain.eval(PLAIN_SEED_LOOP), plain.eval("collectgarbage")
     plain_collect()
     assert abs(plain_loop(recs, len(recs)) - expected) <= 1e-9 * abs(expected)
-    t_plain = best(lambda: plain_loop(recs, len(recs)), plain_collect)
+    collect_cell = lambda: run_cell(shell, COLLECT_CELL)  # noqa: E731
+    seed = best(
+        {
+            "python": Timed(lambda: python_seed_loop(recs)),
+            "ilupa": Timed(lambda: run_cell(shell, SEED_CELL), collect_cell),
+            "plain": Timed(lambda: plain_loop(recs, len(recs)), plain_collect),
+        }
+    )
+    assert abs(ns["total"] - expected) <= 1e-9 * abs(expected), (ns["total"], expected)
+    t_python, t_ilupa, t_plain = seed["python"], seed["ilupa"], seed["plain"]
     rows += [
         row("seed loop, Python's own, s", runtime, t_python, "-", None),
         row("seed loop, ilupa, s", runtime, t_ilupa, "-", None),
@@ -220,10 +241,13 @@ def measure_runtime(runtime: str, sizes: Sizes) -> list[dict]:
 
     xs = [float(i % 1000) / 7 for i in range(sizes.floats)]
     ns["xs"] = xs
-    t_python_floats = best(lambda: python_float_loop(xs))
-    t_ilupa_floats = best(
-        lambda: run_cell(shell, FLOAT_CELL), lambda: run_cell(shell, COLLECT_CELL)
+    floats = best(
+        {
+            "python": Timed(lambda: python_float_loop(xs)),
+            "ilupa": Timed(lambda: run_cell(shell, FLOAT_CELL), collect_cell),
+        }
     )
+    t_python_floats, t_ilupa_floats = floats["python"], floats["ilupa"]
     assert abs(ns["total"] - python_float_loop(xs)) <= 1e-9 * abs(ns["total"])
     ratio = t_ilupa_floats / t_python_floats
     rows.append(
@@ -237,8 +261,13 @@ def measure_runtime(runtime: str, sizes: Sizes) -> list[dict]:
     )
     del ns["xs"]
 
-    t_copy = best(lambda: run_cell(shell, COPY_CELL), lambda: run_cell(shell, COLLECT_CELL))
-    t_table_from = best(lambda: lupa_runtime.LuaRuntime().table_from(recs, recursive=True))
+    copies = best(
+        {
+            "ilupa": Timed(lambda: run_cell(shell, COPY_CELL), collect_cell),
+            "table_from": Timed(lambda: lupa_runtime.LuaRuntime().table_from(recs, recursive=True)),
+        }
+    )
+    t_copy, t_table_from = copies["ilupa"], copies["table_from"]
     speedup = t_table_from / t_copy
     rows += [
         row("copy -c recs, s", runtime, t_copy, "-", None),

@@ -28,6 +28,7 @@ from ilupa.loop_checks import with_loop_checks
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.proxy.lifetimes import PythonReferences
+from ilupa.proxy.references import Manners
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
 
@@ -49,8 +50,13 @@ class LuaSession:
         self.runtime_name = runtime
         self.module: ModuleType = load_runtime_module(runtime)
         self.memory = MemoryGuard(runtime, memory_limit, memory_warning)
+        # Reads from Python objects go from lupa's C __index straight to Python
+        # (ilupa/proxy/references.py); the proxy layer connects the conversions.
+        self.manners = Manners()
         self.lua = self.module.LuaRuntime(
-            unpack_returned_tuples=True, **self.memory.runtime_options()
+            unpack_returned_tuples=True,
+            attribute_handlers=self.manners.lupa_attribute_handlers(),
+            **self.memory.runtime_options(),
         )
         self.references = PythonReferences(self.lua, _lua_source("python_references"))
         self.memory.attach(self.lua)
