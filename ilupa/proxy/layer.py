@@ -35,7 +35,8 @@ class ProxyLayer:
         lua = session.lua
         self._references = session.references
         self.manners: Manners = session.manners  # lupa's C __index already calls its `index`
-        self.manners.connect(self.to_lua, self._table_items, self._references.handed)
+        handed = self._references.handed
+        self.manners.connect(self.to_lua, self._table_items, handed, handed)
         manners = session._run_internal(
             "proxy_manners", lua.table_from(self.manners.lua_operations())
         )

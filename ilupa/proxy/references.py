@@ -41,6 +41,10 @@ MISSING_ITEM = (KeyError, IndexError)
 SIMPLE_TYPES = frozenset({str, int, float, bool, bytes, type(None)})
 """Exact types Lua gets as plain values (lupa converts them): nothing for `to_lua` to do."""
 SEQUENCE_TYPES = (list, tuple)
+CONTAINER_TYPES = frozenset({dict, list, tuple})
+"""Exact types Lua holds by reference with no conversion (no view, no number)."""
+BOUND_CALLABLE_TYPES = frozenset({MethodType, BuiltinFunctionType})
+"""Exact types of callables that may be bound to the first argument (both are final types)."""
 _ABSENT = object()
 
 
@@ -64,7 +68,9 @@ class Manners:
     `to_lua` turns a Python result into what Lua should see (numpy scalars
     become numbers, numpy arrays become views); `lua_table_items` reads a Lua
     table given as spread arguments; `on_raise` counts an exception that a
-    call is about to raise into Lua (lupa hands Lua the exception object).
+    call is about to raise into Lua (lupa hands Lua the exception object);
+    `on_handed` counts a container read by `index` (both feed the batches in
+    ilupa/proxy/lifetimes.py).
 
     A `LuaSession` makes its Manners before its `LuaRuntime`, because reads
     (`obj[key]`, `obj.name`) reach `index` straight from lupa's own C
@@ -77,19 +83,26 @@ class Manners:
         to_lua: Callable[[Any], Any] = lambda value: value,
         lua_table_items: Callable[[Any], list[tuple[Any, Any]]] = lambda table: [],
         on_raise: Callable[[], None] = lambda: None,
+        on_handed: Callable[[], None] = lambda: None,
     ) -> None:
-        self.connect(to_lua, lua_table_items, on_raise)
+        self.connect(to_lua, lua_table_items, on_raise, on_handed)
 
     def connect(
         self,
         to_lua: Callable[[Any], Any],
         lua_table_items: Callable[[Any], list[tuple[Any, Any]]],
         on_raise: Callable[[], None],
+        on_handed: Callable[[], None],
     ) -> None:
-        """Give the conversions of a session's proxy layer (made after the runtime)."""
+        """Give the conversions of a session's proxy layer (made after the runtime).
+
+        `on_handed` counts a dict, list or tuple that `index` hands to Lua
+        as it is (by reference, as `to_lua` would, without its other checks).
+        """
         self.to_lua = to_lua
         self.lua_table_items = lua_table_items
         self.on_raise = on_raise
+        self.on_handed = on_handed
 
     def lupa_attribute_handlers(self) -> tuple[Callable[[Any, Any], Any], None]:
         """`LuaRuntime(attribute_handlers=...)`: lupa's C `__index` calls `index` directly.
@@ -139,7 +152,11 @@ class Manners:
                 return None
         else:
             return self._index_any(obj, key)
-        if type(value) in SIMPLE_TYPES:
+        kind = type(value)
+        if kind in SIMPLE_TYPES:
+            return value
+        if kind in CONTAINER_TYPES:
+            self.on_handed()
             return value
         return self.to_lua(value)
 
@@ -195,7 +212,12 @@ class Manners:
                 return self._call_spread(function, count, args)
         if len(args) < count:
             args += (None,) * (count - len(args))
-        if args and _bound_to(function, args[0]):
+        if (
+            args
+            and type(function) in BOUND_CALLABLE_TYPES
+            and function.__self__ is args[0]
+            and _is_bound_self(args[0])
+        ):
             args = args[1:]
         try:
             result = function(*args)
@@ -208,7 +230,12 @@ class Manners:
 
     def _call_spread(self, function: Any, count: int, args: tuple[Any, ...]) -> Any:
         positional = list(args) + [None] * (count - len(args))
-        if positional and _bound_to(function, positional[0]):
+        if (
+            positional
+            and type(function) in BOUND_CALLABLE_TYPES
+            and function.__self__ is positional[0]
+            and _is_bound_self(positional[0])
+        ):
             positional = positional[1:]
         call_args, call_kwargs = self._spread(positional)
         try:
@@ -293,14 +320,12 @@ def length(obj: Any) -> int:
     return len(obj)
 
 
-def _bound_to(function: Any, first: Any) -> bool:
-    """True when `function` is a method bound to `first` (not a module's function)."""
-    return (
-        first is not None
-        and isinstance(function, MethodType | BuiltinFunctionType)
-        and getattr(function, "__self__", None) is first
-        and not isinstance(first, ModuleType)
-    )
+def _is_bound_self(first: Any) -> bool:
+    """A method's `__self__` that is the first argument is dropped, unless a module's or None.
+
+    `obj:method(x)` passes `obj` again; `math.sqrt`'s `__self__` is the module.
+    """
+    return first is not None and not isinstance(first, ModuleType)
 
 
 def compare(name: str, left: Any, right: Any) -> bool:
