@@ -26,6 +26,7 @@ local function direct(fn)
 end
 
 local newindex, call, length, binary = ops.newindex, ops.call, ops.length, ops.binary
+local call_1, call_2 = ops.call_1, ops.call_2
 local unary, compare = ops.unary, ops.compare
 local pairs_of, ipairs_of, step = ops.pairs_of, ops.ipairs_of, ops.step
 
@@ -63,16 +64,25 @@ POBJECT.__newindex = function(obj, key, value)
   raw_call(newindex, obj, key, value)
 end
 
--- Up to three arguments pass without building a table.
+-- Up to three arguments pass without building a table; one or two (most
+-- calls, `obj:method(x)` included) go to Python functions that take them as
+-- they are, with no count and no argument tuple.
 POBJECT.__call = function(f, ...)
   local n = select("#", ...)
-  if n == 0 then
-    return raw_call(call, f, 0)
-  elseif n == 1 then
-    return raw_call(call, f, 1, outgoing((...)))
+  if n == 1 then
+    local a = ...
+    local kind = type(a)
+    if kind == "table" or kind == "userdata" then a = outgoing(a) end
+    return raw_call(call_1, f, a)
   elseif n == 2 then
     local a, b = ...
-    return raw_call(call, f, 2, outgoing(a), outgoing(b))
+    local kind = type(a)
+    if kind == "table" or kind == "userdata" then a = outgoing(a) end
+    kind = type(b)
+    if kind == "table" or kind == "userdata" then b = outgoing(b) end
+    return raw_call(call_2, f, a, b)
+  elseif n == 0 then
+    return raw_call(call, f, 0)
   elseif n == 3 then
     local a, b, c = ...
     return raw_call(call, f, 3, outgoing(a), outgoing(b), outgoing(c))

@@ -125,6 +125,8 @@ class Manners:
             "index": self.index_as_call,
             "newindex": self.newindex,
             "call": self.call,
+            "call_1": self.call_1,
+            "call_2": self.call_2,
             "length": len,
             "binary": self.binary,
             "unary": self.unary,
@@ -221,6 +223,34 @@ class Manners:
             args = args[1:]
         try:
             result = function(*args)
+        except BaseException:
+            self.on_raise()
+            raise
+        if type(result) in SIMPLE_TYPES:
+            return result
+        return self.to_lua_results(result)
+
+    def call_1(self, function: Any, a: Any) -> Any:
+        """`call` with one argument, as Lua calls it most: no argument tuple to unpack."""
+        if a is ARGS or a is KWARGS:
+            return self._call_spread(function, 1, (a,))
+        bound = type(function) in BOUND_CALLABLE_TYPES and function.__self__ is a
+        try:
+            result = function() if bound and _is_bound_self(a) else function(a)
+        except BaseException:
+            self.on_raise()
+            raise
+        if type(result) in SIMPLE_TYPES:
+            return result
+        return self.to_lua_results(result)
+
+    def call_2(self, function: Any, a: Any, b: Any) -> Any:
+        """`call` with two arguments (`obj:method(x)` among them)."""
+        if a is ARGS or a is KWARGS or b is ARGS or b is KWARGS:
+            return self._call_spread(function, 2, (a, b))
+        bound = type(function) in BOUND_CALLABLE_TYPES and function.__self__ is a
+        try:
+            result = function(b) if bound and _is_bound_self(a) else function(a, b)
         except BaseException:
             self.on_raise()
             raise
