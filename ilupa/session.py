@@ -159,9 +159,15 @@ class LuaSession:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
 
     def _namespace_get(self, name: str) -> Any:
+        """`py.name` from Lua, through Lua's call of a Python function.
+
+        A tuple comes back inside a 1-tuple: lupa unpacks a returned tuple
+        into several Lua values, and `py.t` must be the tuple itself.
+        """
         value = self.namespace.get(name)
         proxy = getattr(self, "proxy", None)
-        return value if proxy is None else proxy.to_lua(value)
+        value = value if proxy is None else proxy.to_lua(value)
+        return (value,) if isinstance(value, tuple) else value
 
     def _namespace_set(self, name: str, value: Any) -> None:
         if value is None:
