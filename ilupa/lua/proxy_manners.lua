@@ -4,7 +4,8 @@
 --
 -- Python does the work (ilupa/proxy/references.py), including turning numpy
 -- arrays into array views on the way in; this file routes each metamethod
--- there and turns views back into their arrays on the way out. `pairs` and `ipairs` are
+-- but __index there (lupa's C __index reaches Python directly, see below)
+-- and turns views back into their arrays on the way out. `pairs` and `ipairs` are
 -- replaced by versions that honour __pairs/__ipairs on every Lua version
 -- (Lua 5.1 and LuaJIT ignore them otherwise, and Lua 5.3+ `ipairs` would
 -- start a Python sequence at 1).
