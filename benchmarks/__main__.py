@@ -2,7 +2,9 @@
 
 Each benchmark prints its own table and writes benchmarks/results/<name>.json;
 this collects them into benchmarks/results/all.json. Usage: `make bench` or
-`python -m benchmarks [NAME ...]` (e.g. `python -m benchmarks proxy`).
+`python -m benchmarks [NAME ...]` (e.g. `python -m benchmarks proxy`,
+`python -m benchmarks refs`; ILUPA_BENCH_QUICK=1 runs the refs benchmark's
+quick mode).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from ilupa.lua_function import LuaFunction
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.proxy.lifetimes import PythonReferences
+from ilupa.proxy.references import Manners
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
 
@@ -43,8 +44,13 @@ class LuaSession:
         self.runtime_name = runtime
         self.module: ModuleType = load_runtime_module(runtime)
         self.memory = MemoryGuard(runtime, memory_limit, memory_warning)
+        # Reads from Python objects go from lupa's C __index straight to Python
+        # (ilupa/proxy/references.py); the proxy layer connects the conversions.
+        self.manners = Manners()
         self.lua = self.module.LuaRuntime(
-            unpack_returned_tuples=True, **self.memory.runtime_options()
+            unpack_returned_tuples=True,
+            attribute_handlers=self.manners.lupa_attribute_handlers(),
+            **self.memory.runtime_options(),
         )
         self.references = PythonReferences(self.lua, _lua_source("python_references"))
         self.memory.attach(self.lua)
@@ -151,9 +157,15 @@ class LuaSession:
         return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
 
     def _namespace_get(self, name: str) -> Any:
+        """`py.name` from Lua, through Lua's call of a Python function.
+
+        A tuple comes back inside a 1-tuple: lupa unpacks a returned tuple
+        into several Lua values, and `py.t` must be the tuple itself.
+        """
         value = self.namespace.get(name)
         proxy = getattr(self, "proxy", None)
-        return value if proxy is None else proxy.to_lua(value)
+        value = value if proxy is None else proxy.to_lua(value)
+        return (value,) if isinstance(value, tuple) else value
 
     def _namespace_set(self, name: str, value: Any) -> None:
         if value is None:

@@ -30,6 +30,12 @@ def test_length_operator_is_len(session: LuaSession) -> None:
     )
 
 
+def test_a_tuple_read_through_py_is_the_tuple_itself(session: LuaSession) -> None:
+    pair = (10, 20)
+    code = "local t = py.t return #t, t[0], t[1], rawequal(py.d.t, t)"
+    assert lua(session, code, t=pair, d={"t": pair}) == (2, 10, 20, True)
+
+
 def test_sequences_are_indexed_from_zero(session: LuaSession) -> None:
     assert lua(session, "return py.l[0], py.l[2], py.l[3]", l=[10, 20, 30]) == (10, 30, None)
 

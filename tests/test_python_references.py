@@ -12,7 +12,10 @@ import weakref
 
 import pytest
 
+import ilupa.interrupt
 from ilupa.proxy.lifetimes import RELEASE_EVERY
+from ilupa.runtimes import available_runtimes
+from ilupa.session import LuaSession
 from tests.conftest import run
 from tests.fault_corpus.kernel import LUA_CHECK, LUA_EXPECTED, LUA_SETUP, PYTHON_SETUP
 from tests.fault_corpus.metamethods import COMMON, HELPERS
@@ -131,6 +134,23 @@ def test_dropped_objects_are_freed_without_an_explicit_collection(session):
     session.run(f"first = nil for i = 1, {RELEASE_EVERY} do local t = py.make() end", "churn")
     gc.collect()
     assert alive() is None
+
+
+# Lua 5.1 and LuaJIT (ilupa.interrupt.COUNT_HOOK_RUNTIMES) run a count hook all along.
+HOOKED_RUNTIMES = [r for r in available_runtimes() if r == "lua51" or r.startswith("luajit")]
+
+
+@pytest.mark.parametrize("runtime", HOOKED_RUNTIMES)
+def test_the_interrupt_hook_may_fire_while_references_are_released(
+    runtime: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lua 5.1 and LuaJIT poll Python from a count hook; a release must not refuse that poll."""
+    # A release runs far more than 7 Lua instructions while Python objects refuse calls.
+    monkeypatch.setattr(ilupa.interrupt, "HOOK_COUNT", 7)
+    session = LuaSession(runtime, {"make": Token})
+    count = RELEASE_EVERY * 2
+    code = f"local n = 0 for i = 1, {count} do n = n + #tostring(py.make()) end return n"
+    assert session.run(code, "churn") == (count * len(str(Token())),)
 
 
 def test_a_finalizer_using_python_during_a_collection_breaks_no_reference(runtime_shell):

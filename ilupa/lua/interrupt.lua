@@ -17,6 +17,11 @@ local poll, count, loop_count, flag_address, register, unregister = ...
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
 local resume = coroutine.resume
+-- lupa's own call, kept before the proxy layer adds argument handling to it:
+-- the hook can fire while ilupa frees Python references, when the patched
+-- call refuses (ilupa/lua/python_references.lua). `poll` returns a boolean,
+-- so calling it then pushes no Python object.
+local raw_call = debug.getregistry().POBJECT.__call
 
 local function passed_on(ok, ...)
   if not ok then
@@ -35,8 +40,6 @@ local function wrap_with(new_coroutine)
 end
 
 if register ~= nil then
-  -- lupa's own call, kept before the proxy layer adds argument handling to it.
-  local raw_call = debug.getregistry().POBJECT.__call
   local python_register, python_unregister = register, unregister
   register = function(name) return raw_call(python_register, name) end
   unregister = function(names) return raw_call(python_unregister, names) end
@@ -98,7 +101,7 @@ local raw_pcall, raw_xpcall = pcall, xpcall
 -- inside a full collection, Python objects refuse calls, and the hook can
 -- fire there (in a `__gc`). It asks again at its next turn.
 local function hook()
-  local ok, stop = raw_pcall(poll)
+  local ok, stop = raw_pcall(raw_call, poll)
   if ok and stop then
     error(INTERRUPT, 0)
   end

@@ -4,7 +4,8 @@
 --
 -- Python does the work (ilupa/proxy/references.py), including turning numpy
 -- arrays into array views on the way in; this file routes each metamethod
--- there and turns views back into their arrays on the way out. `pairs` and `ipairs` are
+-- but __index there (lupa's C __index reaches Python directly, see below)
+-- and turns views back into their arrays on the way out. `pairs` and `ipairs` are
 -- replaced by versions that honour __pairs/__ipairs on every Lua version
 -- (Lua 5.1 and LuaJIT ignore them otherwise, and Lua 5.3+ `ipairs` would
 -- start a Python sequence at 1).
@@ -17,16 +18,18 @@ local POBJECT = debug.getregistry().POBJECT
 local view_marker = {}  -- set by array views: metatable[view_marker] = true
 
 -- lupa's own call metamethod: ilupa's operations are Python callables too,
--- and calling them through the patched __call would recurse.
+-- and calling them through the patched __call would recurse. Each metamethod
+-- below calls it once, with no Lua function in between (a vararg wrapper per
+-- operation cost a closure call and a vararg copy on every access).
 local raw_call = POBJECT.__call
 local function direct(fn)
   return function(...) return raw_call(fn, ...) end
 end
 
-local index, newindex, call = direct(ops.index), direct(ops.newindex), direct(ops.call)
-local length, binary = direct(ops.length), direct(ops.binary)
-local unary, compare = direct(ops.unary), direct(ops.compare)
-local pairs_of, ipairs_of, step = direct(ops.pairs_of), direct(ops.ipairs_of), direct(ops.step)
+local newindex, call, length, binary = ops.newindex, ops.call, ops.length, ops.binary
+local call_1, call_2 = ops.call_1, ops.call_2
+local unary, compare = ops.unary, ops.compare
+local pairs_of, ipairs_of, step = ops.pairs_of, ops.ipairs_of, ops.step
 
 -- A value Lua hands to Python: views go back as the array they show.
 local function outgoing(value)
@@ -49,43 +52,71 @@ local function outgoing_all(n, ...)
   return unpack_(args, 1, n)
 end
 
-POBJECT.__index = function(obj, key)
-  return index(obj, key)
-end
+-- Reads (`obj[key]`, `obj.name`) keep lupa's own C __index: the session's
+-- runtime is made with ilupa's `index` as lupa's attribute getter
+-- (Manners.lupa_attribute_handlers), so a read is one call into Python.
+-- A read returns what Python gives, never a view going out: nothing to turn.
 
 POBJECT.__newindex = function(obj, key, value)
-  newindex(obj, key, outgoing(value))
+  local kind = type(value)
+  if kind == "table" or kind == "userdata" then
+    value = outgoing(value)
+  end
+  raw_call(newindex, obj, key, value)
 end
 
+-- Up to three arguments pass without building a table; one or two (most
+-- calls, `obj:method(x)` included) go to Python functions that take them as
+-- they are, with no count and no argument tuple.
 POBJECT.__call = function(f, ...)
   local n = select("#", ...)
-  return call(f, n, outgoing_all(n, ...))
+  if n == 1 then
+    local a = ...
+    local kind = type(a)
+    if kind == "table" or kind == "userdata" then a = outgoing(a) end
+    return raw_call(call_1, f, a)
+  elseif n == 2 then
+    local a, b = ...
+    local kind = type(a)
+    if kind == "table" or kind == "userdata" then a = outgoing(a) end
+    kind = type(b)
+    if kind == "table" or kind == "userdata" then b = outgoing(b) end
+    return raw_call(call_2, f, a, b)
+  elseif n == 0 then
+    return raw_call(call, f, 0)
+  elseif n == 3 then
+    local a, b, c = ...
+    return raw_call(call, f, 3, outgoing(a), outgoing(b), outgoing(c))
+  end
+  return raw_call(call, f, n, outgoing_all(n, ...))
 end
 
-POBJECT.__len = function(obj) return length(obj) end
-POBJECT.__unm = function(a) return unary("neg", a) end
-POBJECT.__eq = function(a, b) return compare("eq", a, b) end
-POBJECT.__lt = function(a, b) return compare("lt", outgoing(a), outgoing(b)) end
-POBJECT.__le = function(a, b) return compare("le", outgoing(a), outgoing(b)) end
-POBJECT.__concat = function(a, b) return binary("concat", outgoing(a), outgoing(b)) end
+POBJECT.__len = function(obj) return raw_call(length, obj) end
+POBJECT.__unm = function(a) return raw_call(unary, "neg", a) end
+POBJECT.__eq = function(a, b) return raw_call(compare, "eq", a, b) end
+POBJECT.__lt = function(a, b) return raw_call(compare, "lt", outgoing(a), outgoing(b)) end
+POBJECT.__le = function(a, b) return raw_call(compare, "le", outgoing(a), outgoing(b)) end
+POBJECT.__concat = function(a, b)
+  return raw_call(binary, "concat", outgoing(a), outgoing(b))
+end
 
 for event, op in raw_pairs({
   __add = "add", __sub = "sub", __mul = "mul", __div = "truediv", __mod = "mod",
   __pow = "pow", __idiv = "floordiv", __band = "and_", __bor = "or_", __bxor = "xor",
   __shl = "lshift", __shr = "rshift",
 }) do
-  POBJECT[event] = function(a, b) return binary(op, outgoing(a), outgoing(b)) end
+  POBJECT[event] = function(a, b) return raw_call(binary, op, outgoing(a), outgoing(b)) end
 end
-POBJECT.__bnot = function(a) return unary("invert", a) end
+POBJECT.__bnot = function(a) return raw_call(unary, "invert", a) end
 
 local function python_iterator(iterator)
   return function()
-    return step(iterator)
+    return raw_call(step, iterator)
   end
 end
 
-POBJECT.__pairs = function(obj) return python_iterator(pairs_of(obj)), obj, nil end
-POBJECT.__ipairs = function(obj) return python_iterator(ipairs_of(obj)), obj, 0 end
+POBJECT.__pairs = function(obj) return python_iterator(raw_call(pairs_of, obj)), obj, nil end
+POBJECT.__ipairs = function(obj) return python_iterator(raw_call(ipairs_of, obj)), obj, 0 end
 
 local function handler(value, event)
   local mt = getmetatable(value)

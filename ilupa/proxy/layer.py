@@ -20,12 +20,13 @@ from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
 from ilupa.proxy.fb_python import FbPython
-from ilupa.proxy.references import Manners
+from ilupa.proxy.references import SIMPLE_TYPES, Manners
 
 if TYPE_CHECKING:
     from ilupa.session import LuaSession
 
 SIMPLE = (str, int, float, bool, bytes, type(None))
+PLAIN_CONTAINERS = frozenset({dict, list, tuple})
 
 
 class ProxyLayer:
@@ -35,8 +36,10 @@ class ProxyLayer:
         self.session = session
         lua = session.lua
         self._references = session.references
-        self.manners = Manners(
-            self.to_lua, self._table_items, self._references.handed, session.callable_for_python
+        self.manners: Manners = session.manners  # lupa's C __index already calls its `index`
+        handed = self._references.handed
+        self.manners.connect(
+            self.to_lua, self._table_items, handed, handed, session.callable_for_python
         )
         manners = session._run_internal(
             "proxy_manners", lua.table_from(self.manners.lua_operations())
@@ -77,6 +80,12 @@ class ProxyLayer:
 
     def to_lua(self, value: Any) -> Any:
         """A Python value as Lua should see it: numpy scalars as numbers, arrays as views."""
+        kind = type(value)
+        if kind in SIMPLE_TYPES:
+            return value
+        if kind in PLAIN_CONTAINERS:  # the common case, first: no numpy checks
+            self._references.handed()
+            return value
         if isinstance(value, SIMPLE):
             return value
         if isinstance(value, np.generic):

@@ -9,10 +9,9 @@ Indexing follows the owner: Python sequences are 0-based from Lua too.
 
 from __future__ import annotations
 
-import inspect
 import operator
-import sys
 from collections.abc import Callable, Iterator, Mapping
+from types import BuiltinFunctionType, MethodType, ModuleType
 from typing import Any
 
 BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
@@ -39,6 +38,14 @@ COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "le": operator.le,
 }
 MISSING_ITEM = (KeyError, IndexError)
+SIMPLE_TYPES = frozenset({str, int, float, bool, bytes, type(None)})
+"""Exact types Lua gets as plain values (lupa converts them): nothing for `to_lua` to do."""
+SEQUENCE_TYPES = (list, tuple)
+CONTAINER_TYPES = frozenset({dict, list, tuple})
+"""Exact types Lua holds by reference with no conversion (no view, no number)."""
+BOUND_CALLABLE_TYPES = frozenset({MethodType, BuiltinFunctionType})
+"""Exact types of callables that may be bound to the first argument (both are final types)."""
+_ABSENT = object()
 
 
 class CallMarker:
@@ -62,30 +69,70 @@ class Manners:
     become numbers, numpy arrays become views); `lua_table_items` reads a Lua
     table given as spread arguments; `on_raise` counts an exception that a
     call is about to raise into Lua (lupa hands Lua the exception object);
-    `from_lua` turns a Lua function that Python receives (an argument, a
-    value stored into a Python object) into one that runs as a cell run
-    when Python calls it (ilupa/lua_function.py).
+    `on_handed` counts a container read by `index` (both feed the batches in
+    ilupa/proxy/lifetimes.py); `from_lua` turns a Lua function that Python
+    receives (an argument, a value stored into a Python object) into one that
+    runs as a cell run when Python calls it (ilupa/lua_function.py).
+
+    A `LuaSession` makes its Manners before its `LuaRuntime`, because reads
+    (`obj[key]`, `obj.name`) reach `index` straight from lupa's own C
+    `__index` (see `lupa_attribute_handlers`); the proxy layer then connects
+    the conversions with `connect`. Until then values cross unchanged.
     """
 
     def __init__(
         self,
+        to_lua: Callable[[Any], Any] = lambda value: value,
+        lua_table_items: Callable[[Any], list[tuple[Any, Any]]] = lambda table: [],
+        on_raise: Callable[[], None] = lambda: None,
+        on_handed: Callable[[], None] = lambda: None,
+        from_lua: Callable[[Any], Any] = lambda value: value,
+    ) -> None:
+        self.connect(to_lua, lua_table_items, on_raise, on_handed, from_lua)
+
+    def connect(
+        self,
         to_lua: Callable[[Any], Any],
         lua_table_items: Callable[[Any], list[tuple[Any, Any]]],
         on_raise: Callable[[], None],
+        on_handed: Callable[[], None],
         from_lua: Callable[[Any], Any] = lambda value: value,
     ) -> None:
+        """Give the conversions of a session's proxy layer (made after the runtime).
+
+        `on_handed` counts a dict, list or tuple that `index` hands to Lua
+        as it is (by reference, as `to_lua` would, without its other checks).
+        """
         self.to_lua = to_lua
         self.lua_table_items = lua_table_items
         self.on_raise = on_raise
+        self.on_handed = on_handed
         self.from_lua = from_lua
 
+    def lupa_attribute_handlers(self) -> tuple[Callable[[Any, Any], Any], None]:
+        """`LuaRuntime(attribute_handlers=...)`: lupa's C `__index` calls `index` directly.
+
+        That is one Python call per read with no Lua function in between and
+        no argument tuple (lupa's `__call` route costs about twice as much);
+        lupa pushes the returned value as one value, tuples included.
+        Writes stay with proxy_manners.lua, which turns array views back into
+        their arrays first.
+        """
+        return (self.index, None)
+
     def lua_operations(self) -> dict[str, Callable[..., Any]]:
-        """The callables proxy_manners.lua binds to metamethods, by name."""
+        """The callables proxy_manners.lua binds to metamethods, by name.
+
+        `index` here is the call form (a 1-tuple result, for lupa's `__call`);
+        a session's runtime reads through `lupa_attribute_handlers` instead.
+        """
         return {
-            "index": self.index,
+            "index": self.index_as_call,
             "newindex": self.newindex,
             "call": self.call,
-            "length": length,
+            "call_1": self.call_1,
+            "call_2": self.call_2,
+            "length": len,
             "binary": self.binary,
             "unary": self.unary,
             "compare": compare,
@@ -94,27 +141,63 @@ class Manners:
             "step": step,
         }
 
-    def index(self, obj: Any, key: Any) -> tuple[Any]:
+    def index(self, obj: Any, key: Any) -> Any:
         """`obj[key]` from Lua: items first, attributes for names; missing is nil.
 
-        Returned as a 1-tuple so that a tuple value is not unpacked by lupa.
+        Exact dicts, lists and tuples take a short path (one lookup, no
+        `hasattr`); anything else, and a name that is no item, the general one.
         """
+        kind = type(obj)
+        if kind is dict:
+            value = obj.get(key, _ABSENT)
+            if value is _ABSENT:
+                return self.to_lua(getattr(obj, key, None)) if type(key) is str else None
+        elif kind in SEQUENCE_TYPES and type(key) is int:
+            try:
+                value = obj[key]
+            except IndexError:
+                return None
+        else:
+            return self._index_any(obj, key)
+        kind = type(value)
+        if kind in SIMPLE_TYPES:
+            return value
+        if kind in CONTAINER_TYPES:
+            self.on_handed()
+            return value
+        return self.to_lua(value)
+
+    def _index_any(self, obj: Any, key: Any) -> Any:
         if hasattr(obj, "__getitem__") and not isinstance(obj, type):
             try:
-                return (self.to_lua(obj[key]),)
+                return self.to_lua(obj[key])
             except MISSING_ITEM:
                 if not isinstance(key, str):
-                    return (None,)
+                    return None
             except TypeError:
                 if not isinstance(key, str):
                     raise
         if isinstance(key, str):
-            return (self.to_lua(getattr(obj, key, None)),)
+            return self.to_lua(getattr(obj, key, None))
         raise TypeError(f"cannot index a Python {type(obj).__name__} with {key!r}")
+
+    def index_as_call(self, obj: Any, key: Any) -> tuple[Any]:
+        """`index` for lupa's `__call` route: a 1-tuple, so that a tuple value is not unpacked."""
+        return (self.index(obj, key),)
 
     def newindex(self, obj: Any, key: Any, value: Any) -> None:
         """`obj[key] = value` from Lua: item assignment for containers, else an attribute."""
         value = self.from_lua(value)
+        kind = type(obj)
+        if kind is dict:
+            if value is None:
+                obj.pop(key, None)  # Lua's `t[k] = nil` removes the key
+            else:
+                obj[key] = value
+            return
+        if kind is list and type(key) is int:
+            obj[key] = value
+            return
         if hasattr(obj, "__setitem__") and not (isinstance(key, str) and _is_attribute(obj, key)):
             if value is None and isinstance(obj, Mapping):
                 obj.pop(key, None)  # Lua's `t[k] = nil` removes the key
@@ -129,17 +212,69 @@ class Manners:
         """`f(...)` and `obj:method(...)` from Lua, with fb.python's args/kwargs markers.
 
         `obj:method(x)` reaches here as `method(obj, x)` with `method` already
-        bound to `obj`; the repeated `obj` is dropped.
+        bound to `obj`; the repeated `obj` is dropped. A call with no markers
+        and a plain result takes a short path.
         """
+        args = tuple(map(self.from_lua, args))
+        for value in args:
+            if value is ARGS or value is KWARGS:
+                return self._call_spread(function, count, args)
+        if len(args) < count:
+            args += (None,) * (count - len(args))
+        if (
+            args
+            and type(function) in BOUND_CALLABLE_TYPES
+            and function.__self__ is args[0]
+            and _is_bound_self(args[0])
+        ):
+            args = args[1:]
+        try:
+            result = function(*args)
+        except BaseException:
+            self.on_raise()
+            raise
+        if type(result) in SIMPLE_TYPES:
+            return result
+        return self.to_lua_results(result)
+
+    def call_1(self, function: Any, a: Any) -> Any:
+        """`call` with one argument, as Lua calls it most: no argument tuple to unpack."""
+        a = self.from_lua(a)
+        if a is ARGS or a is KWARGS:
+            return self._call_spread(function, 1, (a,))
+        bound = type(function) in BOUND_CALLABLE_TYPES and function.__self__ is a
+        try:
+            result = function() if bound and _is_bound_self(a) else function(a)
+        except BaseException:
+            self.on_raise()
+            raise
+        if type(result) in SIMPLE_TYPES:
+            return result
+        return self.to_lua_results(result)
+
+    def call_2(self, function: Any, a: Any, b: Any) -> Any:
+        """`call` with two arguments (`obj:method(x)` among them)."""
         from_lua = self.from_lua
-        positional = [from_lua(arg) for arg in args] + [None] * (count - len(args))
-        bound_to = getattr(function, "__self__", None)
+        a, b = from_lua(a), from_lua(b)
+        if a is ARGS or a is KWARGS or b is ARGS or b is KWARGS:
+            return self._call_spread(function, 2, (a, b))
+        bound = type(function) in BOUND_CALLABLE_TYPES and function.__self__ is a
+        try:
+            result = function(b) if bound and _is_bound_self(a) else function(a, b)
+        except BaseException:
+            self.on_raise()
+            raise
+        if type(result) in SIMPLE_TYPES:
+            return result
+        return self.to_lua_results(result)
+
+    def _call_spread(self, function: Any, count: int, args: tuple[Any, ...]) -> Any:
+        positional = list(args) + [None] * (count - len(args))
         if (
             positional
-            and bound_to is not None
-            and positional[0] is bound_to
-            and (inspect.ismethod(function) or inspect.isbuiltin(function))
-            and not isinstance(bound_to, type(sys))
+            and type(function) in BOUND_CALLABLE_TYPES
+            and function.__self__ is positional[0]
+            and _is_bound_self(positional[0])
         ):
             positional = positional[1:]
         call_args, call_kwargs = self._spread(positional)
@@ -221,8 +356,16 @@ def step(iterator: Iterator[tuple[Any, Any]]) -> tuple[Any, Any] | None:
 
 
 def length(obj: Any) -> int:
-    """`#obj`: Python's len()."""
+    """`#obj`: Python's len() (Lua calls `len` itself; kept for callers of this name)."""
     return len(obj)
+
+
+def _is_bound_self(first: Any) -> bool:
+    """A method's `__self__` that is the first argument is dropped, unless a module's or None.
+
+    `obj:method(x)` passes `obj` again; `math.sqrt`'s `__self__` is the module.
+    """
+    return first is not None and not isinstance(first, ModuleType)
 
 
 def compare(name: str, left: Any, right: Any) -> bool:
