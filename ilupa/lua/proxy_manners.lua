@@ -28,6 +28,9 @@ local length, binary = direct(ops.length), direct(ops.binary)
 local unary, compare = direct(ops.unary), direct(ops.compare)
 local pairs_of, ipairs_of, step = direct(ops.pairs_of), direct(ops.ipairs_of), direct(ops.step)
 
+-- Set by ffi_references.lua on LuaJIT: an FFI reference goes back as its object.
+local outgoing_cdata = nil
+
 -- A value Lua hands to Python: views go back as the array they show.
 local function outgoing(value)
   local kind = type(value)
@@ -36,6 +39,8 @@ local function outgoing(value)
     if type(mt) == "table" and rawget(mt, view_marker) then
       return value.array
     end
+  elseif kind == "cdata" and outgoing_cdata then
+    return outgoing_cdata(value)
   end
   return value
 end
@@ -106,4 +111,7 @@ function ipairs(value)
   return raw_ipairs(value)
 end
 
-return {POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing, direct = direct}
+return {
+  POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing, direct = direct,
+  set_outgoing_cdata = function(f) outgoing_cdata = f end,
+}

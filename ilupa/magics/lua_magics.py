@@ -134,6 +134,8 @@ class LuaMagics(SandboxConfig, Magics):
         """
         if self._running_cells:
             raise UsageError(RESET_WHILE_RUNNING)
+        if self._session is not None:
+            self._session.close()
         self._session = None
         session = self.session
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
@@ -228,6 +230,7 @@ class LuaMagics(SandboxConfig, Magics):
         if args.version:
             session = self.session
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
+            print(f"references: {session.proxy.references_path}")
             return None
         if args.sandbox:
             names = names_from(args.input)

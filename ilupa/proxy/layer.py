@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ilupa.lua_types import lua_type_of
+from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
@@ -39,6 +40,15 @@ class ProxyLayer:
         )
         self._view_marker = manners.view_marker
         direct = manners.direct  # calls Python without the argument handling of __call
+        # on LuaJIT, reads of dicts, lists and tuples through the C API (c_api.py)
+        self.c_api = CApiReferences(
+            lua,
+            session._run_internal,
+            direct,
+            manners.set_outgoing_cdata,
+            session.raw_pcall,
+            self._references.handed,
+        )
         views = session._run_internal(
             "array_views", direct(read_element), direct(write_element), self._view_marker
         )
@@ -51,7 +61,7 @@ class ProxyLayer:
             session.memory.check_copy,
         )
         self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
-        self._copy_to_python = ToPython(self.array_of_view)
+        self._copy_to_python = ToPython(self.array_of_view, self.c_api.python_object)
         # views are tables, or userdata handles on Lua 5.1 and LuaJIT
         self._is_view = lua.eval(
             "function(marker) return function(t) local mt = getmetatable(t)"
@@ -96,15 +106,31 @@ class ProxyLayer:
         return None
 
     def to_python_value(self, value: Any) -> Any:
-        """A Lua value as Python should get it: array views as the arrays they show."""
-        is_lua_object = lua_type_of(value) in ("table", "userdata")
+        """A Lua value as Python should get it: array views as the arrays they show,
+        FFI references as their objects."""
+        kind = lua_type_of(value)
+        if kind == "cdata":
+            is_reference, obj = self.c_api.python_object(value)
+            return obj if is_reference else value
+        is_lua_object = kind in ("table", "userdata")
         array = self.array_of_view(value) if is_lua_object else None
         return value if array is None else array
+
+    @property
+    def references_path(self) -> str:
+        """How Lua reads Python containers here: "C API via FFI" or "Python-side (why)"."""
+        return self.c_api.path
+
+    def close(self) -> None:
+        """Release the references Lua's FFI boxes hold (at reset; exit does it too)."""
+        self.c_api.close()
 
     # -- copies ------------------------------------------------------------------
 
     def copy_to_lua(self, value: Any) -> Any:
         """A recursive Lua copy of Python data; shared and cyclic references are kept."""
+        if lua_type_of(value) == "cdata":
+            value = self.to_python_value(value)
         array = self.array_of_view(value) if value is not None else None
         source = array if array is not None else value
         if not isinstance(source, SIMPLE):  # estimated first: refused if it cannot fit
