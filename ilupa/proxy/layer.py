@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ilupa.lua_types import lua_type_of
-from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
+from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
 from ilupa.proxy.fb_python import FbPython
