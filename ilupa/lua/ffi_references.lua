@@ -116,7 +116,9 @@ local Reference  -- the box type, made below
 local boxes = setmetatable({}, { __mode = "v" })
 local free, nfree = {}, 0
 local pinned = {}   -- slots of cached key strings: never swept
-local fresh = {}    -- slots claimed for a box not made yet: never swept
+-- Stands in `boxes` for a box being made: its slot is not swept meanwhile.
+local PENDING = setmetatable({}, { __mode = "k" })
+local made, SWEEP_AFTER = 0, 1024  -- boxes made since the last sweep; fewer: no sweep
 local finished_cycle = setmetatable({}, { __mode = "v" })
 finished_cycle[1] = {}  -- gone once a collection cycle finished
 
@@ -184,9 +186,9 @@ local function sweep_body()
   for s = 0, arena.top - 1 do
     if graves >= GRAVEYARD_SIZE then return end
     local p = arena.items[s]
-    if p ~= nil and not pinned[s] and not fresh[s] then
+    if p ~= nil and not pinned[s] then
       local b = boxes[tonumber(cast(INTPTR, p))]
-      if b == nil or cast(I32P, b)[0] ~= s then
+      if b == nil or (b ~= PENDING and cast(I32P, b)[0] ~= s) then
         arena.items[s] = nil
         nfree = nfree + 1
         free[nfree] = s
@@ -194,12 +196,31 @@ local function sweep_body()
       end
     end
   end
+  -- trailing free slots leave the arena, so later sweeps stay short
+  local top = arena.top
+  while top > 0 and arena.items[top - 1] == nil and not pinned[top - 1] do
+    top = top - 1
+  end
+  if top < arena.top then
+    arena.top = top
+    local kept = 0
+    for i = 1, nfree do
+      local slot = free[i]
+      if slot < top then
+        kept = kept + 1
+        free[kept] = slot
+      end
+    end
+    for i = kept + 1, nfree do free[i] = nil end
+    nfree = kept
+  end
 end
 
 local sweeping = false
 local function sweep()
   if sweeping or arena.closed ~= 0 then return end
   sweeping = true
+  made = 0
   finished_cycle[1] = {}
   local g = Ensure()
   local ok, problem = pcall(sweep_body)
@@ -212,8 +233,12 @@ end
 local function new_box(slot, address)
   local b = Reference()
   cast(I32P, b)[0] = slot
+  local existing = boxes[address]
+  if existing ~= nil and existing ~= PENDING then
+    return existing  -- made meanwhile (a finalizer's access): this slot is swept
+  end
   boxes[address] = b
-  fresh[slot] = nil
+  made = made + 1
   return b
 end
 
@@ -246,9 +271,9 @@ local function convert(item)
   elseif t == T_DICT or t == T_LIST or t == T_TUPLE then
     local address = tonumber(cast(INTPTR, item))
     local b = boxes[address]
-    if b ~= nil then return VALUE, b end
+    if b ~= nil and b ~= PENDING then return VALUE, b end
     local slot = claim(item)
-    fresh[slot] = true
+    boxes[address] = PENDING
     return NEWBOX, slot, address
   end
   return SLOW
@@ -405,7 +430,7 @@ local function with_gil(body, p, a, b)
 end
 
 local function before_access()
-  if finished_cycle[1] == nil then sweep() end
+  if made >= SWEEP_AFTER and finished_cycle[1] == nil then sweep() end
 end
 
 local function python_object(v)  -- borrowed pointer of a box or lupa object, else nil
@@ -545,6 +570,7 @@ local previous_collectgarbage = collectgarbage
 function collectgarbage(option, ...)
   local result = previous_collectgarbage(option, ...)
   if option == nil or option == "collect" then
+    made = SWEEP_AFTER
     sweep()
   end
   return result
