@@ -112,12 +112,11 @@ local SLOW, VALUE, NEWBOX, END = 0, 1, 2, 3
 
 local Reference  -- the box type, made below
 
--- Boxes by the address of their object (weak: a dropped box leaves it).
-local boxes = setmetatable({}, { __mode = "v" })
+-- The box of each slot (weak: a dropped box leaves it); PENDING while one is made.
+local owners = setmetatable({}, { __mode = "v" })
+local PENDING = {}
 local free, nfree = {}, 0
 local pinned = {}   -- slots of cached key strings: never swept
--- Stands in `boxes` for a box being made: its slot is not swept meanwhile.
-local PENDING = setmetatable({}, { __mode = "k" })
 local made, SWEEP_AFTER = 0, 1024  -- boxes made since the last sweep; fewer: no sweep
 local finished_cycle = setmetatable({}, { __mode = "v" })
 finished_cycle[1] = {}  -- gone once a collection cycle finished
@@ -125,6 +124,105 @@ finished_cycle[1] = {}  -- gone once a collection cycle finished
 local graveyard = cast(ListP, given.graveyard)
 local GRAVEYARD_SIZE = given.graveyard_size
 local graves = 0
+
+-- The slot of each boxed object, by address: open addressing with linear
+-- probing in FFI memory (a Lua table keyed by addresses churned the collector).
+local band, tobit = bit.band, bit.tobit
+local index_size, index_mask, indexed = 1024, 1023, 0
+local index = ffi.new("int32_t[?]", index_size)
+
+local function home(address)
+  return band(tobit(address / 16), index_mask)
+end
+
+-- Every entry sits within PROBES buckets of its home (insertion and rebuilding
+-- make sure of it, deletion only moves entries closer), so a lookup is a few
+-- unrolled probes: a loop here would be an inner loop in the user's trace.
+local function probe(p, h)  -- kind (0 free, 1 found, 2 taken), slot
+  local e = index[h]
+  if e == 0 then return 0 end
+  if arena.items[e - 1] == p then return 1, e - 1 end
+  return 2
+end
+
+local function find(p, address)  -- slot (or -1), and a free bucket (or -1)
+  local h = home(address)
+  local kind, slot = probe(p, h)
+  if kind == 2 then
+    h = band(h + 1, index_mask)
+    kind, slot = probe(p, h)
+    if kind == 2 then
+      h = band(h + 1, index_mask)
+      kind, slot = probe(p, h)
+      if kind == 2 then
+        h = band(h + 1, index_mask)
+        kind, slot = probe(p, h)
+        if kind == 2 then return -1, -1 end
+      end
+    end
+  end
+  if kind == 1 then return slot, h end
+  return -1, h
+end
+
+local function rebuild_index(size)
+  while true do
+    index_size, index_mask, indexed = size, size - 1, 0
+    index = ffi.new("int32_t[?]", size)
+    local placed = true
+    for s = 0, arena.top - 1 do
+      local p = arena.items[s]
+      if p ~= nil and not pinned[s] then
+        local _, h = find(p, tonumber(cast(INTPTR, p)))
+        if h < 0 then
+          placed = false
+          break
+        end
+        index[h] = s + 1
+        indexed = indexed + 1
+      end
+    end
+    if placed then return end
+    size = size * 2
+  end
+end
+
+local function index_add(p, address, slot)
+  local _, h = find(p, address)
+  if h < 0 or (indexed + 1) * 4 > index_size then
+    rebuild_index(index_size * 2)
+    _, h = find(p, address)
+    if h < 0 then
+      rebuild_index(index_size * 2)
+      _, h = find(p, address)
+    end
+  end
+  index[h] = slot + 1
+  indexed = indexed + 1
+end
+
+-- Removes `p` (its slot still holding it), shifting later entries back.
+local function index_remove(p, address)
+  local i = home(address)
+  while index[i] ~= 0 and arena.items[index[i] - 1] ~= p do
+    i = band(i + 1, index_mask)
+  end
+  if index[i] == 0 then return end
+  local j = i
+  while true do
+    j = band(j + 1, index_mask)
+    local e = index[j]
+    if e == 0 then break end
+    local k = home(tonumber(cast(INTPTR, arena.items[e - 1])))
+    local stays = (i <= j) and (k > i and k <= j) or (i > j and (k > i or k <= j))
+    if not stays then
+      index[i] = e
+      i = j
+    end
+  end
+  index[i] = 0
+  indexed = indexed - 1
+end
 
 -- GIL held: a new strong reference to `p` in a free arena slot.
 local function claim(p)
@@ -186,9 +284,9 @@ local function sweep_body()
   for s = 0, arena.top - 1 do
     if graves >= GRAVEYARD_SIZE then return end
     local p = arena.items[s]
-    if p ~= nil and not pinned[s] then
-      local b = boxes[tonumber(cast(INTPTR, p))]
-      if b == nil or (b ~= PENDING and cast(I32P, b)[0] ~= s) then
+    if p ~= nil and not pinned[s] and owners[s] == nil then
+      do
+        index_remove(p, tonumber(cast(INTPTR, p)))
         arena.items[s] = nil
         nfree = nfree + 1
         free[nfree] = s
@@ -230,14 +328,10 @@ local function sweep()
   if not ok then error(problem, 0) end
 end
 
-local function new_box(slot, address)
+local function new_box(slot)
   local b = Reference()
   cast(I32P, b)[0] = slot
-  local existing = boxes[address]
-  if existing ~= nil and existing ~= PENDING then
-    return existing  -- made meanwhile (a finalizer's access): this slot is swept
-  end
-  boxes[address] = b
+  owners[slot] = b
   made = made + 1
   return b
 end
@@ -269,12 +363,20 @@ local function convert(item)
   elseif item == P_FALSE then
     return VALUE, false
   elseif t == T_DICT or t == T_LIST or t == T_TUPLE then
+    if arena.closed ~= 0 then return SLOW end
     local address = tonumber(cast(INTPTR, item))
-    local b = boxes[address]
-    if b ~= nil and b ~= PENDING then return VALUE, b end
-    local slot = claim(item)
-    boxes[address] = PENDING
-    return NEWBOX, slot, address
+    local slot = find(item, address)
+    if slot >= 0 then
+      local b = owners[slot]
+      if b == PENDING then return SLOW end  -- being boxed by the access this one interrupted
+      if b ~= nil then return VALUE, b end
+      owners[slot] = PENDING  -- its box was dropped, the slot not swept yet: reused
+      return NEWBOX, slot
+    end
+    slot = claim(item)
+    owners[slot] = PENDING
+    index_add(item, address, slot)
+    return NEWBOX, slot
   end
   return SLOW
 end
@@ -425,7 +527,14 @@ local function with_gil(body, p, a, b)
   if not ok then C.PyErr_Clear() end
   Release(g)
   if not ok then error(kind, 0) end
-  if kind == NEWBOX then return VALUE, new_box(x, y) end
+  if kind == NEWBOX then
+    local made_box, b = pcall(new_box, x)
+    if not made_box then
+      owners[x] = nil  -- swept later
+      error(b, 0)
+    end
+    return VALUE, b
+  end
   return kind, x
 end
 
