@@ -280,9 +280,10 @@ local function flush()
 end
 
 -- GIL held: dead boxes' references into the graveyard, while there is room.
-local function sweep_body()
-  for s = 0, arena.top - 1 do
-    if graves >= GRAVEYARD_SIZE then return end
+-- Returns where to go on once Python emptied the graveyard, or nil when done.
+local function sweep_body(from)
+  for s = from, arena.top - 1 do
+    if graves >= GRAVEYARD_SIZE then return s end
     local p = arena.items[s]
     if p ~= nil and not pinned[s] and owners[s] == nil then
       do
@@ -320,12 +321,19 @@ local function sweep()
   sweeping = true
   made = 0
   finished_cycle[1] = {}
-  local g = Ensure()
-  local ok, problem = pcall(sweep_body)
-  Release(g)
+  local from = 0
+  repeat
+    local g = Ensure()
+    local ok, next_from = pcall(sweep_body, from)
+    Release(g)
+    local flushed, problem = pcall(flush)
+    if not (ok and flushed) then
+      sweeping = false
+      error(ok and problem or next_from, 0)
+    end
+    from = next_from
+  until from == nil
   sweeping = false
-  flush()
-  if not ok then error(problem, 0) end
 end
 
 local function new_box(slot)
