@@ -243,3 +243,29 @@ def test_the_interpreter_exits_cleanly_with_live_boxes(runtime: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["exiting", "released"]
+
+
+def test_a_copy_through_the_c_api_equals_the_python_side_copy(session: LuaSession) -> None:
+    shared = {"s": [1, 2]}
+    data = {
+        "recs": [{"id": i, "name": f"n{i}", "score": i / 3, "tags": ["x"] * i} for i in range(5)],
+        "a": shared,
+        "b": shared,
+        "holes": [1, None, 3],
+        "t": (True, False, "é"),
+        7: "seven",
+        2.5: 1,
+    }
+    data["me"] = data
+    session.namespace["data"] = data
+    (fast,) = session.run("return ilupa.copy(py.data)", "copy")
+    python_side = session.proxy._copy_to_lua(data)  # the path every runtime had
+    assert session.lua.eval("function(a, b) return rawequal(a.a, a.b) and rawequal(a.me, a) end")(
+        fast, None
+    )
+    assert session.proxy.copy_to_python(fast["recs"]) == session.proxy.copy_to_python(
+        python_side["recs"]
+    )
+    for key in ("holes", "t"):
+        assert dict(fast[key].items()) == dict(python_side[key].items())
+    assert (fast[7], fast[2.5]) == (python_side[7], python_side[2.5]) == ("seven", 1)

@@ -48,6 +48,7 @@ int PyGILState_Ensure(void);
 void PyGILState_Release(int);
 ilupa_pyobject *PyDict_GetItem(ilupa_pyobject *, ilupa_pyobject *);
 int PyDict_SetItem(ilupa_pyobject *, ilupa_pyobject *, ilupa_pyobject *);
+int PyDict_Next(ilupa_pyobject *, intptr_t *, ilupa_pyobject **, ilupa_pyobject **);
 long long PyLong_AsLongLong(ilupa_pyobject *);
 ilupa_pyobject *PyLong_FromLongLong(long long);
 ilupa_pyobject *PyFloat_FromDouble(double);
@@ -66,7 +67,7 @@ end
 
 local C = ffi.C
 for _, name in next, {
-  "PyGILState_Ensure", "PyGILState_Release", "PyDict_GetItem", "PyDict_SetItem",
+  "PyGILState_Ensure", "PyGILState_Release", "PyDict_GetItem", "PyDict_SetItem", "PyDict_Next",
   "PyLong_AsLongLong", "PyLong_FromLongLong", "PyFloat_FromDouble",
   "PyUnicode_AsUTF8AndSize", "PyUnicode_DecodeUTF8", "PyUnicode_InternInPlace",
   "PyErr_Occurred", "PyErr_Clear", "Py_IncRef", "Py_DecRef", "realloc",
@@ -698,6 +699,112 @@ given.set_outgoing_cdata(function(v)
   return v
 end)
 
+-- Copies (ilupa.copy, fb.python's eval) of JSON-like data, walked with the GIL
+-- held for the whole copy (as Python's own copy holds it): exact dicts, lists
+-- and tuples become tables (lists 1-based), shared and cyclic containers one
+-- table each, None values holes. Anything else (other types, keys that are not
+-- strings or numbers, big ints, deep nesting) gives up: Python then copies the
+-- whole value, with its errors (ilupa/proxy/copies.py).
+local GIVE_UP = {}
+local MAX_DEPTH = 200
+local has_table_new, table_new = pcall(require, "table.new")  -- LuaJIT 2.1
+if not has_table_new then
+  table_new = function() return {} end
+end
+local gc = collectgarbage
+local copy_size = ffi.new("intptr_t[1]")
+local position = ffi.new("intptr_t[1]")
+local key_out = ffi.new("ilupa_pyobject *[1]")
+local value_out = ffi.new("ilupa_pyobject *[1]")
+
+local copy_value
+local function copy_scalar(p, t)  -- a Lua value, nil for None, GIVE_UP
+  if t == T_STR then
+    local text = C.PyUnicode_AsUTF8AndSize(p, copy_size)
+    if text == nil then
+      C.PyErr_Clear()
+      return GIVE_UP
+    end
+    return new_string(text, copy_size[0])
+  elseif t == T_FLOAT then
+    return cast(FloatP, p).ob_fval
+  elseif t == T_INT then
+    local v = C.PyLong_AsLongLong(p)
+    if v == -1 and C.PyErr_Occurred() ~= nil then
+      C.PyErr_Clear()
+      return GIVE_UP
+    end
+    return tonumber(v)
+  elseif p == P_NONE then
+    return nil
+  elseif p == P_TRUE then
+    return true
+  elseif p == P_FALSE then
+    return false
+  end
+  return GIVE_UP
+end
+
+copy_value = function(p, done, depth)
+  local t = p.ob_type
+  if t ~= T_DICT and t ~= T_LIST and t ~= T_TUPLE then return copy_scalar(p, t) end
+  local address = tonumber(cast(INTPTR, p))
+  local table_ = done[address]
+  if table_ ~= nil then return table_ end
+  if depth > MAX_DEPTH then return GIVE_UP end
+  if t == T_DICT then
+    table_ = table_new(0, tonumber(cast(DictP, p).ma_used))
+  else
+    table_ = table_new(tonumber(cast(VarP, p).ob_size), 0)
+  end
+  done[address] = table_
+  if t == T_DICT then
+    local at = ffi.new("intptr_t[1]")  -- per level: an inner dict has its own position
+    while C.PyDict_Next(p, at, key_out, value_out) ~= 0 do
+      local k, v = key_out[0], value_out[0]
+      local kt = k.ob_type
+      if kt ~= T_STR and kt ~= T_INT and kt ~= T_FLOAT and k ~= P_TRUE and k ~= P_FALSE then
+        return GIVE_UP
+      end
+      local key = copy_scalar(k, kt)
+      if key == GIVE_UP or key ~= key then return GIVE_UP end  -- NaN: Python says why
+      local value = copy_value(v, done, depth + 1)
+      if value == GIVE_UP then return GIVE_UP end
+      if value ~= nil then table_[key] = value end
+    end
+  else
+    local n, items = sequence(p, t)
+    for i = 0, n - 1 do
+      local value = copy_value(items[i], done, depth + 1)
+      if value == GIVE_UP then return GIVE_UP end
+      if value ~= nil then table_[i + 1] = value end
+    end
+  end
+  return table_
+end
+
+local function copy_body(p)
+  local result = copy_value(p, {}, 0)
+  if result == GIVE_UP then return false end
+  return true, result
+end
+
+-- The copy of the object at `address` (Python keeps it alive meanwhile), or
+-- false. Python estimated the copy before (memory.check_copy): the collector
+-- pauses meanwhile, since everything the copy makes stays reachable.
+local function copy(address)
+  if arena.closed ~= 0 then return false end
+  local known, running = pcall(gc, "isrunning")  -- LuaJIT 2.0 cannot tell
+  gc("stop")
+  local g = Ensure()
+  local ok, copied, result = pcall(copy_body, object(address))
+  if not ok then C.PyErr_Clear() end
+  Release(g)
+  if not known or running then gc("restart") end
+  if not ok then error(copied, 0) end
+  return copied, result
+end
+
 -- For Python: the address of a box's object (nil for anything else), a sweep.
 local function address_of(v)
   if type(v) == "cdata" and istype(Reference, v) then
@@ -719,5 +826,6 @@ return {
   live = true,
   address_of = address_of,
   sweep = function() sweep() end,
+  copy = copy,
   counts = counts,
 }

@@ -133,6 +133,7 @@ class CApiReferences:
             self.why_not = str(module.why)
             return
         self._address_of = module.address_of
+        self._copy = module.copy
         self._sweep = module.sweep
         self._counts = module.counts
 
@@ -151,6 +152,16 @@ class CApiReferences:
         if address is None:
             return False, None
         return True, ctypes.cast(address, ctypes.py_object).value
+
+    def copy(self, value: Any) -> tuple[bool, Any]:
+        """(True, a Lua table) copied from JSON-like data (exact dicts, lists, tuples of
+        str, int, float, bool, None) through the C API; (False, None) for anything else."""
+        if not (self.live and type(value) in (dict, list, tuple)):
+            return False, None
+        copied = self._copy(id(value))  # `value` stays alive: the caller holds it
+        if isinstance(copied, tuple) and copied[0]:
+            return True, copied[1]
+        return False, None
 
     def counts(self) -> tuple[int, int]:
         """(references boxes hold, references waiting in the graveyard), for tests."""

@@ -135,7 +135,8 @@ class ProxyLayer:
         source = array if array is not None else value
         if not isinstance(source, SIMPLE):  # estimated first: refused if it cannot fit
             self.session.memory.check_copy(source, "this Python object")
-        return self._copy_to_lua(source)
+        copied, table = self.c_api.copy(source)  # JSON-like data on LuaJIT: the C API
+        return table if copied else self._copy_to_lua(source)
 
     def copy_to_python(self, value: Any) -> Any:
         """A recursive Python copy of Lua data; tables with keys 1..n become lists."""
