@@ -269,3 +269,23 @@ def test_a_copy_through_the_c_api_equals_the_python_side_copy(session: LuaSessio
     for key in ("holes", "t"):
         assert dict(fast[key].items()) == dict(python_side[key].items())
     assert (fast[7], fast[2.5]) == (python_side[7], python_side[2.5]) == ("seven", 1)
+
+
+@pytest.mark.parametrize("runtime", FFI_RUNTIMES)
+def test_a_gc_metamethod_cannot_push_a_box_object_during_a_release(runtime: str) -> None:
+    """lupa must not push a Python object inside a release's collection (docs/proxy.md)."""
+    session = LuaSession(runtime, {"data": {"inner": {"k": 1}}})
+    code = """
+    local d = py.data.inner
+    local u = newproxy(true)
+    getmetatable(u).__gc = function()
+      local ok, err = pcall(function() return tostring(d) end)
+      seen = tostring(ok) .. ': ' .. tostring(err)
+    end
+    u = nil
+    collectgarbage()
+    return seen, d.k, tostring(d)
+    """
+    seen, k, text = session.run(code, "gc")
+    assert seen.startswith("false: ") and "frees Python references" in seen
+    assert (k, text) == (1, "{'k': 1}")

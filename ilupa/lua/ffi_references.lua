@@ -559,8 +559,14 @@ local function python_object(v)  -- borrowed pointer of a box or lupa object, el
 end
 
 -- lupa's own object for a box (Python pushes it): the Python-side path takes it.
+local installed = {}
 local function as_lupa(v)
   if type(v) == "cdata" and istype(Reference, v) then
+    if not rawequal(POBJECT.__index, installed.__index) then
+      -- a release of Python references is running (python_references.lua):
+      -- lupa must not push a Python object now
+      error("a Lua __gc cannot use Python objects while ilupa frees Python references", 3)
+    end
     local p = box_object(v)
     if p == nil then error("this Python reference was released (the Lua state was reset)", 3) end
     return object_at(tonumber(cast(INTPTR, p)))
@@ -580,7 +586,6 @@ end
 
 -- The Python-side handler for `event`: proxy_manners.lua's, or whatever a
 -- release of Python references put there meanwhile (it refuses).
-local installed = {}
 local function handler(event)
   local h = POBJECT[event]
   if rawequal(h, installed[event]) then return manners[event] end
