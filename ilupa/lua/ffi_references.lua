@@ -547,8 +547,10 @@ local function with_gil(body, p, a, b)
   return kind, x
 end
 
+-- A sweep walks the whole arena: it waits for as many new boxes as half the
+-- arena, so that each box pays for about two slots of walking.
 local function before_access()
-  if made >= SWEEP_AFTER and finished_cycle[1] == nil then sweep() end
+  if made >= SWEEP_AFTER and made * 2 >= arena.top and finished_cycle[1] == nil then sweep() end
 end
 
 local function python_object(v)  -- borrowed pointer of a box or lupa object, else nil
