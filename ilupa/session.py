@@ -19,6 +19,7 @@ from ilupa.errors import LuaSyntaxError, lua_error_from
 from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
 from ilupa.lua_function import LuaFunction
+from ilupa.lua_types import lua_type_of
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.proxy.lifetimes import PythonReferences
@@ -53,6 +54,8 @@ class LuaSession:
             **self.memory.runtime_options(),
         )
         self.references = PythonReferences(self.lua, _lua_source("python_references"))
+        # Lua's own pcall, before the interrupt layer wraps it (ffi_references.lua needs it)
+        self.raw_pcall = self.lua.eval("pcall")
         self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
@@ -167,7 +170,13 @@ class LuaSession:
         value = value if proxy is None else proxy.to_lua(value)
         return (value,) if isinstance(value, tuple) else value
 
+    def close(self) -> None:
+        """Release what this state holds of Python beyond lupa's own references."""
+        self.proxy.close()
+
     def _namespace_set(self, name: str, value: Any) -> None:
+        if getattr(self, "proxy", None) is not None and lua_type_of(value) == "cdata":
+            value = self.proxy.to_python_value(value)
         if value is None:
             self.namespace.pop(name, None)
         else:

@@ -110,3 +110,21 @@ def test_collected_coroutines_are_forgotten(session: LuaSession) -> None:
     session.run(code, "many")
     session.run("collectgarbage() collectgarbage() coroutine.create(print)", "again")
     assert hooks.count < 1000
+
+
+def test_interrupt_stops_a_loop_over_python_data_and_the_gil_is_free(session: LuaSession) -> None:
+    """On LuaJIT the loop reads through the C API, taking the GIL around each access:
+    an interrupt arriving meanwhile must leave it released."""
+    session.namespace["data"] = {"items": [{"v": i} for i in range(1000)]}
+    code = (
+        "py.soon() while true do for i = 0, 999 do"
+        " local r = py.data.items[i] x = x + r.v + #py.data.items end end"
+    )
+    assert interrupted(session, code)
+    assert_state_kept(session)
+    ran = threading.Event()
+    other = threading.Thread(target=ran.set)
+    other.start()
+    assert ran.wait(5)
+    other.join()
+    assert session.run("return py.data.items[999].v", "after") == (999,)

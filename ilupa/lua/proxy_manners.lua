@@ -31,6 +31,9 @@ local call_1, call_2 = ops.call_1, ops.call_2
 local unary, compare = ops.unary, ops.compare
 local pairs_of, ipairs_of, step = ops.pairs_of, ops.ipairs_of, ops.step
 
+-- Set by ffi_references.lua on LuaJIT: an FFI reference goes back as its object.
+local outgoing_cdata = nil
+
 -- A value Lua hands to Python: views go back as the array they show.
 local function outgoing(value)
   local kind = type(value)
@@ -39,6 +42,8 @@ local function outgoing(value)
     if type(mt) == "table" and rawget(mt, view_marker) then
       return value.array
     end
+  elseif kind == "cdata" and outgoing_cdata then
+    return outgoing_cdata(value)
   end
   return value
 end
@@ -137,4 +142,7 @@ function ipairs(value)
   return raw_ipairs(value)
 end
 
-return {POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing, direct = direct}
+return {
+  POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing, direct = direct,
+  set_outgoing_cdata = function(f) outgoing_cdata = f end,
+}

@@ -174,6 +174,7 @@ class LuaMagics(SandboxConfig, Magics):
             raise UsageError(RESET_WHILE_RUNNING)
         retired, self._session = self._session, None
         if retired is not None:
+            retired.close()  # the FFI boxes' references (LuaJIT), before the state retires
             retire_state(retired.lua)
         session = self.session
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
@@ -264,6 +265,7 @@ class LuaMagics(SandboxConfig, Magics):
         if args.version:
             session = self.session
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
+            print(f"references: {session.proxy.references_path}")
             return None
         if args.sandbox:
             names = names_from(args.input)

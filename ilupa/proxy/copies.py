@@ -158,8 +158,13 @@ class _CopyState:
 class ToPython:
     """Copies Lua tables into Python: keys exactly 1..n make a list, any others a dict."""
 
-    def __init__(self, view_array: Callable[[Any], Any]) -> None:
+    def __init__(
+        self,
+        view_array: Callable[[Any], Any],
+        reference_object: Callable[[Any], tuple[bool, Any]] | None = None,
+    ) -> None:
         self.view_array = view_array
+        self.reference_object = reference_object  # an FFI reference's object (LuaJIT)
 
     def __call__(self, value: Any) -> Any:
         self.done: dict[str, Any] = {}
@@ -169,7 +174,11 @@ class ToPython:
             raise CopyError("table nested too deeply to copy into Python") from None
 
     def _copy(self, value: Any) -> Any:
-        if lua_type_of(value) != "table":
+        kind = lua_type_of(value)
+        if kind == "cdata" and self.reference_object is not None:
+            is_reference, obj = self.reference_object(value)
+            return obj if is_reference else value
+        if kind != "table":
             return value
         identity = repr(value)  # "<Lua table at 0x...>": the table's address
         if identity in self.done:

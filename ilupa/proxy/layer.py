@@ -17,6 +17,7 @@ from ilupa.lua_function import LuaFunction
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.copy_room import CopyRoom, copy_within_budget
 from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
+from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
 from ilupa.proxy.fb_python import FbPython
@@ -46,6 +47,15 @@ class ProxyLayer:
         )
         self._view_marker = manners.view_marker
         direct = manners.direct  # calls Python without the argument handling of __call
+        # on LuaJIT, reads of dicts, lists and tuples through the C API (c_api.py)
+        self.c_api = CApiReferences(
+            lua,
+            session._run_internal,
+            direct,
+            manners.set_outgoing_cdata,
+            session.raw_pcall,
+            self._references.handed,
+        )
         views = session._run_internal(
             "array_views", direct(read_element), direct(write_element), self._view_marker
         )
@@ -58,7 +68,7 @@ class ProxyLayer:
             session.memory.check_copy,
         )
         self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
-        self._copy_to_python = ToPython(self.array_of_view)
+        self._copy_to_python = ToPython(self.array_of_view, self.c_api.python_object)
         # views are tables, or userdata handles on Lua 5.1 and LuaJIT
         self._is_view = lua.eval(
             "function(marker) return function(t) local mt = getmetatable(t)"
@@ -111,10 +121,24 @@ class ProxyLayer:
         return None
 
     def to_python_value(self, value: Any) -> Any:
-        """A Lua value as Python should get it: array views as the arrays they show."""
-        is_lua_object = lua_type_of(value) in ("table", "userdata")
+        """A Lua value as Python should get it: array views as the arrays they show,
+        FFI references as their objects."""
+        kind = lua_type_of(value)
+        if kind == "cdata":
+            is_reference, obj = self.c_api.python_object(value)
+            return obj if is_reference else value
+        is_lua_object = kind in ("table", "userdata")
         array = self.array_of_view(value) if is_lua_object else None
         return value if array is None else array
+
+    @property
+    def references_path(self) -> str:
+        """How Lua reads Python containers here: "C API via FFI" or "Python-side (why)"."""
+        return self.c_api.path
+
+    def close(self) -> None:
+        """Release the references Lua's FFI boxes hold (at reset; exit does it too)."""
+        self.c_api.close()
 
     # -- copies ------------------------------------------------------------------
 
@@ -138,15 +162,22 @@ class ProxyLayer:
         estimate = memory.check_copy(source, what).estimate.bytes
 
         def make(room: CopyRoom) -> dict[str, Any]:
-            copied = self._copy_to_lua(source, room)
+            # JSON-like data on LuaJIT: one pass through the C API, checked once after it
+            copied, table = self.c_api.copy(source)
+            if copied:
+                room()
+            else:
+                table = self._copy_to_lua(source, room)
             if single:
-                return {what: copied}
+                return {what: table}
             # One copy of them all, so that data they share stays shared between them.
-            return {name: copied[index] for index, name in enumerate(sources, 1)}
+            return {name: table[index] for index, name in enumerate(sources, 1)}
 
         return copy_within_budget(memory, make, what, estimate)
 
     def _copy_source(self, value: Any) -> Any:
+        if lua_type_of(value) == "cdata":  # an FFI box (LuaJIT): the Python object it holds
+            value = self.to_python_value(value)
         array = self.array_of_view(value) if value is not None else None
         return array if array is not None else value
 
