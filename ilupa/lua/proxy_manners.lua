@@ -34,7 +34,9 @@ local pairs_of, ipairs_of, step = ops.pairs_of, ops.ipairs_of, ops.step
 -- Set by ffi_references.lua on LuaJIT: an FFI reference goes back as its object.
 local outgoing_cdata = nil
 
--- A value Lua hands to Python: views go back as the array they show.
+-- A value Lua hands to Python: views go back as the array they show, FFI
+-- references (cdata, LuaJIT) as their objects. Callers skip numbers, strings
+-- and the like: only tables, userdata and cdata can need turning.
 local function outgoing(value)
   local kind = type(value)
   if kind == "table" or kind == "userdata" then
@@ -64,7 +66,7 @@ end
 
 POBJECT.__newindex = function(obj, key, value)
   local kind = type(value)
-  if kind == "table" or kind == "userdata" then
+  if kind == "table" or kind == "userdata" or kind == "cdata" then
     value = outgoing(value)
   end
   raw_call(newindex, obj, key, value)
@@ -78,14 +80,14 @@ POBJECT.__call = function(f, ...)
   if n == 1 then
     local a = ...
     local kind = type(a)
-    if kind == "table" or kind == "userdata" then a = outgoing(a) end
+    if kind == "table" or kind == "userdata" or kind == "cdata" then a = outgoing(a) end
     return raw_call(call_1, f, a)
   elseif n == 2 then
     local a, b = ...
     local kind = type(a)
-    if kind == "table" or kind == "userdata" then a = outgoing(a) end
+    if kind == "table" or kind == "userdata" or kind == "cdata" then a = outgoing(a) end
     kind = type(b)
-    if kind == "table" or kind == "userdata" then b = outgoing(b) end
+    if kind == "table" or kind == "userdata" or kind == "cdata" then b = outgoing(b) end
     return raw_call(call_2, f, a, b)
   elseif n == 0 then
     return raw_call(call, f, 0)
