@@ -13,6 +13,8 @@ from tests.fault_corpus import LUA, PYTHON, Entry, Group
 from tests.fault_corpus.catalog import GROUPS
 from tests.fault_corpus.kernel import LUA_EXPECTED, PYTHON_EXPECTED, TIMEOUT, CorpusKernel
 
+pytestmark = pytest.mark.kernel
+
 INTERRUPT_TIMEOUT = 10  # a cell the interrupt stops replies within a second
 
 

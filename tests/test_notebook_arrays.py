@@ -25,6 +25,8 @@ from tests.notebook_helpers import (
 )
 from tests.png_reading import decode_png
 
+pytestmark = pytest.mark.notebook
+
 tour_order = runpy.run_path(str(NOTEBOOKS / "execute.py"))["tour_order"]  # the `make run` order
 
 TOUR = [

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 
 from tests.notebook_helpers import NOTEBOOKS, execute_notebook, stream_text
+
+pytestmark = pytest.mark.notebook
 
 NOTEBOOK = NOTEBOOKS / "big-data-by-reference.ipynb"
 RECORDS = 200_000

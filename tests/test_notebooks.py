@@ -16,6 +16,8 @@ from tests.notebook_helpers import (
     stream_text,
 )
 
+pytestmark = pytest.mark.notebook
+
 
 @pytest.fixture(scope="module")
 def quickstart() -> nbformat.NotebookNode:
