@@ -294,12 +294,13 @@ class LuaMagics(SandboxConfig, Magics):
     def lua_memory(self, line: str) -> None:
         """Lua memory: usage, budget, warning share, largest tables; a live gauge in notebooks."""
         memory = self.session.memory
-        summary = memory.summary()
-        print(summary.text)
+        # One reading for both: finding the largest tables moves Lua's memory.
+        used = memory.used()
+        print(memory.summary(used).text)
         if in_kernel():
             from IPython.display import display
 
-            display(memory.gauge().widget)
+            display(memory.gauge(used).widget)
 
     def _copy_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
         """Estimate every copy first; copy only when all of them fit (else Lua is unchanged)."""
