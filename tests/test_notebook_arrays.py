@@ -35,6 +35,7 @@ TOUR = [
     "arrays-and-speed.ipynb",
     "widgets-from-lua.ipynb",
     "memory-warnings.ipynb",
+    "lua-kernel.ipynb",
 ]
 
 
