@@ -1,13 +1,16 @@
 """A built wheel is all ilupa needs: in a fresh venv, cells, the sandbox and the kernel run.
 
-The wheel is built from this checkout (`pip wheel --no-deps`, the project's own build
-backend), installed with its dependencies into a venv that sees no other site-packages,
-and used from a folder outside the checkout, so nothing can come from the source tree.
+The wheel is built from a copy of this checkout's files (those git tracks or would
+track: no `build/` left over from an earlier build can slip in) with `pip wheel
+--no-deps` and the project's own build backend, installed with its dependencies
+into a venv that sees no other site-packages, and used from a folder outside the
+checkout, so nothing can come from the source tree.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -35,9 +38,10 @@ class InstalledWheel:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledWheel]:
     root = tmp_path_factory.mktemp("wheel")
+    source = copy_of_checkout(root / "source")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"),
-         str(CHECKOUT)],
+         str(source)],
         check=True,
     )  # fmt: skip
     (wheel,) = (root / "dist").glob("ilupa-*.whl")
@@ -49,6 +53,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InstalledWhe
     workdir = root / "work"
     workdir.mkdir()
     yield InstalledWheel(wheel, python, workdir)
+
+
+def copy_of_checkout(target: Path) -> Path:
+    """The files of the checkout that git tracks or would track, copied to `target`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=CHECKOUT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        if (CHECKOUT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(CHECKOUT / name, target / name)
+    return target
 
 
 def run_in_venv(installed: InstalledWheel, script: str) -> str:
