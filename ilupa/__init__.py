@@ -52,6 +52,7 @@ def unload_ipython_extension(shell: Any) -> None:
     magics = shell.magics_manager.registry.pop("LuaMagics", None)
     if magics is None:
         return
+    magics.forget_events()
     for kind, names in magics.magics.items():
         for name in names:
             shell.magics_manager.magics[kind].pop(name, None)

@@ -16,6 +16,8 @@ from ilupa.errors import LuaRuntimeError
 from ilupa.proxy.arrays import VIEW_DTYPES
 from ilupa.session import LuaSession
 
+pytestmark = pytest.mark.slow
+
 # Every element of a 1-, 2- or 3-d view, in numpy's index order, as one flat Lua list.
 FLATTEN = """
 local out = {}

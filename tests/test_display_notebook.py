@@ -14,6 +14,8 @@ from tests.notebook_helpers import (
     stream_text,
 )
 
+pytestmark = pytest.mark.notebook
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 

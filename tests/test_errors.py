@@ -23,11 +23,14 @@ def assert_state_kept(shell):
     assert shell.user_ns["python_before"] == [1, 2]
 
 
+# Lines are the cell's own, as the editor numbers them: line 1 is the `%%lua` line.
+
+
 def test_syntax_error_names_line_and_source(prepared):
     result = run(prepared, "%%lua\nlocal ok = 1\nlocal broken = = 2\n")
     error = result.error_in_exec
     assert isinstance(error, ilupa.LuaSyntaxError)
-    assert error.location.line == 2
+    assert error.location.line == 3
     assert error.location.text == "local broken = = 2"
     assert_state_kept(prepared)
 
@@ -41,7 +44,7 @@ def test_runtime_error_names_line_source_and_traceback(prepared):
     result = run(prepared, "%%lua\nlocal t = nil\n\nreturn t.field")
     error = result.error_in_exec
     assert isinstance(error, ilupa.LuaRuntimeError)
-    assert error.location.line == 3
+    assert error.location.line == 4
     assert error.location.text == "return t.field"
     assert "stack traceback" in error.lua_traceback
     assert_state_kept(prepared)
@@ -50,7 +53,7 @@ def test_runtime_error_names_line_source_and_traceback(prepared):
 def test_error_in_the_last_expression_keeps_its_location(prepared):
     error = run(prepared, '%%lua\nx = 1\nerror("boom")').error_in_exec
     assert error.message == "boom"
-    assert error.location.line == 2
+    assert error.location.line == 3
     assert "main chunk" in error.lua_traceback
 
 
@@ -116,7 +119,7 @@ def test_error_report_is_lua_style_in_ipython(prepared, capsys):
     run(prepared, "%%lua\nundefined_function()")
     out = capsys.readouterr().out
     assert "LuaRuntimeError" in out
-    assert "line 1" in out
+    assert "line 2" in out
     assert "undefined_function()" in out
     assert "lua_magics.py" not in out
 
@@ -154,3 +157,59 @@ def test_an_error_value_lupa_loses_is_described_not_empty(session: LuaSession) -
         raw_error({})
     error = lua_error_from(LuaRuntimeError, str(raised.value), session.sources)
     assert error.message == VALUE_LOST
+
+
+def test_blank_lines_before_the_magic_count_too(prepared):
+    error = run(prepared, "\n\n%%lua\nlocal x = 1\nerror('here')").error_in_exec
+    assert (error.location.line, error.location.text) == (5, "error('here')")
+
+
+def test_lua_itself_counts_the_cells_lines(prepared):
+    """debug.getinfo, caught error messages and tracebacks agree with the report."""
+    cell = (
+        "%%lua\n"
+        "local here = debug.getinfo(1, 'l').currentline\n"
+        "local ok, message = pcall(function()\n"
+        "  error('caught')\n"
+        "end)\n"
+        "return here, message, debug.traceback()"
+    )
+    here, message, traceback = run(prepared, cell).result
+    assert here == 2
+    assert message.endswith(":4: caught")
+    assert ":6:" in traceback
+
+
+def test_a_function_from_an_earlier_cell_names_that_cells_line(prepared):
+    run(prepared, "%%lua\nfunction fails()\n  error('inner')\nend").raise_error()
+    error = run(prepared, "%%lua\nfails()").error_in_exec
+    assert error.location.line == 3
+    assert ":3: in " in error.lua_traceback  # the function's line in its own cell
+    assert ":2: in main chunk" in error.lua_traceback
+
+
+def test_line_magic_errors_name_line_1(prepared):
+    error = run(prepared, "x = 1\ny = %lua error('boom')").error_in_exec
+    assert error.location.line == 1
+    assert error.location.text == "error('boom')"
+
+
+@pytest.mark.parametrize("runtime", ["lua54", "luajit21"])
+def test_sandbox_cells_count_the_magic_line(shell, runtime):
+    run(shell, f"%config LuaMagics.sandbox_runtime = '{runtime}'").raise_error()
+    error = run(shell, "%%lua --sandbox\nlocal x = 1\nerror('sandboxed')").error_in_exec
+    assert isinstance(error, ilupa.LuaError)
+    assert error.location.line == 3
+    assert error.location.text == "error('sandboxed')"
+
+
+def test_a_luajit_hash_line_is_still_skipped_where_luajit_skips_it(shell):
+    """LuaJIT skips a first line starting with `#` in any chunk; the cell keeps that meaning."""
+    for runtime in ("luajit21", "lua54"):
+        run(shell, f"%lua_reset {runtime}").raise_error()
+        result = run(shell, "%%lua\n# a shell-style first line\nreturn 1 + 1")
+        if runtime.startswith("luajit"):
+            assert result.result == 2
+        else:
+            assert isinstance(result.error_in_exec, ilupa.LuaSyntaxError)
+            assert result.error_in_exec.location.line == 2

@@ -20,6 +20,8 @@ from ilupa.errors import LuaError
 from ilupa.proxy import to_lua, to_python
 from ilupa.session import LuaSession
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("ILUPA_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -7,6 +7,8 @@ from jupyter_client.manager import KernelManager
 
 from tests.test_kernel_interrupt import TIMEOUT, execute, interrupt_after_start
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.mark.parametrize("runtime", ["lua54", "luajit21"])
 def test_sigint_stops_a_lua_cell_in_a_python_kernel(runtime: str) -> None:

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from jupyter_client.manager import start_new_kernel
 
 from tests.kernel_support import SPEC_DIR
+
+pytestmark = pytest.mark.kernel
 
 
 def test_install_command_writes_spec_with_interpreter_and_runtime(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from jupyter_client.manager import KernelManager
 import tests.kernel_support  # noqa: F401  (installs the kernelspec first)
 from ilupa.runtimes import available_runtimes
 
+pytestmark = pytest.mark.kernel
+
 TIMEOUT = 30
 
 

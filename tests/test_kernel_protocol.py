@@ -5,8 +5,11 @@ from __future__ import annotations
 import unittest
 
 import jupyter_kernel_test
+import pytest
 
 import tests.kernel_support  # noqa: F401  (installs the kernelspec first)
+
+pytestmark = pytest.mark.kernel
 
 
 class IlupaKernelTests(jupyter_kernel_test.KernelTests):

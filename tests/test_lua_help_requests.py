@@ -10,6 +10,8 @@ from jupyter_client.manager import KernelManager
 
 from tests.test_kernel_interrupt import TIMEOUT
 
+pytestmark = pytest.mark.kernel
+
 FUNCTION_CELL = "function greet(name)\n  return 'hi ' .. name\nend"
 
 

@@ -8,6 +8,8 @@ from ilupa import LuaSession
 from ilupa.memory import LuaCopyRefused, check_copy_fits, estimate_lua_bytes
 from ilupa.runtimes import available_runtimes
 
+pytestmark = pytest.mark.slow
+
 COUNTING_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+pytestmark = pytest.mark.kernel
+
 CELL = """%%lua
 held = {}
 for i = 1, 4e5 do held[i] = {i} end

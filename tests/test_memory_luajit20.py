@@ -17,9 +17,12 @@ from ilupa.memory.loop_guard import HEADROOM, reachable_heap
 from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 
-pytestmark = pytest.mark.skipif(
-    "luajit20" not in available_runtimes(), reason="lupa has no luajit20 build here"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        "luajit20" not in available_runtimes(), reason="lupa has no luajit20 build here"
+    ),
+]
 
 SEED_NUMBERS = "big = {}\nfor i = 1, 1e9 do big[i] = i end"
 SMALL_TABLES = "big = {}\nfor i = 1, 1e9 do big[#big + 1] = {i} end"

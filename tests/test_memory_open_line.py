@@ -10,6 +10,8 @@ import pytest
 from ilupa import LuaSession
 from ilupa.runtimes import available_runtimes
 
+pytestmark = pytest.mark.slow
+
 COUNTING_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
 FILL = "held = {}\nfor i = 1, 4e5 do held[i] = {i} end\n"
 SPIN = "local stop = os.clock() + 1.5\nwhile os.clock() < stop do end\n"

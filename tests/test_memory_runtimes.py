@@ -8,6 +8,8 @@ from ilupa import LuaMemoryError, LuaRuntimeError, LuaSession
 from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 
+pytestmark = pytest.mark.slow  # each runtime fills its heap up to the budget
+
 COUNTING_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]
 BUDGET = 96 << 20
 RUNAWAY = "big = {}\nfor i = 1, 1e9 do big[#big + 1] = {i} end"

@@ -25,6 +25,8 @@ from tests.notebook_helpers import (
 )
 from tests.png_reading import decode_png
 
+pytestmark = pytest.mark.notebook
+
 tour_order = runpy.run_path(str(NOTEBOOKS / "execute.py"))["tour_order"]  # the `make run` order
 
 TOUR = [
@@ -33,6 +35,7 @@ TOUR = [
     "arrays-and-speed.ipynb",
     "widgets-from-lua.ipynb",
     "memory-warnings.ipynb",
+    "lua-kernel.ipynb",
 ]
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from tests.notebook_helpers import NOTEBOOKS, cell_containing, execute_notebook, stream_text
 
+pytestmark = pytest.mark.notebook
+
 NOTEBOOK = NOTEBOOKS / "big-data-by-reference.ipynb"
 RECORDS = 200_000
 

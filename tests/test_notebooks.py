@@ -16,6 +16,8 @@ from tests.notebook_helpers import (
     stream_text,
 )
 
+pytestmark = pytest.mark.notebook
+
 
 @pytest.fixture(scope="module")
 def quickstart() -> nbformat.NotebookNode:
@@ -55,7 +57,7 @@ def test_quickstart_error_names_cell_line_and_source(quickstart):
     error = error_output(cell_containing(quickstart, "t.field"))
     assert error["ename"] == "LuaRuntimeError"
     assert "attempt to index" in error["evalue"]
-    assert ":2:" in error["evalue"]
+    assert ":3:" in error["evalue"]  # the cell's line 3: line 1 is `%%lua`
     assert "print(t.field)" in "\n".join(error["traceback"])
 
 

@@ -20,6 +20,8 @@ from tests.conftest import run
 from tests.fault_corpus.kernel import LUA_CHECK, LUA_EXPECTED, LUA_SETUP, PYTHON_SETUP
 from tests.fault_corpus.metamethods import COMMON, HELPERS
 
+pytestmark = pytest.mark.slow
+
 DIVE = """
 local function dive(n)
   if n == 0 then py.raise_value('python bottom') end

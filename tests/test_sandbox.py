@@ -176,6 +176,7 @@ def test_luajit20_sandbox_is_refused_clearly(shell: InteractiveShell) -> None:
     assert run(shell, "%lua 1 + 1").result == 2
 
 
+@pytest.mark.kernel
 def test_sandbox_in_a_real_kernel() -> None:
     from jupyter_client.manager import start_new_kernel
 

@@ -15,6 +15,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 import ilupa
 from ilupa.completion import complete_lua
+from ilupa.kernel.kernel_info import help_links, lua_features
 from ilupa.kernel.lua_cells import (
     LUA_CELL_MAGICS,
     PYTHON_CELL_MAGICS,
@@ -35,10 +36,6 @@ class LuaKernel(IPythonKernel):
     implementation = "ilupa"
     implementation_version = ilupa.__version__
     banner = "ilupa: Lua cells sharing one process with Python (%%py for Python cells)"
-    help_links = [  # noqa: RUF012 (ipykernel declares it a class attribute)
-        {"text": "Lua 5.4 manual", "url": "https://www.lua.org/manual/5.4/"},
-        {"text": "LuaJIT", "url": "https://luajit.org/extensions.html"},
-    ]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -71,6 +68,14 @@ class LuaKernel(IPythonKernel):
             "pygments_lexer": "lua",
             "nbconvert_exporter": "script",
         }
+
+    @property
+    def kernel_info(self) -> dict[str, Any]:  # type: ignore[override]
+        """IPython's kernel_info with help for the live Lua runtime and no Python debugger."""
+        info = dict(super().kernel_info)
+        info["help_links"] = help_links(self.lua_session.lua.lua_implementation)
+        info["supported_features"] = lua_features(info.get("supported_features", []))
+        return info
 
     def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
         """Lua completion in Lua and `%%lua` cells; IPython's elsewhere."""

@@ -20,6 +20,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
+from ilupa.magics.cell_lines import first_lua_line, placed_at_line
 from ilupa.magics.options import names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
@@ -64,7 +65,17 @@ class LuaMagics(SandboxConfig, Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._session: LuaSession | None = None
         self._last_copy: tuple[str, int] = ("", 1)  # where the search for a free chunk name resumes
+        self._raw_cell: str | None = None  # the running cell as typed, to count lines as the editor
         super().__init__(shell=shell, **kwargs)
+        if shell is not None:
+            shell.events.register("pre_run_cell", self._remember_raw_cell)
+
+    def _remember_raw_cell(self, info: Any) -> None:
+        self._raw_cell = getattr(info, "raw_cell", None)
+
+    def forget_events(self) -> None:
+        """Unregister the shell event this object listens to (when the extension unloads)."""
+        self.shell.events.unregister("pre_run_cell", self._remember_raw_cell)
 
     def _runtime_default(self) -> str:
         return default_runtime()
@@ -180,12 +191,19 @@ class LuaMagics(SandboxConfig, Magics):
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
         return session
 
-    def run_lua(self, code: str, *, display_value: bool = True) -> Any:
-        """Run a Lua cell; return its value the way a Python cell shows its last expression."""
+    def run_lua(self, code: str, *, display_value: bool = True, first_line: int = 1) -> Any:
+        """Run a Lua cell; return its value the way a Python cell shows its last expression.
+
+        `first_line` is the line of the cell (as the editor numbers it) where `code`
+        starts; Lua's messages and tracebacks then name the editor's lines.
+        """
         __tracebackhide__ = True
         session = self.session
         runnable = with_trailing_value(code, session.compiles) or code
-        values = session.run(runnable, self._chunk_name(), source=code)
+        skips_hash_line = session.runtime_name.startswith("luajit")
+        runnable = placed_at_line(runnable, first_line, skips_hash_line=skips_hash_line)
+        source = placed_at_line(code, first_line, skips_hash_line=False)
+        values = session.run(runnable, self._chunk_name(), source=source)
         if not display_value or ends_with_semicolon(code) or not values:
             return None
         if len(values) == 1 and session.is_standard_stream(values[0]):
@@ -259,8 +277,10 @@ class LuaMagics(SandboxConfig, Magics):
         __tracebackhide__ = True
         if cell is None:
             option_words, code = split_line_options(line)
+            first_line = 1  # `%lua` code is one line: its errors name line 1
         else:
             option_words, code = line, cell
+            first_line = first_lua_line(self._raw_cell, code)
         args = parse_argstring(self.lua, option_words)
         if args.version:
             session = self.session
@@ -269,10 +289,12 @@ class LuaMagics(SandboxConfig, Magics):
             return None
         if args.sandbox:
             names = names_from(args.input)
+            sandbox = self.sandbox
+            luajit = sandbox.runtime_name.startswith("luajit")
             return run_sandboxed_cell(
-                self.sandbox,
-                code,
-                self._chunk_name(self.sandbox.sources),
+                sandbox,
+                placed_at_line(code, first_line, skips_hash_line=luajit),
+                self._chunk_name(sandbox.sources),
                 inputs={name: self._python_value(name, local_ns or {}, "-i") for name in names},
                 outputs=names_from(args.output),
                 copies=names_from(args.copy),
@@ -285,7 +307,7 @@ class LuaMagics(SandboxConfig, Magics):
         with self.session.cell_run.entered(CELL):
             self._pass_inputs(names_from(args.input), local_ns or {})
             self._copy_inputs(names_from(args.copy), local_ns or {})
-            result = self.run_lua(code, display_value=not args.noreturn)
+            result = self.run_lua(code, display_value=not args.noreturn, first_line=first_line)
             self._bind_outputs(names_from(args.output))
         return result
 
@@ -314,12 +336,13 @@ class LuaMagics(SandboxConfig, Magics):
     def lua_memory(self, line: str) -> None:
         """Lua memory: usage, budget, warning share, largest tables; a live gauge in notebooks."""
         memory = self.session.memory
-        summary = memory.summary()
-        print(summary.text)
+        # One reading for both: finding the largest tables moves Lua's memory.
+        used = memory.used()
+        print(memory.summary(used).text)
         if in_kernel():
             from IPython.display import display
 
-            display(memory.gauge().widget)
+            display(memory.gauge(used).widget)
 
     def _copy_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
         """Copy Python variables into Lua globals as `ilupa.copy` does (shared references kept,

@@ -13,6 +13,7 @@ from typing import Any
 from ilupa.memory.budget import format_bytes
 
 MIN_SECONDS_BETWEEN_UPDATES = 0.2
+DESCRIPTION = "Lua memory"
 
 
 class MemoryGauge:
@@ -24,7 +25,13 @@ class MemoryGauge:
         self.limit = limit
         self.warning_share = warning_share
         self.bar = ipywidgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, description="Lua memory", bar_style="info"
+            value=0.0,
+            min=0.0,
+            max=1.0,
+            description=DESCRIPTION,
+            bar_style="info",
+            # The default description width cuts "Lua memory" to "Lua mem…".
+            style={"description_width": "initial"},
         )
         self.label = ipywidgets.Label(value="")
         self.widget = ipywidgets.HBox([self.bar, self.label])
@@ -39,7 +46,8 @@ class MemoryGauge:
         share = used / self.limit if self.limit else 0.0
         self.bar.value = min(share, 1.0)
         self.bar.bar_style = "danger" if share >= self.warning_share else "info"
-        self.label.value = f"{format_bytes(used)} of {format_bytes(self.limit)} ({share:.0%})"
+        # The figures as `%lua_memory` prints them: "159.9 KiB used of 12.0 GiB (0.0%)".
+        self.label.value = f"{format_bytes(used)} used of {format_bytes(self.limit)} ({share:.1%})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

@@ -403,10 +403,10 @@ class MemoryGuard:
 
     # -- the gauge ----------------------------------------------------------------------
 
-    def gauge(self) -> MemoryGauge:
-        """A new gauge that follows this state's memory while cells run."""
+    def gauge(self, used: int | None = None) -> MemoryGauge:
+        """A new gauge that follows this state's memory while cells run, starting at `used`."""
         gauge = MemoryGauge(self.effective_limit, self.warning_share)
-        gauge.update(self.used(), force=True)
+        gauge.update(self.used() if used is None else used, force=True)
         self._gauges.add(gauge)
         return gauge
 
@@ -418,9 +418,10 @@ class MemoryGuard:
             gauge.limit = self.effective_limit
             gauge.update(used, force=True)
 
-    def summary(self) -> Notice:
-        """Usage, budget, warning share, runtime ceilings and largest tables, for `%lua_memory`."""
-        used = self.used()
+    def summary(self, used: int | None = None) -> Notice:
+        """Usage (`used`, else measured now), budget, warning share, runtime ceilings and
+        largest tables, for `%lua_memory`."""
+        used = self.used() if used is None else used
         limit = self.effective_limit
         lines = [
             f"{format_bytes(used)} used of {format_bytes(limit)} ({used / limit:.1%}); "
