@@ -6,9 +6,13 @@ STAMP := $(VENV)/.ilupa-installed
 
 .PHONY: run test bench lab install clean
 
+# The JupyterLab extension is built by the editable install itself (hatch-jupyter-builder
+# runs jlpm in labextension/; needs Node.js >= 20): its sources make the install stale too.
+LABEXTENSION := labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*)
+
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LABEXTENSION)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,browser]'
@@ -35,4 +39,4 @@ bench: install
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) build
+	rm -rf $(VENV) build ilupa/labextension labextension/lib labextension/node_modules labextension/.yarn

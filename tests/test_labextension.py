@@ -1,0 +1,55 @@
+"""The prebuilt JupyterLab extension arrives with the package, where JupyterLab finds it.
+
+`pip install ilupa` (and `make install`'s editable install) puts the extension
+built from labextension/ under share/jupyter/labextensions/ilupa-jupyterlab:
+no `jupyter labextension install`, no rebuild of JupyterLab. How it highlights
+cells is checked in a real Lab by tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from jupyter_core.paths import jupyter_path
+
+NAME = "ilupa-jupyterlab"
+
+
+def installed_extension() -> Path:
+    """The first labextensions folder on Jupyter's data path that holds ilupa's extension."""
+    for folder in jupyter_path("labextensions"):
+        if (Path(folder) / NAME / "package.json").exists():
+            return Path(folder) / NAME
+    raise AssertionError(f"{NAME} is in none of {jupyter_path('labextensions')}")
+
+
+def test_the_installed_extension_is_a_prebuilt_one_owned_by_the_ilupa_package() -> None:
+    folder = installed_extension()
+    package = json.loads((folder / "package.json").read_text())
+    assert package["name"] == NAME
+    assert package["version"] == version("ilupa")
+    assert (folder / package["jupyterlab"]["_build"]["load"]).is_file()  # the built bundle
+    install = json.loads((folder / "install.json").read_text())
+    assert install["packageManager"] == "python" and install["packageName"] == "ilupa"
+
+
+def test_jupyter_labextension_list_shows_it_enabled_and_ok() -> None:
+    pytest.importorskip("jupyterlab", reason="JupyterLab comes with the `browser` extra")
+    listing = subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter"), "labextension", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    output = re.sub(r"\x1b\[[0-9;]*m", "", listing.stdout + listing.stderr)
+    line = next((line for line in output.splitlines() if NAME in line), "")
+    assert line.split()[:4] == [NAME, f"v{version('ilupa')}", "enabled", "OK"], output
+    assert "(python, ilupa)" in line
