@@ -86,8 +86,10 @@ NOTEBOOKS = {
 LUA_FUNCTION = "local function twice(x) -- doubles\n  return 2 * x\nend"
 PYTHON_FUNCTION = "def twice(x):  # doubles\n    return 2 * x"
 LINE_MAGIC = "nothing = %lua nil -- none\nif nothing is None:  # Python again\n    pass"
-# What JupyterLab's highlight style colours each token as, in each language.
+# What JupyterLab's highlight style colours each token as, in each language (None: it
+# is no highlighted token at all).
 LUA_TOKENS = {"local": "keyword", "function": "keyword", "end": "keyword", "-- doubles": "comment"}
+LUA_READ_AS_PYTHON = {"local": None, "function": None, "end": None, "-- doubles": None}
 PYTHON_TOKENS = {"def": "keyword", "return": "keyword", "# doubles": "comment"}
 LINE_MAGIC_TOKENS = {
     "nil": "keyword",
@@ -100,7 +102,8 @@ ILUPA_KERNELSPEC = {"name": "ilupa", "display_name": "Lua (ilupa)", "language": 
 HIGHLIGHTING = {
     "python-highlighting": (
         PYTHON_KERNELSPEC,
-        ["%%lua\n" + LUA_FUNCTION, PYTHON_FUNCTION, LINE_MAGIC],
+        # The last cell is Lua without its magic, until the test types `%%lua` into it.
+        ["%%lua\n" + LUA_FUNCTION, PYTHON_FUNCTION, LINE_MAGIC, LUA_FUNCTION],
     ),
     "ilupa-highlighting": (ILUPA_KERNELSPEC, ["%%py\n" + PYTHON_FUNCTION, LUA_FUNCTION]),
 }
@@ -276,23 +279,22 @@ def test_lab_renders_lua_output_and_a_lua_observer_follows_the_slider(lab: str, 
             browser.close()
 
 
-def assert_highlighted(page: sync_api.Page, index: int, expected: dict[str, str]) -> None:
+def assert_highlighted(page: sync_api.Page, index: int, expected: dict[str, str | None]) -> None:
     """Each token of cell `index` named in `expected` carries exactly that one category.
 
     Polls for up to 30 s first: the languages load, and the cell's language is
     chosen, after the editor appears.
     """
+    wanted = {text: [kind] if kind else None for text, kind in expected.items()}
     deadline = time.monotonic() + 30
     while True:
         tokens = page.evaluate(TOKEN_CLASSES, index) or []
         found = {text: categories for text, categories in tokens if text in expected}
         shown = {text: found.get(text) for text in expected}
-        if shown == {text: [kind] for text, kind in expected.items()}:
-            return
-        if time.monotonic() > deadline:
+        if shown == wanted or time.monotonic() > deadline:
             break
         page.wait_for_timeout(250)
-    assert shown == {text: [kind] for text, kind in expected.items()}, tokens
+    assert shown == wanted, tokens
 
 
 def open_for_highlighting(playwright: Any, lab: str, name: str) -> tuple[Any, sync_api.Page]:
@@ -319,6 +321,12 @@ def test_a_lua_cell_magic_and_lua_after_a_line_magic_are_lua_in_a_python_noteboo
             assert_highlighted(page, 0, LUA_TOKENS)  # %%lua
             assert_highlighted(page, 1, PYTHON_TOKENS)  # a plain Python cell stays Python
             assert_highlighted(page, 2, LINE_MAGIC_TOKENS)  # Lua after %lua, Python after it
+            assert_highlighted(page, 3, LUA_READ_AS_PYTHON)  # no magic yet
+            page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".cm-content").click()
+            page.keyboard.press("Control+Home")
+            page.keyboard.type("%%lua")
+            page.keyboard.press("Enter")
+            assert_highlighted(page, 3, LUA_TOKENS)  # Lua as soon as the magic is typed
         finally:
             page.screenshot(path=str(OUTPUT / "browser-python-highlighting.png"), full_page=True)
             browser.close()

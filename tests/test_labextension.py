@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 from jupyter_core.paths import jupyter_path
 
 NAME = "ilupa-jupyterlab"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def installed_extension() -> Path:
@@ -53,3 +55,27 @@ def test_jupyter_labextension_list_shows_it_enabled_and_ok() -> None:
     line = next((line for line in output.splitlines() if NAME in line), "")
     assert line.split()[:4] == [NAME, f"v{version('ilupa')}", "enabled", "OK"], output
     assert "(python, ilupa)" in line
+
+
+def test_the_wheel_carries_every_lua_file_and_the_extension(tmp_path: Path) -> None:
+    """A wheel built from this tree (pip, isolated build): what `pip install ilupa` gets.
+
+    The extension built by `make install` is reused (skip-if-exists), so no
+    Node.js runs here; pip fetches the build backend into its isolated build.
+    """
+    assert (ROOT / "ilupa" / "labextension" / "package.json").exists(), "run make install"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), "."],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("ilupa-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    lua_files = {path.relative_to(ROOT).as_posix() for path in (ROOT / "ilupa").rglob("*.lua")}
+    assert "ilupa/sandbox/sandbox.lua" in lua_files
+    assert lua_files <= names, sorted(lua_files - names)
+    data = f"ilupa-{version('ilupa')}.data/data/share/jupyter/labextensions/{NAME}/"
+    assert {data + "package.json", data + "install.json"} <= names
+    assert any(name.startswith(data + "static/remoteEntry.") for name in names)
+    assert not any(name.startswith("ilupa/labextension/") for name in names)  # data files only
