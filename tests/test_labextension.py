@@ -2,8 +2,9 @@
 
 `pip install ilupa` (and `make install`'s editable install) puts the extension
 built from labextension/ under share/jupyter/labextensions/ilupa-jupyterlab:
-no `jupyter labextension install`, no rebuild of JupyterLab. How it highlights
-cells is checked in a real Lab by tests/test_browser.py.
+no `jupyter labextension install`, no rebuild of JupyterLab. Where it finds Lua
+in a cell is checked by node's test runner over the built code (labextension/test/);
+how cells look, in a real Lab, by tests/test_browser.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -79,3 +81,18 @@ def test_the_wheel_carries_every_lua_file_and_the_extension(tmp_path: Path) -> N
     assert {data + "package.json", data + "install.json"} <= names
     assert any(name.startswith(data + "static/remoteEntry.") for name in names)
     assert not any(name.startswith("ilupa/labextension/") for name in names)  # data files only
+
+
+def test_the_extension_finds_lua_where_ilupas_magics_do() -> None:
+    """labextension/test/magics.test.mjs over labextension/lib, which `make install` builds."""
+    node = shutil.which("node")
+    assert node, "Node.js builds the extension: make install needs it"
+    run = subprocess.run(
+        [node, "--test", "test/magics.test.mjs"],
+        cwd=ROOT / "labextension",
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    passed = re.search(r"^# pass (\d+)$", run.stdout, re.MULTILINE)
+    assert passed and int(passed[1]) > 0 and "# fail 0" in run.stdout, run.stdout
