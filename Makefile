@@ -7,7 +7,8 @@ STAMP := $(VENV)/.ilupa-installed
 .PHONY: run test bench lab install clean
 
 # The JupyterLab extension is built by the editable install itself (hatch-jupyter-builder
-# runs jlpm in labextension/; needs Node.js >= 20.19, as Rspack does): its sources make the install stale too.
+# runs jlpm in labextension/; Node.js >= 20.19, as Rspack needs): its sources make the
+# install stale too.
 LABEXTENSION := labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*)
 
 install: $(STAMP)

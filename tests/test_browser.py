@@ -327,6 +327,12 @@ def test_a_lua_cell_magic_and_lua_after_a_line_magic_are_lua_in_a_python_noteboo
             page.keyboard.type("%%lua")
             page.keyboard.press("Enter")
             assert_highlighted(page, 3, LUA_TOKENS)  # Lua as soon as the magic is typed
+            page.keyboard.press("Control+/")  # toggle comment on the line after the magic
+            source = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.content.widgets[3]"
+                ".model.sharedModel.getSource()"
+            )
+            assert source.splitlines()[1] == "-- " + LUA_FUNCTION.splitlines()[0], source
         finally:
             page.screenshot(path=str(OUTPUT / "browser-python-highlighting.png"), full_page=True)
             browser.close()
