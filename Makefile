@@ -6,9 +6,16 @@ STAMP := $(VENV)/.ilupa-installed
 
 .PHONY: run test bench lab install clean
 
+# The JupyterLab extension is built by the editable install itself (hatch-jupyter-builder
+# runs jlpm in labextension/; Node.js >= 20.19, as Rspack needs): its sources make the
+# install stale too.
+LABEXTENSION := labextension/package.json labextension/yarn.lock $(wildcard labextension/src/*)
+
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LABEXTENSION)
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a == 20 && b >= 19) ? 0 : 1)' 2>/dev/null || \
+		{ echo "Node.js 20.19 or newer is needed to build ilupa's JupyterLab extension (labextension/)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,browser]'
@@ -35,4 +42,4 @@ bench: install
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) build
+	rm -rf $(VENV) build ilupa/labextension labextension/lib labextension/node_modules labextension/.yarn

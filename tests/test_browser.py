@@ -7,6 +7,10 @@ warning, and a slider moved in the page runs a Lua observer whose result shows.
 Runs when Debian's chromium (/usr/bin/chromium) and Playwright for Python are
 installed (`.ci/run` installs both); it never downloads a browser. A
 screenshot per notebook is kept in tests/output/.
+
+ilupa's JupyterLab extension (installed with the package, see docs/jupyterlab.md)
+is checked here too: in the editor, a `%%lua` cell and the code after `%lua` in a
+Python notebook get Lua's token classes, a `%%py` cell in an ilupa notebook Python's.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -76,6 +81,62 @@ NOTEBOOKS = {
     ),
 }
 
+# Highlighting: cells that are only looked at, never run. A Lua cell's `local`, `function`
+# and `end` are keywords and `--` starts a comment; in Python they are names and operators.
+LUA_FUNCTION = "local function twice(x) -- doubles\n  return 2 * x\nend"
+PYTHON_FUNCTION = "def twice(x):  # doubles\n    return 2 * x"
+LINE_MAGIC = "nothing = %lua nil -- none\nif nothing is None:  # Python again\n    pass"
+# What JupyterLab's highlight style colours each token as, in each language (None: it
+# is no highlighted token at all).
+LUA_TOKENS = {"local": "keyword", "function": "keyword", "end": "keyword", "-- doubles": "comment"}
+LUA_READ_AS_PYTHON = {"local": None, "function": None, "end": None, "-- doubles": None}
+PYTHON_TOKENS = {"def": "keyword", "return": "keyword", "# doubles": "comment"}
+LINE_MAGIC_TOKENS = {
+    "nil": "keyword",
+    "-- none": "comment",
+    "if": "keyword",
+    "# Python again": "comment",
+}
+PYTHON_KERNELSPEC = {"name": "python3", "display_name": "Python 3"}
+ILUPA_KERNELSPEC = {"name": "ilupa", "display_name": "Lua (ilupa)", "language": "lua"}
+HIGHLIGHTING = {
+    "python-highlighting": (
+        PYTHON_KERNELSPEC,
+        # The last cell is Lua without its magic, until the test types `%%lua` into it.
+        ["%%lua\n" + LUA_FUNCTION, PYTHON_FUNCTION, LINE_MAGIC, LUA_FUNCTION],
+    ),
+    "ilupa-highlighting": (ILUPA_KERNELSPEC, ["%%py\n" + PYTHON_FUNCTION, LUA_FUNCTION]),
+}
+
+# [text, categories] for every highlighted span of cell `index` of the open notebook. A
+# category is what JupyterLab's highlight style colours the span's classes with:
+# "keyword" for a class whose rule sets `color: var(--jp-mirror-editor-keyword-color)`.
+TOKEN_CLASSES = r"""(index) => {
+  const categories = new Map();
+  const sheets = [...document.styleSheets, ...(document.adoptedStyleSheets || [])];
+  for (const sheet of sheets) {
+    let rules;
+    try { rules = sheet.cssRules; } catch (error) { continue; }
+    for (const rule of rules) {
+      const color = rule.style && /--jp-mirror-editor-([a-z-]+?)-color/.exec(rule.style.color);
+      if (!color || !rule.selectorText) continue;
+      for (const selector of rule.selectorText.split(",")) {
+        const single = /^\s*\.([^\s.:>\[]+)\s*$/.exec(selector);
+        if (single) categories.set(single[1], color[1]);
+      }
+    }
+  }
+  const cell = document.querySelectorAll(".jp-Notebook .jp-Cell")[index];
+  const content = cell && cell.querySelector(".cm-content");
+  if (!content) return null;
+  return [...content.querySelectorAll(".cm-line span")].map(span => {
+    const found = [];
+    for (let node = span; node && !node.classList.contains("cm-line"); node = node.parentElement)
+      for (const name of node.classList) if (categories.has(name)) found.push(categories.get(name));
+    return [span.textContent, found];
+  });
+}"""
+
 # The notebook panel's own kernel, ready and idle: running cells before that asks for a kernel.
 KERNEL_IDLE = """() => {
   const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -111,7 +172,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     opens in its own workspace, so one page never shows the other's outputs.
     """
     root = tmp_path_factory.mktemp("lab")
-    for name, (kernelspec, cells) in NOTEBOOKS.items():
+    for name, (kernelspec, cells) in {**NOTEBOOKS, **HIGHLIGHTING}.items():
         notebook = notebook_of(*cells)
         notebook.metadata["kernelspec"] = kernelspec
         nbformat.write(notebook, root / f"{name}.ipynb")
@@ -215,4 +276,79 @@ def test_lab_renders_lua_output_and_a_lua_observer_follows_the_slider(lab: str, 
             page.locator(".widget-label", has_text="Lua says fib(10) = 55").wait_for(timeout=30_000)
         finally:
             page.screenshot(path=str(OUTPUT / f"browser-{name}.png"), full_page=True)
+            browser.close()
+
+
+def assert_highlighted(page: sync_api.Page, index: int, expected: dict[str, str | None]) -> None:
+    """Each token of cell `index` named in `expected` carries exactly that one category.
+
+    Polls for up to 30 s first: the languages load, and the cell's language is
+    chosen, after the editor appears.
+    """
+    wanted = {text: [kind] if kind else None for text, kind in expected.items()}
+    deadline = time.monotonic() + 30
+    while True:
+        tokens = page.evaluate(TOKEN_CLASSES, index) or []
+        found = {text: categories for text, categories in tokens if text in expected}
+        shown = {text: found.get(text) for text in expected}
+        if shown == wanted or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
+    assert shown == wanted, tokens
+
+
+def open_for_highlighting(playwright: Any, lab: str, name: str) -> tuple[Any, sync_api.Page]:
+    """A browser showing notebook `name`, its kernel started (cells are not run)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    page.goto(lab.format(name=name), wait_until="domcontentloaded")
+    page.wait_for_function(
+        "() => window.jupyterapp && document.querySelector('.jp-Notebook .cm-content')",
+        timeout=30_000,
+    )
+    # An ilupa notebook's cells become Lua when the kernel's language_info arrives.
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    return browser, page
+
+
+def test_a_lua_cell_magic_and_lua_after_a_line_magic_are_lua_in_a_python_notebook(
+    lab: str,
+) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser, page = open_for_highlighting(playwright, lab, "python-highlighting")
+        try:
+            assert_highlighted(page, 0, LUA_TOKENS)  # %%lua
+            assert_highlighted(page, 1, PYTHON_TOKENS)  # a plain Python cell stays Python
+            assert_highlighted(page, 2, LINE_MAGIC_TOKENS)  # Lua after %lua, Python after it
+            assert_highlighted(page, 3, LUA_READ_AS_PYTHON)  # no magic yet
+            page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".cm-content").click()
+            page.keyboard.press("Control+Home")
+            page.keyboard.type("%%lua")
+            page.keyboard.press("Enter")
+            assert_highlighted(page, 3, LUA_TOKENS)  # Lua as soon as the magic is typed
+            page.keyboard.press("Control+/")  # toggle comment on the line after the magic
+            source = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.content.widgets[3]"
+                ".model.sharedModel.getSource()"
+            )
+            assert source.splitlines()[1] == "-- " + LUA_FUNCTION.splitlines()[0], source
+        finally:
+            page.screenshot(path=str(OUTPUT / "browser-python-highlighting.png"), full_page=True)
+            browser.close()
+
+
+def test_a_python_cell_magic_is_python_in_an_ilupa_notebook(lab: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser, page = open_for_highlighting(playwright, lab, "ilupa-highlighting")
+        try:
+            kernel = page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.name"
+            )
+            assert kernel == "ilupa"
+            assert_highlighted(page, 0, PYTHON_TOKENS)  # %%py
+            assert_highlighted(page, 1, LUA_TOKENS)  # a plain cell of this kernel stays Lua
+        finally:
+            page.screenshot(path=str(OUTPUT / "browser-ilupa-highlighting.png"), full_page=True)
             browser.close()
