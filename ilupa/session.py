@@ -72,6 +72,7 @@ class LuaSession:
             "namespace", self._namespace_get, self._namespace_set, self._namespace_names
         )
         self.proxy: ProxyLayer = install_proxy_layer(self)
+        self._bound_call = self.lua.eval(BOUND_CALL)
         install_display(self)
 
     # -- what the user sees -------------------------------------------------
@@ -120,6 +121,22 @@ class LuaSession:
             chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
+        return self._run_chunk(chunk)
+
+    def call(self, function: Any, *args: Any) -> tuple[Any, ...]:
+        """Call the Lua function `function` as a cell runs; return the values it returns.
+
+        For Python code that calls Lua many times (a Dask task per partition):
+        the same interrupt, memory and error handling as `run`, with errors that
+        name the cell and line where the function was written. Arguments cross
+        as `proxy.to_lua` makes them (numpy arrays as views, other objects by
+        reference); returned views come back as the arrays they show.
+        """
+        __tracebackhide__ = True
+        return self._run_chunk(self._bound_call(function, *map(self.proxy.to_lua, args)))
+
+    def _run_chunk(self, chunk: Any) -> tuple[Any, ...]:
+        __tracebackhide__ = True
         self.references.recover()
         try:
             with self.memory.watching(), self.interrupts.armed():
@@ -166,6 +183,12 @@ class LuaSession:
     def _namespace_names(self) -> Any:
         return self.lua.table_from(sorted(n for n in self.namespace if not n.startswith("_")))
 
+
+BOUND_CALL = (
+    "function(f, ...) local n, args = select('#', ...), {...}"
+    " return function() return f((unpack or table.unpack)(args, 1, n)) end end"
+)
+"""A Lua function and its arguments as one chunk for the cell runner, which calls it with none."""
 
 OUT_OF_MEMORY = object()
 """What runner.lua returns, with the message, for a cell that ran out of memory."""
