@@ -21,7 +21,6 @@ from ilupa.errors import LuaError
 from ilupa.runtimes import RUNTIME_NAMES
 
 WORKER_NOTE = "on Dask worker {address}"
-LUA_OBJECT_CLASSES = ("_LuaTable", "_LuaFunction", "_LuaCoroutineFunction", "_LuaThread")
 NOT_PICKLABLE = (
     "a Lua {kind} cannot leave the Lua state that owns it, so it cannot be pickled "
     "(sent to or from a Dask worker or an ipyparallel engine). Return Python data instead: "
@@ -31,7 +30,12 @@ NOT_PICKLABLE = (
 
 
 def on_worker(error: LuaError, address: str) -> LuaError:
-    """`error`, noted with the worker it happened on (once)."""
+    """`error`, noted with the worker it happened on (once), ready to travel.
+
+    Its context, lupa's own exception (suppressed in every report), is dropped:
+    lupa's memory error cannot be unpickled by the traceback pickler Dask uses.
+    """
+    error.__context__ = None
     note = WORKER_NOTE.format(address=address)
     if note not in getattr(error, "__notes__", ()):
         error.add_note(note)
@@ -51,9 +55,14 @@ def refuse_pickling_lua_objects() -> None:
     """Make pickling a live Lua object of any loaded lupa runtime raise a clear TypeError."""
     for runtime in RUNTIME_NAMES:
         module = sys.modules.get(f"lupa.{runtime}")
-        if module is None:
+        if module is None or module in _registered:
             continue
-        for name in LUA_OBJECT_CLASSES:
-            cls = getattr(module, name, None)
-            if cls is not None:
-                copyreg.pickle(cls, _reduce_lua_object)
+        # lupa does not export these classes by name: take them from values of a scratch state
+        samples = module.LuaRuntime().execute(LUA_OBJECT_SAMPLES)
+        for cls in {type(sample) for sample in samples}:
+            copyreg.pickle(cls, _reduce_lua_object)
+        _registered.add(module)
+
+
+LUA_OBJECT_SAMPLES = "return {}, function() end, coroutine.create(function() end)"
+_registered: set[object] = set()
