@@ -192,7 +192,7 @@ def test_lua_error_on_a_worker_raises_lua_error_naming_worker_cell_and_line(atta
 
 
 def test_lua_memory_error_on_a_worker_then_the_worker_computes_again(attached, client):
-    with pytest.raises(LuaMemoryError, match="budget of 256.0 MiB") as caught:
+    with pytest.raises(LuaMemoryError, match=r"budget of 256\.0 MiB") as caught:
         client.submit(ld.lua("hog"), 100_000_000, pure=False).result()
     assert caught.value.__notes__[0].startswith("on Dask worker tcp://127.0.0.1:")
     assert client.submit(ld.lua("hog"), 1000, pure=False).result() == 1000
