@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from tests.notebook_helpers import (  # noqa: E402
+from tests.notebook_helpers import (
     cell_containing,
     error_output,
     result_text,
@@ -42,13 +42,13 @@ def test_blocks_and_partitions_match_numpy_and_pandas(notebook):
 
 
 def test_a_worker_error_names_cell_line_and_worker_and_the_next_task_runs(notebook):
-    error = error_output(cell_containing(notebook, "ld.lua('checked'), -4"))
+    error = error_output(cell_containing(notebook, 'ld.lua("checked"), -4'))
     assert error["ename"] == "LuaRuntimeError"
     assert "negative input: -4" in error["evalue"]
     shown = "\n".join(error["traceback"])
     assert "line 2" in shown and "error('negative input: ' .. x)" in shown
     assert "on Dask worker tcp://127.0.0.1:" in shown
-    assert result_text(cell_containing(notebook, "ld.lua('checked'), 16")) == "4"
+    assert result_text(cell_containing(notebook, 'ld.lua("checked"), 16')) == "4"
 
 
 def test_a_worker_that_joined_ran_the_worker_cells_in_order(notebook):

@@ -33,6 +33,7 @@ TOUR = [
     "arrays-and-speed.ipynb",
     "widgets-from-lua.ipynb",
     "memory-warnings.ipynb",
+    "scale-out-with-dask.ipynb",
 ]
 
 
