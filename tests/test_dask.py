@@ -28,7 +28,7 @@ from IPython.core.error import UsageError  # noqa: E402
 import ilupa.dask as ld  # noqa: E402
 from ilupa import LuaMemoryError, LuaRuntimeError, LuaSession  # noqa: E402
 from ilupa.dask.errors import refuse_pickling_lua_objects  # noqa: E402
-from ilupa.dask.plugin import describe_state  # noqa: E402
+from ilupa.dask.plugin import describe_state, worker_lua  # noqa: E402
 from ilupa.dask.settings import DEFAULT_WORKER_SHARE  # noqa: E402
 from tests.conftest import lua_magics, run  # noqa: E402
 
@@ -133,6 +133,28 @@ def test_map_blocks_gets_the_view_it_returns_back_as_the_array(attached):
     x = da.arange(20, chunks=5, dtype="int32")
     back = x.map_blocks(ld.lua("function(b) return b end"), dtype=x.dtype).compute()
     np.testing.assert_array_equal(back, np.arange(20, dtype="int32"))
+
+
+def views_use_ffi(dask_worker) -> bool:
+    return worker_lua(dask_worker).session.proxy.uses_ffi
+
+
+@pytest.mark.parametrize("runtime", ["luajit21", "lua54", "lua51"])
+def test_map_blocks_on_each_runtime_with_ffi_views_on_luajit(shell, client, runtime):
+    shell.push({"client": client})
+    run(shell, "%load_ext ilupa.dask").raise_error()
+    run(shell, f"%lua_cluster client --runtime {runtime}").raise_error()
+    run(shell, DEFINITIONS).raise_error()
+    data = np.arange(24, dtype="float64").reshape(4, 6) / 5
+    x = da.from_array(data, chunks=(2, 3))
+    on_cluster = x.map_blocks(ld.lua("square_plus_one", in_place=True), dtype=x.dtype).compute()
+    local = data.copy()
+    shell.push({"local": local})
+    run(shell, f"%lua_reset {runtime}").raise_error()
+    run(shell, LOCAL_DEFINITIONS).raise_error()
+    run(shell, "%lua square_plus_one(py['local'])").raise_error()
+    np.testing.assert_array_equal(on_cluster, local)
+    assert set(client.run(views_use_ffi).values()) == {runtime.startswith("luajit")}
 
 
 def test_dataframe_map_partitions_reads_columns_as_views(attached):
