@@ -6,7 +6,11 @@ ilupa attached (LuaJIT 2.1 on every worker):
 - scaling: a CPU-bound Lua function (an integer recurrence, exact in doubles, ~0.25 s of Lua)
   mapped over 16 partitions with `bag.map_partitions`; wall time with 2
   workers divided by wall time with 1 worker. Bar: at most 0.6 on a 2-core
-  machine (perfect is 0.5). Median of `ROUNDS` runs each.
+  machine (perfect is 0.5). Median of `ROUNDS` runs each. A control without
+  ilupa or Dask runs the same loop in plain lupa, 16 times over a pool of 1
+  and then 2 processes: its ratio is the parallelism the machine gives right
+  now (on a machine shared with other work it can be near 1.0, and then no
+  cluster of this machine can scale either).
 - overhead: the same small function written in Lua (`ilupa.dask.lua`) and in
   Python, in the same run, rounds alternating which goes first: 400 tiny
   tasks through `client.map`; a `bag.map` over 20,000 records (read by
@@ -20,6 +24,7 @@ Prints a table, writes benchmarks/results/dask.json.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import statistics
 import time
@@ -71,6 +76,25 @@ def wait_for_workers(client: Client, count: int) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"cluster did not reach {count} workers")
         time.sleep(0.2)
+
+
+def plain_lupa_burn(seed: int) -> int:
+    """The Lua loop of `burn` in a bare lupa LuaJIT 2.1 state: no ilupa, no Dask."""
+    import lupa.luajit21
+
+    loop = lupa.luajit21.LuaRuntime().execute(WORKER_CELL + " return burn")
+    return loop({0: seed})
+
+
+def time_plain_lupa(processes: int) -> float:
+    with multiprocessing.Pool(processes) as pool:
+        pool.map(plain_lupa_burn, range(processes))  # warm-up: the pool's processes start
+        times = []
+        for _ in range(ROUNDS):
+            start = time.perf_counter()
+            pool.map(plain_lupa_burn, range(PARTITIONS), chunksize=1)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def time_burn(client: Client) -> float:
@@ -164,12 +188,15 @@ def main() -> None:
         cluster.scale(1)
         wait_for_workers(client, 1)
         one = time_burn(client)
+    control_one, control_two = time_plain_lupa(1), time_plain_lupa(2)
+    control = control_two / control_one
     ratio = two / one
-    print(f"{'workers':>8} {'16 partitions s':>16}")
-    print(f"{1:>8} {one:>16.2f}")
-    print(f"{2:>8} {two:>16.2f}")
+    print(f"{'workers':>8} {'ilupa.dask s':>13} {'plain lupa pool s':>18}")
+    print(f"{1:>8} {one:>13.2f} {control_one:>18.2f}")
+    print(f"{2:>8} {two:>13.2f} {control_two:>18.2f}")
     verdict = "meets" if ratio <= RATIO_BAR else "misses"
     print(f"2 workers / 1 worker: {ratio:.2f} ({verdict} the bar <= {RATIO_BAR}; 0.5 is perfect)")
+    print(f"control, 2 processes / 1 process: {control:.2f} (the machine's parallelism now)")
     print(f"\n{'per-item cost':20} {'Lua us':>8} {'Python us':>10} {'Lua overhead us':>16}")
     for row in rows:
         print(
@@ -185,6 +212,9 @@ def main() -> None:
                     "one_worker_s": round(one, 3),
                     "two_workers_s": round(two, 3),
                     "ratio": round(ratio, 3),
+                    "control_one_process_s": round(control_one, 3),
+                    "control_two_processes_s": round(control_two, 3),
+                    "control_ratio": round(control, 3),
                     "bar": RATIO_BAR,
                     "cpu_count": os.cpu_count(),
                     "load_average": os.getloadavg(),

@@ -231,6 +231,17 @@ def test_failing_worker_cell_raises_and_is_not_recorded(attached, client):
     assert client.submit(ld.lua("function() return fine end")).result() == 1  # ran before it
 
 
+def test_line_magic_runs_one_line_on_every_worker(attached, client):
+    run(attached, "%lua --workers answer = 6 * 7").raise_error()
+    workers = list(client.scheduler_info()["workers"])
+    answers = [
+        client.submit(ld.lua("function() return answer end"), workers=[w], pure=False).result()
+        for w in workers
+    ]
+    assert answers == [42] * len(workers)
+    assert run(attached, "%lua answer").result is None  # it ran there, not here
+
+
 def test_undefined_function_is_a_lua_error_naming_the_worker(attached, client):
     with pytest.raises(LuaRuntimeError, match="'nowhere' is nil") as caught:
         client.submit(ld.lua("nowhere"), 1).result()

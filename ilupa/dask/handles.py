@@ -22,6 +22,7 @@ import numpy as np
 
 from ilupa.dask.plugin import worker_lua
 from ilupa.dask.values import from_lua_values, to_lua_argument
+from ilupa.dask.worker_lua import WorkerLua
 from ilupa.errors import LuaRuntimeError
 from ilupa.lua_types import lua_type_of
 
@@ -48,7 +49,7 @@ class LuaFunction:
 
     def __post_init__(self) -> None:
         if (self.name is None) == (self.source is None):
-            raise ValueError("a LuaFunction takes a global name or a source, not both")
+            raise ValueError("a LuaFunction takes exactly one of a global name and a source")
         if self.name is not None and not LUA_NAME.match(self.name):
             raise ValueError(f"not a Lua global name: {self.name!r}")
 
@@ -70,7 +71,7 @@ class LuaFunction:
                 return args[0]
             return from_lua_values(session, values, args[0] if args else None)
 
-    def _resolve(self, state: Any) -> Any:
+    def _resolve(self, state: WorkerLua) -> Any:
         if self.source is not None:
             return state.compiled(self.source, self._chunk_name())
         function = state.global_function(self.name)

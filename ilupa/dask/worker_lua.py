@@ -84,7 +84,11 @@ class WorkerLua:
         """The function that the Lua expression `source` makes, compiled once per state."""
         function = self._compiled.get(source)
         if function is None:
-            (function,) = self.session.run(f"return {source}", chunk_name, source=source)
+            name, copy = chunk_name, 1
+            while self.session.sources.get(name, source) != source:  # keep each source quotable
+                copy += 1
+                name = f"{chunk_name}#{copy}"
+            (function,) = self.session.run(f"return {source}", name, source=source)
             self._compiled[source] = function
         return function
 
