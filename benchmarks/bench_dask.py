@@ -4,11 +4,13 @@ A `LocalCluster` of worker processes (one thread each) on this machine, with
 ilupa attached (LuaJIT 2.1 on every worker):
 
 - scaling: a CPU-bound Lua function (an integer recurrence, exact in doubles, ~0.25 s of Lua)
-  mapped over 16 partitions with `bag.map_partitions`; wall time with 2
-  workers divided by wall time with 1 worker. Bar: at most 0.6 on a 2-core
-  machine (perfect is 0.5). Median of `ROUNDS` runs each. A control without
+  mapped over 16 partitions with `bag.map_partitions`; wall time on 2
+  workers divided by wall time on 1 of them (the same cluster, the tasks
+  restricted to one worker), rounds interleaved since the machine's load
+  drifts. Bar: at most 0.6 on a 2-core machine (perfect is 0.5). Median of
+  `ROUNDS` runs each. A control without
   ilupa or Dask runs the same loop in plain lupa, 16 times over a pool of 1
-  and then 2 processes: its ratio is the parallelism the machine gives right
+  and a pool of 2 processes, interleaved too: its ratio is the parallelism the machine gives right
   now (on a machine shared with other work it can be near 1.0, and then no
   cluster of this machine can scale either).
 - overhead: the same small function written in Lua (`ilupa.dask.lua`) and in
@@ -70,14 +72,6 @@ def score(rec: dict) -> int:
     return rec["score"] * 2 + len(rec["tags"])
 
 
-def wait_for_workers(client: Client, count: int) -> None:
-    deadline = time.monotonic() + 120
-    while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"cluster did not reach {count} workers")
-        time.sleep(0.2)
-
-
 def plain_lupa_burn(seed: int) -> int:
     """The Lua loop of `burn` in a bare lupa LuaJIT 2.1 state: no ilupa, no Dask."""
     import lupa.luajit21
@@ -86,28 +80,42 @@ def plain_lupa_burn(seed: int) -> int:
     return loop({0: seed})
 
 
-def time_plain_lupa(processes: int) -> float:
-    with multiprocessing.Pool(processes) as pool:
-        pool.map(plain_lupa_burn, range(processes))  # warm-up: the pool's processes start
-        times = []
-        for _ in range(ROUNDS):
-            start = time.perf_counter()
-            pool.map(plain_lupa_burn, range(PARTITIONS), chunksize=1)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def time_plain_lupa() -> tuple[float, float]:
+    """Median seconds of the control over pools of 1 and 2 processes, rounds interleaved."""
+    times: dict[int, list[float]] = {1: [], 2: []}
+    with multiprocessing.Pool(1) as one, multiprocessing.Pool(2) as two:
+        pools = {1: one, 2: two}
+        for pool in pools.values():
+            pool.map(plain_lupa_burn, range(2))  # warm-up: the pool's processes start
+        for round_number in range(ROUNDS):
+            for size in (1, 2) if round_number % 2 == 0 else (2, 1):
+                start = time.perf_counter()
+                pools[size].map(plain_lupa_burn, range(PARTITIONS), chunksize=1)
+                times[size].append(time.perf_counter() - start)
+    return statistics.median(times[1]), statistics.median(times[2])
 
 
-def time_burn(client: Client) -> float:
+def run_burn(client: Client, workers: list[str] | None) -> float:
+    """Wall seconds for the 16 partitions, on `workers` only (None: on every worker)."""
     seeds = db.from_sequence(range(PARTITIONS), npartitions=PARTITIONS)
     graph = seeds.map_partitions(lambda part: [ld.lua("burn")(list(part))])
-    times = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        values = graph.compute()
-        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    values = client.compute(graph, workers=workers, allow_other_workers=False).result()
+    elapsed = time.perf_counter() - start
     if STEPS <= 100_000:  # a short run checks Lua's answer against Python's
         assert values[1] == burn_python_reference(1, STEPS)
-    return statistics.median(times)
+    return elapsed
+
+
+def time_burn(client: Client) -> tuple[float, float]:
+    """Median seconds on one worker and on both, rounds interleaved (the load drifts)."""
+    one_worker = sorted(client.scheduler_info()["workers"])[:1]
+    run_burn(client, None)  # warm-up: every worker compiles and runs burn once
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for round_number in range(ROUNDS):
+        for size in (1, 2) if round_number % 2 == 0 else (2, 1):
+            times[size].append(run_burn(client, one_worker if size == 1 else None))
+    return statistics.median(times[1]), statistics.median(times[2])
 
 
 def per_item(seconds: float, count: int) -> float:
@@ -166,8 +174,7 @@ def main() -> None:
     ):
         lua_cluster = ld.attach(client, runtime="luajit21")
         lua_cluster.run_cell(WORKER_CELL, "bench")
-        time_burn(client)  # warm-up: every worker compiles and runs burn once
-        two = time_burn(client)
+        one, two = time_burn(client)
         records = [{"score": i, "tags": ["t"] * (i % 4)} for i in range(ELEMENTS)]
         rows = []
         for name, lua_function, python_function, timer, count, extra in (
@@ -185,10 +192,7 @@ def main() -> None:
                     "overhead_us": round(per_item(lua_s - py_s, count), 1),
                 }
             )
-        cluster.scale(1)
-        wait_for_workers(client, 1)
-        one = time_burn(client)
-    control_one, control_two = time_plain_lupa(1), time_plain_lupa(2)
+    control_one, control_two = time_plain_lupa()
     control = control_two / control_one
     ratio = two / one
     print(f"{'workers':>8} {'ilupa.dask s':>13} {'plain lupa pool s':>18}")
