@@ -12,6 +12,7 @@ effects on the workers that ran them, as in a local cell.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from distributed import Client
@@ -48,7 +49,8 @@ class LuaCluster:
         try:
             self._register((*self.cells, cell))
         except BaseException:
-            self._register(tuple(self.cells))
+            with suppress(Exception):  # the cell's own error is the one to report
+                self._register(tuple(self.cells))
             raise
         self.cells.append(cell)
 
