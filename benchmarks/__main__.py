@@ -4,7 +4,8 @@ Each benchmark prints its own table and writes benchmarks/results/<name>.json;
 this collects them into benchmarks/results/all.json. Usage: `make bench` or
 `python -m benchmarks [NAME ...]` (e.g. `python -m benchmarks proxy`,
 `python -m benchmarks refs`; ILUPA_BENCH_QUICK=1 runs the refs benchmark's
-quick mode).
+quick mode; `python -m benchmarks dask` needs the `ilupa[dask]` extra, which the
+test extra includes).
 """
 
 from __future__ import annotations

@@ -197,12 +197,17 @@ class CellRun:
         __tracebackhide__ = True
         return self._through_runner(CELL, self._runner_run, chunk)
 
+    def call_values(self, function: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Call a Lua function for Python; every value it returns, as a tuple."""
+        __tracebackhide__ = True
+        return self._through_runner(
+            FUNCTION_CALL, self._runner_call, function, *map(unwrapped, args)
+        )
+
     def call_function(self, function: Any, args: tuple[Any, ...]) -> Any:
         """Call a Lua function for Python: None, one value, or a tuple, as lupa returns them."""
         __tracebackhide__ = True
-        values = self._through_runner(
-            FUNCTION_CALL, self._runner_call, function, *map(unwrapped, args)
-        )
+        values = self.call_values(function, args)
         if not values:
             return None
         return values[0] if len(values) == 1 else values

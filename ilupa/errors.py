@@ -64,6 +64,7 @@ class LuaError(Exception):
             lines.append(f"  in {self.location.describe()}")
         if self.lua_traceback:
             lines.append(self.lua_traceback)
+        lines.extend(getattr(self, "__notes__", ()))  # e.g. the Dask worker it failed on
         return lines
 
 
@@ -92,6 +93,11 @@ class LuaMemoryError(LuaError, MemoryError):
     """Lua ran out of memory (its allocator or a configured budget refused)."""
 
     kind = "LuaMemoryError"
+
+    def __new__(cls, *args: object, **kwargs: object) -> LuaMemoryError:
+        # Unpicklers that call `cls.__new__` (tblib's, which Dask uses to send errors
+        # back) would reach MemoryError's, which Python refuses for this class.
+        return LuaError.__new__(cls, *args, **kwargs)
 
 
 def clean_traceback(traceback: str | None) -> str:

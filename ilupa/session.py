@@ -154,6 +154,18 @@ class LuaSession:
             return LuaFunction(value, self.cell_run)
         return value
 
+    def call(self, function: Any, *args: Any) -> tuple[Any, ...]:
+        """Call the Lua function `function` as a cell runs; return the values it returns.
+
+        For Python code that calls Lua many times (a Dask task per partition):
+        the same interrupt, memory and error handling as `run`, with errors that
+        name the cell and line where the function was written. Arguments cross
+        as `proxy.to_lua` makes them (numpy arrays as views, other objects by
+        reference); returned views come back as the arrays they show.
+        """
+        __tracebackhide__ = True
+        return self.cell_run.call_values(function, tuple(map(self.proxy.to_lua, args)))
+
     # -- internals ----------------------------------------------------------
 
     def _run_internal(self, name: str, *args: Any) -> Any:

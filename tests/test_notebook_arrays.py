@@ -36,6 +36,7 @@ TOUR = [
     "widgets-from-lua.ipynb",
     "memory-warnings.ipynb",
     "lua-kernel.ipynb",
+    "scale-out-with-dask.ipynb",
 ]
 
 

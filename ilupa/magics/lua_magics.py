@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import lupa
 from IPython.core.error import UsageError
@@ -35,6 +36,20 @@ RESET_WHILE_RUNNING = (
     "would lose the state it runs in. Run it in a cell of its own."
 )
 
+NO_WORKERS = (
+    "--workers runs the cell on every worker of an attached cluster, and none is attached: "
+    "`%load_ext ilupa.dask` then `%lua_cluster client` (or ilupa.dask.attach(client))"
+)
+WORKERS_ALONE = "--workers takes no other option: worker cells exchange no variables"
+
+
+class WorkerCells(Protocol):
+    """Where `%%lua --workers` cells go (ilupa.dask's `LuaCluster`): run on every worker."""
+
+    sources: Mapping[str, str]
+
+    def run_cell(self, code: str, chunk_name: str) -> None: ...
+
 
 @magics_class
 class LuaMagics(SandboxConfig, Magics):
@@ -66,6 +81,7 @@ class LuaMagics(SandboxConfig, Magics):
         self._session: LuaSession | None = None
         self._last_copy: tuple[str, int] = ("", 1)  # where the search for a free chunk name resumes
         self._raw_cell: str | None = None  # the running cell as typed, to count lines as the editor
+        self.workers: WorkerCells | None = None  # set by ilupa.dask.attach
         super().__init__(shell=shell, **kwargs)
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_raw_cell)
@@ -261,6 +277,14 @@ class LuaMagics(SandboxConfig, Magics):
             "memory and instruction budgets; -i and -o copy plain data."
         ),
     )
+    @argument(
+        "--workers",
+        action="store_true",
+        help=(
+            "Run on every worker of the attached Dask cluster (and on workers that join "
+            "later), not here; see ilupa.dask."
+        ),
+    )
     @needs_local_scope
     @no_var_expand
     @line_cell_magic
@@ -287,6 +311,8 @@ class LuaMagics(SandboxConfig, Magics):
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
             print(f"references: {session.proxy.references_path}")
             return None
+        if args.workers:
+            return self._run_on_workers(code, args)
         if args.sandbox:
             names = names_from(args.input)
             sandbox = self.sandbox
@@ -343,6 +369,14 @@ class LuaMagics(SandboxConfig, Magics):
             from IPython.display import display
 
             display(memory.gauge(used).widget)
+
+    def _run_on_workers(self, code: str, args: Any) -> None:
+        __tracebackhide__ = True
+        if self.workers is None:
+            raise UsageError(NO_WORKERS)
+        if args.input or args.output or args.copy or args.sandbox:
+            raise UsageError(WORKERS_ALONE)
+        self.workers.run_cell(code, self._chunk_name(self.workers.sources))
 
     def _copy_inputs(self, names: list[str], local_ns: dict[str, Any]) -> None:
         """Copy Python variables into Lua globals as `ilupa.copy` does (shared references kept,

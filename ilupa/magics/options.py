@@ -8,7 +8,9 @@ parsed and the rest of the line is left as it was typed.
 from __future__ import annotations
 
 OPTIONS_TAKING_A_VALUE = frozenset({"-i", "--input", "-o", "--output", "-c", "--copy"})
-FLAG_OPTIONS = frozenset({"-n", "--noreturn", "--version", "--sandbox", "-h", "--help"})
+FLAG_OPTIONS = frozenset(
+    {"-n", "--noreturn", "--version", "--sandbox", "--workers", "-h", "--help"}
+)
 
 
 def split_line_options(line: str) -> tuple[str, str]:
