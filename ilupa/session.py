@@ -115,7 +115,7 @@ class LuaSession:
         __tracebackhide__ = True
         self.sources[chunk_name] = code if source is None else source
         if self.interrupts.jit:
-            code = with_loop_checks(code)
+            code = with_loop_checks(code, self.compiles)
         try:
             chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:

@@ -46,7 +46,7 @@ def test_statements_have_no_value(compiles, code):
         ("x = 1\nx * 2", "x * 2"),
         ("f()", "f()"),
         ("t = {\n}\n{\n 1,\n 2\n}", "{\n 1,\n 2\n}"),
-        ("a = 1; a", " a"),
+        ("a = 1; a", "a"),
         ("x -- comment", "x"),
     ],
 )

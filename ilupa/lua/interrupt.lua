@@ -6,13 +6,18 @@
 --   has forgotten its address (its sentinel's finalizer keeps it reachable),
 --   so Python never sets a hook on freed memory.
 -- * otherwise (Lua 5.1, LuaJIT): a count hook asks Python every `count` VM
---   instructions whether the user interrupted; calling Python also lets
---   CPython run a pending SIGINT handler. On LuaJIT hooks are not called inside
---   compiled traces, so each loop body of a cell also calls `__ilupa_check`
---   (see loop_checks.py): a countdown in FFI memory, and every `loop_count`
---   passes an FFI call that reads the flag byte a watcher thread sets (a plain
---   FFI load would be hoisted out of the loop), then the function given to
---   the returned setter (the memory watch), so loops pay for one countdown.
+--   instructions at most whether the user interrupted; calling Python also
+--   lets CPython run a pending SIGINT handler. The hook times itself and
+--   shortens its count when instructions are slow (short C calls in a loop),
+--   so that it runs about every `HOOK_SECONDS`. On LuaJIT hooks are not called
+--   inside compiled traces, so each loop body also calls `(0i)()` (see
+--   loop_checks.py), which runs the `__call` metamethod this file gives the
+--   `complex` C type: a countdown in an upvalue, and when it runs out an FFI
+--   call that reads the flag byte a watcher thread sets (a plain FFI load
+--   would be hoisted out of the loop), then the function given to the returned
+--   setter (the memory watch). The countdown is timed, not fixed: it is set so
+--   that the flag is read about every `LOOK_SECONDS`, at most every
+--   `loop_count` passes.
 local poll, count, loop_count, flag_address, register, unregister = ...
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring, tonumber = setmetatable, tostring, tonumber
@@ -66,7 +71,6 @@ if register ~= nil then
     return co
   end
   coroutine.wrap = wrap_with(coroutine.create)
-  __ilupa_check = function() end
   return forget_freed, nil
 end
 
@@ -75,7 +79,29 @@ end
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
 local raw_pcall, raw_xpcall = pcall, xpcall
 
+local HOOK_SECONDS, MIN_COUNT = 0.02, 100
+local clock, floor, running = os.clock, math.floor, coroutine.running
+-- Each Lua thread has its own hook count; the hook adapts the running one.
+local counts = setmetatable({}, { __mode = "k" })
+local hooked_at = setmetatable({}, { __mode = "k" })
+
 local function hook()
+  local thread = running() or counts
+  local now, current = clock(), counts[thread] or MIN_COUNT
+  local elapsed = now - (hooked_at[thread] or now)
+  hooked_at[thread] = now
+  local wanted = current
+  if elapsed > HOOK_SECONDS then
+    wanted = floor(current * HOOK_SECONDS / elapsed)
+    if wanted < MIN_COUNT then wanted = MIN_COUNT end
+  elseif elapsed * 4 < HOOK_SECONDS and current < count then
+    wanted = current * 2
+    if wanted > count then wanted = count end
+  end
+  if wanted ~= current then
+    counts[thread] = wanted
+    sethook(hook, "", wanted)
+  end
   if poll() then
     error(INTERRUPT, 0)
   end
@@ -100,44 +126,66 @@ function xpcall(f, handler, ...)
   return passed_through(raw_xpcall(f, handle, ...))
 end
 
-sethook(hook, "", count)
+-- A hook starts at a short count, which doubles while instructions are fast.
+sethook(hook, "", MIN_COUNT)
 
 -- Hook functions are kept per coroutine: give every new coroutine the hook.
 function coroutine.create(f)
   local co = create(f)
-  sethook(co, hook, "", count)
+  sethook(co, hook, "", MIN_COUNT)
   return co
 end
 
 coroutine.wrap = wrap_with(coroutine.create)
 
-local check = function() end
 local every_loop_count = nil
 if flag_address ~= nil then
   local ffi = require("ffi")
-  pcall(ffi.cdef, "int memcmp(const void *, const void *, size_t);")
-  local C = ffi.C
+  -- Declared under ilupa's own names (`asm` gives the C symbol), so that a
+  -- cell declaring memcmp or clock_gettime itself does not clash with them.
+  ffi.cdef([[
+int ilupa_memcmp(const void *, const void *, size_t) asm("memcmp");
+int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
+]])
+  local C, tonumber = ffi.C, tonumber
+  local CLOCK_MONOTONIC, LOOK_SECONDS = 1, 0.002
   local flag = ffi.cast("const char *", flag_address)
   local zero = ffi.new("char[1]")
-  local countdown = ffi.new("int32_t[1]", loop_count)
-  local function read_flag()
-    countdown[0] = loop_count
-    if C.memcmp(flag, zero, 1) ~= 0 then
+  local now = ffi.new("int64_t[2]")
+  local function seconds()
+    C.ilupa_clock_gettime(CLOCK_MONOTONIC, now)
+    return tonumber(now[0]) + tonumber(now[1]) * 1e-9
+  end
+  local period, left, looked_at = 1, 1, seconds()
+  local function look()
+    if C.ilupa_memcmp(flag, zero, 1) ~= 0 then
       error(INTERRUPT, 0)
     end
+    local at = seconds()
+    local elapsed = at - looked_at
+    looked_at = at
+    if elapsed > LOOK_SECONDS then
+      period = floor(period * LOOK_SECONDS / elapsed)
+      if period < 1 then period = 1 end
+    elseif elapsed * 4 < LOOK_SECONDS and period < loop_count then
+      period = period * 2
+      if period > loop_count then period = loop_count end
+    end
+    left = period
     if every_loop_count then
       every_loop_count()
     end
   end
-  check = function()
-    local left = countdown[0] - 1
-    countdown[0] = left
-    if left <= 0 then
-      read_flag()
+  -- `(0i)()` in a loop calls this. A metatype cannot be changed once set, so
+  -- no cell can remove or replace the check.
+  ffi.metatype("complex", { __call = function()
+    local n = left - 1
+    left = n
+    if n <= 0 then
+      look()
     end
-  end
+  end })
 end
-__ilupa_check = check
 
 local function set_every_loop_count(f)
   every_loop_count = f
