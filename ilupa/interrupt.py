@@ -34,7 +34,7 @@ from typing import Any
 from ilupa.lua_hooks import ThreadHooks
 
 HOOK_COUNT = 100_000
-LOOP_CHECK_COUNT = 10_000  # LuaJIT loop passes between two reads of the flag
+LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
 INTERRUPT_MESSAGE = "interrupted"
 COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
 
@@ -132,10 +132,14 @@ class InterruptGuard:
         return self._flag[0] != b"\x00"
 
     def poll(self) -> bool:
-        """Called by the Lua hook; running it lets a pending Python signal handler run."""
+        """Called by the Lua hook; running it lets a pending Python signal handler run.
+
+        Only a call into Lua made through `call` is stopped: the hook also fires
+        in ilupa's own Lua between cells, which an early interrupt must not break.
+        """
         if self.on_poll is not None:
             self.on_poll()
-        return self.interrupted
+        return self._lua_running and self.interrupted
 
     def interrupt(self) -> None:
         """Ask the running Lua to stop (from any thread)."""

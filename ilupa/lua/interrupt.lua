@@ -79,11 +79,18 @@ end
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
 local raw_pcall, raw_xpcall = pcall, xpcall
 
-local HOOK_SECONDS, MIN_COUNT = 0.02, 100
+-- The hook runs about every HOOK_SECONDS of CPU time: its count (VM
+-- instructions between two calls) halves or shrinks when instructions are
+-- slow (short C calls in a loop) and doubles while they are fast, within
+-- MIN_COUNT..MAX_COUNT. MAX_COUNT bounds how long a loop that turns slow runs
+-- before the count adapts. Python is asked every POLL_SECONDS at most.
+local HOOK_SECONDS, POLL_SECONDS, MIN_COUNT = 0.005, 0.005, 100
+local MAX_COUNT = count < 5000 and count or 5000
 local clock, floor, running = os.clock, math.floor, coroutine.running
--- Each Lua thread has its own hook count; the hook adapts the running one.
+-- Each Lua thread has its own hook count; the hook adapts the running one's.
 local counts = setmetatable({}, { __mode = "k" })
 local hooked_at = setmetatable({}, { __mode = "k" })
+local polled_at = -1
 
 local function hook()
   local thread = running() or counts
@@ -94,16 +101,19 @@ local function hook()
   if elapsed > HOOK_SECONDS then
     wanted = floor(current * HOOK_SECONDS / elapsed)
     if wanted < MIN_COUNT then wanted = MIN_COUNT end
-  elseif elapsed * 4 < HOOK_SECONDS and current < count then
+  elseif elapsed * 4 < HOOK_SECONDS and current < MAX_COUNT then
     wanted = current * 2
-    if wanted > count then wanted = count end
+    if wanted > MAX_COUNT then wanted = MAX_COUNT end
   end
   if wanted ~= current then
     counts[thread] = wanted
     sethook(hook, "", wanted)
   end
-  if poll() then
-    error(INTERRUPT, 0)
+  if now - polled_at >= POLL_SECONDS or now < polled_at then
+    polled_at = now
+    if poll() then
+      error(INTERRUPT, 0)
+    end
   end
 end
 
@@ -148,7 +158,7 @@ int ilupa_memcmp(const void *, const void *, size_t) asm("memcmp");
 int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
 ]])
   local C, tonumber = ffi.C, tonumber
-  local CLOCK_MONOTONIC, LOOK_SECONDS = 1, 0.002
+  local CLOCK_MONOTONIC, LOOK_SECONDS, WATCH_SECONDS = 1, 0.001, 0.001
   local flag = ffi.cast("const char *", flag_address)
   local zero = ffi.new("char[1]")
   local now = ffi.new("int64_t[2]")
@@ -156,7 +166,7 @@ int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
     C.ilupa_clock_gettime(CLOCK_MONOTONIC, now)
     return tonumber(now[0]) + tonumber(now[1]) * 1e-9
   end
-  local period, left, looked_at = 1, 1, seconds()
+  local period, left, looked_at, watched_at = 1, 1, seconds(), 0
   local function look()
     if C.ilupa_memcmp(flag, zero, 1) ~= 0 then
       error(INTERRUPT, 0)
@@ -172,7 +182,8 @@ int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
       if period > loop_count then period = loop_count end
     end
     left = period
-    if every_loop_count then
+    if every_loop_count and (at - watched_at >= WATCH_SECONDS or at < watched_at) then
+      watched_at = at
       every_loop_count()
     end
   end
