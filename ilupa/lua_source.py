@@ -68,71 +68,82 @@ def with_trailing_value(
 ) -> str | None:
     """`code` rewritten to return its last expression's value, or None if it ends in none.
 
-    Where the last statement starts is read from the tokens: the last place
-    at bracket and block depth 0 where one token can end a statement (a name,
-    a literal, a closing bracket, `end`, `;`, a label's closing `::`) and the
-    next can open an expression, unless that next token would continue the
-    previous statement in Lua's grammar: `(`, `{` or a string after a name, a
-    string or a closing bracket is a call argument (`y = f` / `{1}` calls f),
-    and `-` or `~` after any value is a binary operator (`x = 10` / `- 1`).
-    Inside one expression no such place exists (after a value comes an
-    operator, a suffix, a comma or its end), so the last place is the only
-    candidate: the cell is compiled once more at most, and the whole search
-    is linear in the cell's size.
+    Where the last statement may start is read from the tokens: a place at
+    bracket and block depth 0 where one token can end a statement (a name, a
+    literal, a closing bracket, `end`, `;`, a label's closing `::`) and the
+    next can open an expression. Inside one expression such a place only
+    comes before a token that also continues it (`(`, `{` or a string as call
+    arguments, `-` or `~` as binary operators), so every other place is a
+    statement boundary, and the last place is where the trailing expression
+    starts. For those ambiguous tokens Lua's parser is asked: the previous
+    statement goes on when `head` followed by a probe that can only continue
+    it (`(0)`, `{}`, `""`, `- 0`, `~ 0`; none is a statement) compiles
+    (`x = 10` / `- 1` goes on: `x = 10 - 0` compiles; `print(a)` / `- 1`
+    does not), or when `head` alone does not compile (the place is inside an
+    expression, `{1} + f` / `{2}`). Then the next earlier place is tried, at
+    most `MAX_PROBES` times, so the whole search stays linear in the cell's size.
 
-    The candidate is taken only when Lua compiles `head return V(tail)`. The
-    `return` keyword cannot continue any statement, so head is then a
-    complete run of statements, and since the next token does not continue
-    the last of them, Lua read the cell as written with a statement boundary
-    at the same place. The tail is then either the single call statement the
-    cell ends with (a cell that compiles as written cannot end in any other
-    expression) or an expression the cell could not have run as a statement,
-    now shown. Otherwise the cell has no value and runs as written.
+    The place is taken only when Lua compiles `head return V(tail)`. The
+    `return` keyword continues no statement, so head is then a complete run
+    of statements and Lua read the cell as written with a statement boundary
+    at the same place. The tail is then either the call statement the cell
+    ends with (a cell that compiles as written can end in no other
+    expression) or an expression the cell could not run as a statement, now
+    shown. Otherwise the cell has no value and runs as written.
     """
     found = lua_tokens(code, dialect)
     last = len(found) - 1
     while last >= 0 and found[last].is_(";"):
         last -= 1
-    start = _last_statement_start(found[: last + 1])
-    if start is None:
-        return None
-    head = code[: found[start].start]
-    tail = code[found[start].start : found[last].end]
-    rewritten = f"local {VALUES_FUNCTION} = ...; {head}return {VALUES_FUNCTION}({tail}\n)"
-    return rewritten if compiles(rewritten) else None
+    probes = 0
+    for start in reversed(_statement_starts(found[: last + 1])):
+        head = code[: found[start].start]
+        probe = _continuation_probe(found, start)
+        if probe is not None:
+            if probes == MAX_PROBES:
+                return None
+            probes += 1
+            # On the previous token's line: LuaJIT and 5.1 refuse `f` / `(0)`.
+            if compiles(f"{code[: found[start - 1].end]} {probe}") or not compiles(head):
+                continue  # the statement goes on here, or has not ended
+        tail = code[found[start].start : found[last].end]
+        rewritten = f"local {VALUES_FUNCTION} = ...; {head}return {VALUES_FUNCTION}({tail}\n)"
+        return rewritten if compiles(rewritten) else None
+    return None
 
 
-def _last_statement_start(found: list[Token]) -> int | None:
-    """Index of the last token where a statement holding only an expression may start."""
+MAX_PROBES = 4
+_PROBES = {"(": "(0)", "{": "{}", "-": "- 0", "~": "~ 0"}
+
+
+def _statement_starts(found: list[Token]) -> list[int]:
+    """Indexes of the tokens where a statement holding only an expression may start."""
     depth = 0
     in_label = False
-    start = None
+    starts: list[int] = []
     previous: Token | None = None
-    after_prefix = False  # `previous` ends a prefix expression: a suffix would continue it
-    braces: list[bool] = []  # for each open `{`: is it a call's table argument?
     for index, token in enumerate(found):
-        if (
-            depth == 0
-            and _opens_expression(token)
-            and _ends_statement(previous, in_label)
-            and not _continues(previous, after_prefix, token)
-        ):
-            start = index
+        if depth == 0 and _opens_expression(token) and _ends_statement(previous, in_label):
+            starts.append(index)
         if token.is_("::"):
             in_label = not in_label
-        if token.is_("{"):
-            braces.append(after_prefix)
         if token.kind in (KEYWORD, OPERATOR):
             if token.text in _OPENERS:
                 depth += 1
             elif token.text in _CLOSERS:
                 depth -= 1
-        if token.is_("}"):
-            after_prefix = braces.pop() if braces else False
-        elif token.kind != STRING:  # a string after a prefix is a call argument: kept
-            after_prefix = token.kind == NAME or token.is_(")", "]")
         previous = token
-    return start
+    return starts
+
+
+def _continuation_probe(found: list[Token], start: int) -> str | None:
+    """Text that would continue the statement before `found[start]`, if its token can."""
+    if start == 0 or not _ends_value(found[start - 1]):
+        return None
+    token = found[start]
+    if token.kind == STRING:
+        return '""'
+    return _PROBES.get(token.text) if token.kind == OPERATOR else None
 
 
 def _opens_expression(token: Token) -> bool:
@@ -150,19 +161,3 @@ def _ends_statement(previous: Token | None, in_label: bool) -> bool:
     if previous.is_("::"):
         return not in_label  # the closing `::` of a label
     return previous.is_(";", "break") or _ends_value(previous)
-
-
-def _continues(previous: Token | None, after_prefix: bool, token: Token) -> bool:
-    """True when `token` after `previous` continues the same expression in Lua's grammar.
-
-    `(`, `{` or a string after a prefix expression (a name, an index, a call,
-    a parenthesized expression) are call arguments; `-` and `~` after any
-    value are binary operators.
-    """
-    if previous is None:
-        return False
-    if token.kind == STRING or token.is_("(", "{"):
-        return after_prefix
-    if token.is_("-", "~"):
-        return _ends_value(previous)
-    return False
