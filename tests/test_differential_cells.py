@@ -182,8 +182,7 @@ UPVALUES_60 = (
     + " end\n  return sum\nend\nx = h()"
 )
 LOCALS_196 = (
-    "function h()\n  local " + ", ".join(f"l{i}" for i in range(196)) + "\n"
-    "  local sum = 0 for i = 1, 3 do sum = sum + i end\n  return sum\nend\nx = h()"
+    "local " + ", ".join(f"l{i}" for i in range(196)) + "\nfor i = 1, 3 do x = (x or 0) + i end"
 )
 # (statements, final expression or ""): the cell is their concatenation.
 SEEDS = [
@@ -203,6 +202,7 @@ SEEDS = [
     (UPVALUES_60, ""),
     (LOCALS_196, ""),
     ("local goto = true\nx = goto", ""),
+    ("local goto\nx = 1", ""),
     ("__ilupa_check = nil\nfor i = 1, 3 do x = i end", ""),
     ("x = 1\n", "{\n" + "1,\n" * 2000 + "}"),
     ("x = 2\n", "0\n" + "+ 1\n" * 2000),
