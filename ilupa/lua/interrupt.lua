@@ -166,7 +166,8 @@ int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
     C.ilupa_clock_gettime(CLOCK_MONOTONIC, now)
     return tonumber(now[0]) + tonumber(now[1]) * 1e-9
   end
-  local period, left, looked_at, watched_at = 1, 1, seconds(), 0
+  local period, looked_at, watched_at = 1, seconds(), 0
+  local left = ffi.new("int32_t[1]", 1)
   local function look()
     if C.ilupa_memcmp(flag, zero, 1) ~= 0 then
       error(INTERRUPT, 0)
@@ -181,7 +182,7 @@ int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
       period = period * 2
       if period > loop_count then period = loop_count end
     end
-    left = period
+    left[0] = period
     if every_loop_count and (at - watched_at >= WATCH_SECONDS or at < watched_at) then
       watched_at = at
       every_loop_count()
@@ -190,8 +191,8 @@ int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
   -- `(0i)()` in a loop calls this. A metatype cannot be changed once set, so
   -- no cell can remove or replace the check.
   ffi.metatype("complex", { __call = function()
-    local n = left - 1
-    left = n
+    local n = left[0] - 1
+    left[0] = n
     if n <= 0 then
       look()
     end
