@@ -9,9 +9,10 @@ the signal at once (lupa releases the GIL while Lua runs) and tells Lua:
   through the C API (see lua_hooks.py); no hook runs before that, so the
   machinery costs nothing while the cell runs normally;
 - on Lua 5.1 and LuaJIT, where Lua cannot name its main thread's address, a
-  count hook calls `poll` every `HOOK_COUNT` VM instructions; LuaJIT does not
-  call hooks in compiled traces, so the loops of a cell also check a flag byte
-  through an FFI call (see loop_checks.py), which the watcher sets.
+  count hook calls `poll` about every 5 ms (at most every `HOOK_COUNT` VM
+  instructions); LuaJIT does not call hooks in compiled traces, so the loops of
+  a cell also check a flag byte through an FFI call (see loop_checks.py), which
+  the watcher sets.
 
 The Python-level handler, installed only while Lua runs, raises the same flag
 and, when the main thread is in Python code that Lua called (`time.sleep`),
@@ -33,7 +34,7 @@ from typing import Any
 
 from ilupa.lua_hooks import ThreadHooks
 
-HOOK_COUNT = 100_000
+HOOK_COUNT = 5_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
 LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
 INTERRUPT_MESSAGE = "interrupted"
 COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
@@ -122,7 +123,7 @@ class InterruptGuard:
             self._quiet_frames.add(ThreadHooks.register.__code__)
 
     def every_loop_count(self, function: Any) -> None:
-        """On LuaJIT, also call the Lua `function` every LOOP_CHECK_COUNT loop passes."""
+        """On LuaJIT, also call the Lua `function` from the loop checks, about every millisecond."""
         assert self._set_every_loop_count is not None, "loop checks exist on LuaJIT only"
         self._set_every_loop_count(function)
 

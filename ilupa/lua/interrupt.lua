@@ -85,7 +85,7 @@ local raw_pcall, raw_xpcall = pcall, xpcall
 -- MIN_COUNT..MAX_COUNT. MAX_COUNT bounds how long a loop that turns slow runs
 -- before the count adapts. Python is asked every POLL_SECONDS at most.
 local HOOK_SECONDS, POLL_SECONDS, MIN_COUNT = 0.005, 0.005, 100
-local MAX_COUNT = count < 5000 and count or 5000
+local MAX_COUNT = count
 local clock, floor, running = os.clock, math.floor, coroutine.running
 -- Each Lua thread has its own hook count; the hook adapts the running one's.
 local counts = setmetatable({}, { __mode = "k" })
