@@ -5,14 +5,15 @@
 --   every coroutine when it is created. A coroutine stays alive until Python
 --   has forgotten its address (its sentinel's finalizer keeps it reachable),
 --   so Python never sets a hook on freed memory.
--- * otherwise (Lua 5.1, LuaJIT): a count hook asks Python every `count` VM
---   instructions at most whether the user interrupted; calling Python also
---   lets CPython run a pending SIGINT handler. The hook times itself and
+-- * otherwise (Lua 5.1, LuaJIT): a count hook, at most every `count` VM
+--   instructions, asks Python (at most every `POLL_SECONDS`) whether the user
+--   interrupted; calling Python also lets CPython run a pending SIGINT
+--   handler. The hook times itself and
 --   shortens its count when instructions are slow (short C calls in a loop),
 --   so that it runs about every `HOOK_SECONDS`. On LuaJIT hooks are not called
 --   inside compiled traces, so each loop body also calls `(0i)()` (see
 --   loop_checks.py), which runs the `__call` metamethod this file gives the
---   `complex` C type: a countdown in an upvalue, and when it runs out an FFI
+--   `complex` C type: a countdown in FFI memory, and when it runs out an FFI
 --   call that reads the flag byte a watcher thread sets (a plain FFI load
 --   would be hoisted out of the loop), then the function given to the returned
 --   setter (the memory watch). The countdown is timed, not fixed: it is set so
