@@ -34,7 +34,7 @@ from typing import Any
 
 from ilupa.lua_hooks import ThreadHooks
 
-HOOK_COUNT = 5_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
+HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
 LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
 INTERRUPT_MESSAGE = "interrupted"
 COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")

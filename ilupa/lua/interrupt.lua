@@ -85,19 +85,17 @@ local raw_pcall, raw_xpcall = pcall, xpcall
 -- slow (short C calls in a loop) and doubles while they are fast, within
 -- MIN_COUNT..MAX_COUNT. MAX_COUNT bounds how long a loop that turns slow runs
 -- before the count adapts. Python is asked every POLL_SECONDS at most.
+-- (A hook that finds the count unchanged leaves its thread's count as it is.)
 local HOOK_SECONDS, POLL_SECONDS, MIN_COUNT = 0.005, 0.005, 100
 local MAX_COUNT = count
-local clock, floor, running = os.clock, math.floor, coroutine.running
--- Each Lua thread has its own hook count; the hook adapts the running one's.
-local counts = setmetatable({}, { __mode = "k" })
-local hooked_at = setmetatable({}, { __mode = "k" })
-local polled_at = -1
+local clock, floor = os.clock, math.floor
+-- One count for all threads: a thread whose hook fires takes the current one.
+local current, hooked_at, polled_at = MIN_COUNT, clock(), -1
 
 local function hook()
-  local thread = running() or counts
-  local now, current = clock(), counts[thread] or MIN_COUNT
-  local elapsed = now - (hooked_at[thread] or now)
-  hooked_at[thread] = now
+  local now = clock()
+  local elapsed = now - hooked_at
+  hooked_at = now
   local wanted = current
   if elapsed > HOOK_SECONDS then
     wanted = floor(current * HOOK_SECONDS / elapsed)
@@ -107,7 +105,7 @@ local function hook()
     if wanted > MAX_COUNT then wanted = MAX_COUNT end
   end
   if wanted ~= current then
-    counts[thread] = wanted
+    current = wanted
     sethook(hook, "", wanted)
   end
   if now - polled_at >= POLL_SECONDS or now < polled_at then
