@@ -151,6 +151,8 @@ def cell_outcome(shell: InteractiveShell, chunk: str) -> Outcome:
 
 
 def assert_agree(runtime: str, shell: InteractiveShell, chunk: str, split: int | None) -> None:
+    if not chunk.endswith("\n"):
+        chunk += "\n"  # what IPython hands a cell magic, so plain Lua reads the same text
     expected = plain_outcome(runtime, chunk, split)
     got = cell_outcome(shell, chunk)
     if expected.error is not None and expected.globals == {}:  # a syntax error: nothing ran
