@@ -6,11 +6,12 @@ loading all apply). Globals, printed lines and errors (raised or not, message
 and line, chunk name aside) must agree. The plain side is Lua's own reading:
 
 - a chunk that compiles as written runs as written;
-- otherwise, when it ends in an expression that Lua cannot run as a statement
-  and that does not continue the statement before it (Lua compiles neither
-  the statements followed by `(0)`, `{}`, `""`, `- 0`, `~ 0` when the
-  expression starts with that token), plain Lua runs `statements return
-  expression` (`return` put in on the same line): the cell must show that value;
+- otherwise the value starts at the last statement start (the generator knows
+  them; inside the final expression, where Lua's own statements end, as in
+  `f 'q'` / `- a`) that the next token does not continue (Lua compiles none of
+  the head followed by `(0)`, `{}`, `""` or `- 0` when the tail starts with
+  that token) and whose head compiles; plain Lua runs `head return tail` and
+  the cell must show that value;
 - otherwise both fail with the same syntax error.
 
 Bounded in the suite (`ILUPA_DIFF_EXAMPLES`, default 40 per runtime);
@@ -93,8 +94,14 @@ def _read(lua_globals: Any) -> tuple[dict[str, Any], list[str]]:
     return watched, [_plain_value(line) for line in printed]
 
 
-def plain_outcome(runtime: str, chunk: str, split: int | None) -> Outcome:
-    """The chunk as plain lupa reads it (see the module docstring)."""
+def plain_outcome(runtime: str, chunk: str, starts: list[int]) -> Outcome:
+    """The chunk as plain lupa reads it (see the module docstring).
+
+    `starts`: where the generator began each statement and the final
+    expression. For a chunk that does not compile as written, the last of them
+    where Lua's statements end (`_statement_end`), that is not continued, and
+    whose head compiles, is where the value starts.
+    """
     module = importlib.import_module(f"lupa.{runtime}")
     lua = module.LuaRuntime()
     lua.execute(PRELUDE)
@@ -102,14 +109,10 @@ def plain_outcome(runtime: str, chunk: str, split: int | None) -> Outcome:
     try:
         lua.compile(chunk)
     except module.LuaSyntaxError as as_written:
-        candidate = None if split is None else chunk[:split] + "return " + chunk[split:]
-        try:
-            if candidate is None or _continues(module, lua, chunk[:split], chunk[split:]):
-                raise as_written
-            lua.compile(candidate)
-            code, shows_value = candidate, True
-        except module.LuaSyntaxError:
+        candidate = _value_reading(module, lua, chunk, starts)
+        if candidate is None:
             return Outcome({}, [], _error_text(as_written))
+        code, shows_value = candidate, True
     try:
         result = lua.execute(code)
         error = None
@@ -118,6 +121,46 @@ def plain_outcome(runtime: str, chunk: str, split: int | None) -> Outcome:
     watched, printed = _read(lua.globals())
     value = _plain_value(result) if shows_value and not isinstance(result, tuple) else None
     return Outcome(watched, printed, error, value)
+
+
+def _value_reading(module: Any, lua: Any, chunk: str, starts: list[int]) -> str | None:
+    """`head return tail` for the value's start, or None when the chunk has no value."""
+    for start in reversed(starts):
+        split = _statement_end(module, lua, chunk, start)
+        head, tail = chunk[:split], chunk[split:]
+        if _continues(module, lua, head, tail) or not _compiles(module, lua, head):
+            continue
+        candidate = head + "return " + tail
+        return candidate if _compiles(module, lua, candidate) else None
+    return None
+
+
+def _compiles(module: Any, lua: Any, code: str) -> bool:
+    try:
+        lua.compile(code)
+    except module.LuaSyntaxError:
+        return False
+    return True
+
+
+def _statement_end(module: Any, lua: Any, chunk: str, split: int) -> int:
+    """Where Lua's statements end inside the final expression, if they do.
+
+    `f 'q' - a` reads, as Lua's statements, as the call `f 'q'` and then `- a`,
+    which no statement can start: Lua's own reading ends the last statement
+    before `-`, so the value is `- a`. The last such place wins.
+    """
+    for end in range(len(chunk), split, -1):
+        rest = chunk[end:].lstrip()
+        if not rest.startswith(("-", "~")) or rest.startswith("--"):
+            continue
+        try:
+            lua.compile(chunk[split:end])
+            lua.compile(chunk[:end] + "return " + chunk[end:])
+        except module.LuaSyntaxError:
+            continue
+        return end
+    return split
 
 
 CONTINUATION_PROBES = {"(": "(0)", "{": "{}", '"': '""', "'": '""', "[": '""', "-": "- 0"}
@@ -150,10 +193,10 @@ def cell_outcome(shell: InteractiveShell, chunk: str) -> Outcome:
     return Outcome(watched, printed, error, value)
 
 
-def assert_agree(runtime: str, shell: InteractiveShell, chunk: str, split: int | None) -> None:
+def assert_agree(runtime: str, shell: InteractiveShell, chunk: str, starts: list[int]) -> None:
     if not chunk.endswith("\n"):
         chunk += "\n"  # what IPython hands a cell magic, so plain Lua reads the same text
-    expected = plain_outcome(runtime, chunk, split)
+    expected = plain_outcome(runtime, chunk, starts)
     got = cell_outcome(shell, chunk)
     if expected.error is not None and expected.globals == {}:  # a syntax error: nothing ran
         assert got.error == expected.error, chunk
@@ -223,7 +266,7 @@ def test_seed_cells_mean_what_lua_means(
     cell_shell: tuple[str, InteractiveShell], head: str, tail: str
 ) -> None:
     runtime, shell = cell_shell
-    assert_agree(runtime, shell, head + tail, len(head) if tail else None)
+    assert_agree(runtime, shell, head + tail, [0, len(head)] if tail else [0])
 
 
 # -- generated chunks ------------------------------------------------------------------------
@@ -284,19 +327,23 @@ def statements() -> st.SearchStrategy[str]:
 
 
 @st.composite
-def chunks(draw: st.DrawFn) -> tuple[str, int | None]:
+def chunks(draw: st.DrawFn) -> tuple[str, list[int]]:
+    """A chunk and where each of its statements (and its final expression) starts."""
     body = draw(st.lists(statements(), min_size=0, max_size=4))
-    separators = [draw(st.sampled_from(["\n", " ", "; ", "\n\n", " -- c\n"])) for _ in body]
-    code = "".join(stmt + sep for stmt, sep in zip(body, separators, strict=True))
+    code, starts = "", []
+    for statement in body:
+        starts.append(len(code))
+        code += statement + draw(st.sampled_from(["\n", " ", "; ", "\n\n", " -- c\n"]))
     if not body or draw(st.booleans()):
-        return code + draw(expressions()), len(code)
-    return code, None
+        starts.append(len(code))
+        code += draw(expressions())
+    return code, starts
 
 
 @DIFFERENTIAL
 @given(chunk=chunks())
 def test_generated_cells_mean_what_lua_means(
-    cell_shell: tuple[str, InteractiveShell], chunk: tuple[str, int | None]
+    cell_shell: tuple[str, InteractiveShell], chunk: tuple[str, list[int]]
 ) -> None:
     runtime, shell = cell_shell
     assert_agree(runtime, shell, *chunk)
