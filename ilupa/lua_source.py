@@ -96,7 +96,7 @@ def with_trailing_value(
     while last >= 0 and found[last].is_(";"):
         last -= 1
     probes = 0
-    for start in reversed(_statement_starts(found[: last + 1])):
+    for start in reversed(_statement_starts(code, found[: last + 1])):
         head = code[: found[start].start]
         probe = _continuation_probe(found, start)
         if probe is not None:
@@ -116,14 +116,23 @@ MAX_PROBES = 4
 _PROBES = {"(": "(0)", "{": "{}", "-": "- 0", "~": "~ 0"}
 
 
-def _statement_starts(found: list[Token]) -> list[int]:
-    """Indexes of the tokens where a statement holding only an expression may start."""
+def _statement_starts(code: str, found: list[Token]) -> list[int]:
+    """Indexes of the tokens where a statement holding only an expression may start.
+
+    As in a Python cell, the value is the last line's (or what follows the
+    last `;`): `x = 1 1` stays the syntax error it is in Lua.
+    """
     depth = 0
     in_label = False
     starts: list[int] = []
     previous: Token | None = None
     for index, token in enumerate(found):
-        if depth == 0 and _opens_expression(token) and _ends_statement(previous, in_label):
+        if (
+            depth == 0
+            and _opens_expression(token)
+            and _ends_statement(previous, in_label)
+            and (previous is None or previous.is_(";") or _newline_between(code, previous, token))
+        ):
             starts.append(index)
         if token.is_("::"):
             in_label = not in_label
@@ -134,6 +143,11 @@ def _statement_starts(found: list[Token]) -> list[int]:
                 depth -= 1
         previous = token
     return starts
+
+
+def _newline_between(code: str, previous: Token, token: Token) -> bool:
+    between = code[previous.end : token.start]
+    return "\n" in between or "\r" in between
 
 
 def _continuation_probe(found: list[Token], start: int) -> str | None:

@@ -6,9 +6,10 @@ loading all apply). Globals, printed lines and errors (raised or not, message
 and line, chunk name aside) must agree. The plain side is Lua's own reading:
 
 - a chunk that compiles as written runs as written;
-- otherwise the value starts at the last statement start (the generator knows
-  them; inside the final expression, where Lua's own statements end, as in
-  `f 'q'` / `- a`) that the next token does not continue (Lua compiles none of
+- otherwise the value starts at the last statement start at the start of a
+  line or after `;` (the generator knows them; inside the final expression,
+  where Lua's own statements end at a line break, as in `f 'q'` / `- a`) that
+  the next token does not continue (Lua compiles none of
   the head followed by `(0)`, `{}`, `""` or `- 0` when the tail starts with
   that token) and whose head compiles; plain Lua runs `head return tail` and
   the cell must show that value;
@@ -126,6 +127,8 @@ def plain_outcome(runtime: str, chunk: str, starts: list[int]) -> Outcome:
 def _value_reading(module: Any, lua: Any, chunk: str, starts: list[int]) -> str | None:
     """`head return tail` for the value's start, or None when the chunk has no value."""
     for start in reversed(starts):
+        if start and not chunk[:start].endswith(("\n", "; ")):
+            continue  # as in a Python cell: the last line's value, or after the last `;`
         split = _statement_end(module, lua, chunk, start)
         head, tail = chunk[:split], chunk[split:]
         if _continues(module, lua, head, tail) or not _compiles(module, lua, head):
@@ -154,6 +157,9 @@ def _statement_end(module: Any, lua: Any, chunk: str, split: int) -> int:
         rest = chunk[end:].lstrip()
         if not rest.startswith(("-", "~")) or rest.startswith("--"):
             continue
+        before, after = chunk[:end], chunk[end:]
+        if "\n" not in before[len(before.rstrip()) :] + after[: len(after) - len(rest)]:
+            continue  # on the same line: one expression
         try:
             lua.compile(chunk[split:end])
             lua.compile(chunk[:end] + "return " + chunk[end:])

@@ -89,6 +89,9 @@ local raw_pcall, raw_xpcall = pcall, xpcall
 local HOOK_SECONDS, POLL_SECONDS, MIN_COUNT = 0.005, 0.005, 100
 local MAX_COUNT = count
 local clock, floor = os.clock, math.floor
+-- lupa's own call: the hook may fire in a `__gc` while ilupa frees Python
+-- references, when the proxy layer refuses Python calls (poll pushes none).
+local raw_call = debug.getregistry().POBJECT.__call
 -- One count for all threads: a thread whose hook fires takes the current one.
 local current, hooked_at, polled_at = MIN_COUNT, clock(), -1
 
@@ -110,7 +113,7 @@ local function hook()
   end
   if now - polled_at >= POLL_SECONDS or now < polled_at then
     polled_at = now
-    if poll() then
+    if raw_call(poll) then
       error(INTERRUPT, 0)
     end
   end
