@@ -69,9 +69,10 @@ def with_trailing_value(
     """`code` rewritten to return its last expression's value, or None if it ends in none.
 
     Where the last statement may start is read from the tokens: a place at
-    bracket and block depth 0 where one token can end a statement (a name, a
-    literal, a closing bracket, `end`, `;`, a label's closing `::`) and the
-    next can open an expression. Inside one expression such a place only
+    bracket and block depth 0, at the start of a line or after `;` (as in a
+    Python cell), where one token can end a statement (a name, a literal, a
+    closing bracket, `end`, `;`, a label's closing `::`) and the next can open
+    an expression. Inside one expression such a place only
     comes before a token that also continues it (`(`, `{` or a string as call
     arguments, `-` or `~` as binary operators), so every other place is a
     statement boundary, and the last place is where the trailing expression
