@@ -9,9 +9,10 @@ the signal at once (lupa releases the GIL while Lua runs) and tells Lua:
   through the C API (see lua_hooks.py); no hook runs before that, so the
   machinery costs nothing while the cell runs normally;
 - on Lua 5.1 and LuaJIT, where Lua cannot name its main thread's address, a
-  count hook calls `poll` every `HOOK_COUNT` VM instructions; LuaJIT does not
-  call hooks in compiled traces, so the loops of a cell also check a flag byte
-  through an FFI call (see loop_checks.py), which the watcher sets.
+  count hook calls `poll` about every 5 ms (at most every `HOOK_COUNT` VM
+  instructions); LuaJIT does not call hooks in compiled traces, so the loops of
+  a cell also check a flag byte through an FFI call (see loop_checks.py), which
+  the watcher sets.
 
 The Python-level handler, installed only while Lua runs, raises the same flag
 and, when the main thread is in Python code that Lua called (`time.sleep`),
@@ -33,8 +34,8 @@ from typing import Any
 
 from ilupa.lua_hooks import ThreadHooks
 
-HOOK_COUNT = 100_000
-LOOP_CHECK_COUNT = 10_000  # LuaJIT loop passes between two reads of the flag
+HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
+LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
 INTERRUPT_MESSAGE = "interrupted"
 COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
 
@@ -114,6 +115,7 @@ class InterruptGuard:
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
         self._flag = ctypes.create_string_buffer(1)
+        self._armed = False  # Lua runs for the user (see `armed`); only then may poll stop it
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
         registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
@@ -132,7 +134,7 @@ class InterruptGuard:
             self._quiet_frames.add(ThreadHooks.register.__code__)
 
     def every_loop_count(self, function: Any) -> None:
-        """On LuaJIT, also call the Lua `function` every LOOP_CHECK_COUNT loop passes."""
+        """On LuaJIT, also call the Lua `function` from the loop checks, about every millisecond."""
         assert self._set_every_loop_count is not None, "loop checks exist on LuaJIT only"
         self._set_every_loop_count(function)
 
@@ -142,10 +144,14 @@ class InterruptGuard:
         return self._flag[0] != b"\x00"
 
     def poll(self) -> bool:
-        """Called by the Lua hook; running it lets a pending Python signal handler run."""
+        """Called by the Lua hook; running it lets a pending Python signal handler run.
+
+        Only Lua run while `armed` is stopped: the hook also fires in ilupa's
+        own Lua between runs, which an early interrupt must not break.
+        """
         if self.on_poll is not None:
             self.on_poll()
-        return self.interrupted
+        return self._armed and self.interrupted
 
     def interrupt(self) -> None:
         """Ask the running Lua to stop (from any thread)."""
@@ -186,17 +192,21 @@ class InterruptGuard:
         `take_interrupt` reads it, so a `pcall` cannot swallow the interrupt.
         """
         self._flag[0] = b"\x00"
-        if self.hooks is None:
-            yield
-            return
-        self.hooks.arm()
-        if self.interrupted:  # the signal came between lowering the flag and arming
-            self.hooks.hook_all()
+        self._armed = True
         try:
-            yield
+            if self.hooks is None:
+                yield
+                return
+            self.hooks.arm()
+            if self.interrupted:  # the signal came between lowering the flag and arming
+                self.hooks.hook_all()
+            try:
+                yield
+            finally:
+                self.hooks.disarm()
+                self._forget_freed()  # Lua runs again only now, with the hooks gone
         finally:
-            self.hooks.disarm()
-            self._forget_freed()  # Lua runs again only now, with the hooks gone
+            self._armed = False
 
     def hooks_paused(self) -> contextlib.AbstractContextManager[None]:
         """Let ilupa read Lua briefly while an interrupted run's hooks are set (5.2-5.5)."""

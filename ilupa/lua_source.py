@@ -1,125 +1,178 @@
 """Reading Lua cell source the way a notebook needs: its value and its silencing `;`.
 
 A Python cell shows the value of its last expression; a Lua chunk shows
-nothing unless it returns. ilupa finds the last statement of a cell and, when
-it is an expression list, runs the cell returning it, rewritten on the same
+nothing unless it returns. ilupa splits a cell into "statements; last
+expression" and runs `statements return <values>(expression)`, on the same
 lines so that error line numbers still match the cell. The values pass
 through a function the runner hands the chunk (`...`), so the last call is no
-tail call and keeps its frame in Lua's traceback. Lua's own parser decides
-what is an expression (`compiles`), so no grammar is copied here.
+tail call and keeps its frame in Lua's traceback.
+
+The split must never change what the cell means: `x = 10` / `- 1` sets x to
+9 and shows nothing, `y = f` / `{1}` calls f. So the tokens (ilupa.lua_lexer)
+choose one place, and Lua's own compiler judges it (see `with_trailing_value`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
-LONG_BRACKET = re.compile(r"\[(=*)\[")
-EXPLICIT_RETURN = re.compile(r"\s*return\b")
-TRAILING_SEMICOLONS = re.compile(r"[\s;]*\Z")
+from ilupa.lua_lexer import (
+    ANY,
+    KEYWORD,
+    NAME,
+    NUMBER,
+    OPERATOR,
+    STRING,
+    Dialect,
+    Token,
+    tokens_and_comments,
+)
+from ilupa.lua_lexer import tokens as lua_tokens
+
 VALUES_FUNCTION = "__ilupa_values"
+
+# Tokens that can open an expression (and so a `return` list).
+_EXPRESSION_OPENERS = frozenset(
+    ["(", "{", "function", "nil", "true", "false", "...", "not", "-", "#", "~"]
+)
+# Keywords and operators that can end an expression.
+_VALUE_ENDERS = frozenset([")", "]", "}", "nil", "true", "false", "...", "end"])
+_OPENERS = frozenset(["(", "[", "{", "function", "do", "if", "repeat"])
+_CLOSERS = frozenset([")", "]", "}", "end", "until"])
 
 
 def blank_comments(code: str) -> str:
     """`code` with every comment replaced by spaces (newlines kept), strings untouched."""
-    return _blank(code, strings=False)
-
-
-def blank_strings_and_comments(code: str) -> str:
-    """`code` with comments and string contents replaced by spaces (quotes and newlines kept).
-
-    What is left is only Lua's keywords, names, numbers and punctuation, for
-    scanners that must not mistake a word inside a string for a keyword.
-    """
-    return _blank(code, strings=True)
-
-
-def _blank(code: str, *, strings: bool) -> str:
-    """One pass over Lua's lexical layers: comments always blanked, string bodies on request."""
-    out: list[str] = []
-    i, n = 0, len(code)
-    while i < n:
-        char = code[i]
-        if char in "\"'":
-            end = _short_string_end(code, i)
-            out.append(char + _spaces(code[i + 1 : end]) if strings else code[i:end])
-        elif char == "[" and (bracket := LONG_BRACKET.match(code, i)):
-            end = _long_bracket_end(code, bracket.end(), bracket.group(1))
-            out.append(char + _spaces(code[i + 1 : end]) if strings else code[i:end])
-        elif code.startswith("--", i):
-            bracket = LONG_BRACKET.match(code, i + 2)
-            if bracket:
-                end = _long_bracket_end(code, bracket.end(), bracket.group(1))
-            else:
-                newline = code.find("\n", i)
-                end = n if newline < 0 else newline
-            out.append(_spaces(code[i:end]))
-        else:
-            out.append(char)
-            end = i + 1
-        i = end
-    return "".join(out)
+    pieces: list[str] = []
+    last = 0
+    for token in tokens_and_comments(code):
+        if token.kind == "comment":
+            pieces += [code[last : token.start], _spaces(token.text)]
+            last = token.end
+    pieces.append(code[last:])
+    return "".join(pieces)
 
 
 def _spaces(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
-
-
-def _short_string_end(code: str, start: int) -> int:
-    quote, i = code[start], start + 1
-    while i < len(code):
-        if code[i] == "\\":
-            i += 2
-            continue
-        if code[i] in (quote, "\n"):
-            return i + 1
-        i += 1
-    return len(code)
-
-
-def _long_bracket_end(code: str, body_start: int, level: str) -> int:
-    close = code.find("]" + level + "]", body_start)
-    return len(code) if close < 0 else close + len(level) + 2
+    return "".join(char if char in "\r\n" else " " for char in text)
 
 
 def ends_with_semicolon(code: str) -> bool:
-    """True when the cell's last code character is `;`: the notebook's "show nothing"."""
-    return blank_comments(code).rstrip().endswith(";")
+    """True when the cell's last token is `;`: the notebook's "show nothing"."""
+    found = lua_tokens(code)
+    return bool(found) and found[-1].is_(";")
 
 
-def with_trailing_value(code: str, compiles: Callable[[str], bool]) -> str | None:
-    """`code` rewritten to return its last statement's value, or None when that is no expression.
+def with_trailing_value(
+    code: str, compiles: Callable[[str], bool], dialect: Dialect = ANY
+) -> str | None:
+    """`code` rewritten to return its last expression's value, or None if it ends in none.
 
-    The candidate start of the last statement moves up line by line (and to
-    the last `;` within a line); it is accepted when the code before it is a
-    complete chunk and `return <rest>` is valid Lua.
+    Where the last statement may start is read from the tokens: a place at
+    bracket and block depth 0, at the start of a line or after `;` (as in a
+    Python cell), where one token can end a statement (a name, a literal, a
+    closing bracket, `end`, `;`, a label's closing `::`) and the next can open
+    an expression. Inside one expression such a place only
+    comes before a token that also continues it (`(`, `{` or a string as call
+    arguments, `-` or `~` as binary operators), so every other place is a
+    statement boundary, and the last place is where the trailing expression
+    starts. For those ambiguous tokens Lua's parser is asked: the previous
+    statement goes on when `head` followed by a probe that can only continue
+    it (`(0)`, `{}`, `""`, `- 0`, `~ 0`; none is a statement) compiles
+    (`x = 10` / `- 1` goes on: `x = 10 - 0` compiles; `print(a)` / `- 1`
+    does not), or when `head` alone does not compile (the place is inside an
+    expression, `{1} + f` / `{2}`). Then the next earlier place is tried, at
+    most `MAX_PROBES` times, so the whole search stays linear in the cell's size.
+
+    The place is taken only when Lua compiles `head return V(tail)`. The
+    `return` keyword continues no statement, so head is then a complete run
+    of statements and Lua read the cell as written with a statement boundary
+    at the same place. The tail is then either the call statement the cell
+    ends with (a cell that compiles as written can end in no other
+    expression) or an expression the cell could not run as a statement, now
+    shown. Otherwise the cell has no value and runs as written.
     """
-    plain = blank_comments(code)
-    lines = plain.split("\n")
-    originals = code.split("\n")
-    last = len(lines) - 1
-    while last >= 0 and not lines[last].strip():
+    found = lua_tokens(code, dialect)
+    last = len(found) - 1
+    while last >= 0 and found[last].is_(";"):
         last -= 1
-    if last < 0:
-        return None
-    for row in range(last, -1, -1):
-        for column in _statement_starts(lines[row]):
-            head = "\n".join([*originals[:row], originals[row][:column]])
-            tail = "\n".join([originals[row][column:], *originals[row + 1 :]])
-            if not tail.strip() or EXPLICIT_RETURN.match(tail):
-                continue
-            if compiles("return " + tail) and compiles(head):
-                plain_tail = "\n".join([lines[row][column:], *lines[row + 1 :]])
-                values = TRAILING_SEMICOLONS.sub("", plain_tail)
-                return f"local {VALUES_FUNCTION} = ...; {head}return {VALUES_FUNCTION}({values}\n)"
+    probes = 0
+    for start in reversed(_statement_starts(code, found[: last + 1])):
+        head = code[: found[start].start]
+        probe = _continuation_probe(found, start)
+        if probe is not None:
+            if probes == MAX_PROBES:
+                return None
+            probes += 1
+            # On the previous token's line: LuaJIT and 5.1 refuse `f` / `(0)`.
+            if compiles(f"{code[: found[start - 1].end]} {probe}") or not compiles(head):
+                continue  # the statement goes on here, or has not ended
+        tail = code[found[start].start : found[last].end]
+        rewritten = f"local {VALUES_FUNCTION} = ...; {head}return {VALUES_FUNCTION}({tail}\n)"
+        return rewritten if compiles(rewritten) else None
     return None
 
 
-def _statement_starts(line: str) -> list[int]:
-    """Columns where a statement may start on a line: after its last `;`, then its start."""
-    starts = []
-    semicolon = line.rstrip().rstrip(";").rfind(";")
-    if semicolon >= 0:
-        starts.append(semicolon + 1)
-    starts.append(0)
+MAX_PROBES = 4
+_PROBES = {"(": "(0)", "{": "{}", "-": "- 0", "~": "~ 0"}
+
+
+def _statement_starts(code: str, found: list[Token]) -> list[int]:
+    """Indexes of the tokens where a statement holding only an expression may start.
+
+    As in a Python cell, the value is the last line's (or what follows the
+    last `;`): `x = 1 1` stays the syntax error it is in Lua.
+    """
+    depth = 0
+    in_label = False
+    starts: list[int] = []
+    previous: Token | None = None
+    for index, token in enumerate(found):
+        if (
+            depth == 0
+            and _opens_expression(token)
+            and _ends_statement(previous, in_label)
+            and (previous is None or previous.is_(";") or _newline_between(code, previous, token))
+        ):
+            starts.append(index)
+        if token.is_("::"):
+            in_label = not in_label
+        if token.kind in (KEYWORD, OPERATOR):
+            if token.text in _OPENERS:
+                depth += 1
+            elif token.text in _CLOSERS:
+                depth -= 1
+        previous = token
     return starts
+
+
+def _newline_between(code: str, previous: Token, token: Token) -> bool:
+    between = code[previous.end : token.start]
+    return "\n" in between or "\r" in between
+
+
+def _continuation_probe(found: list[Token], start: int) -> str | None:
+    """Text that would continue the statement before `found[start]`, if its token can."""
+    if start == 0 or not _ends_value(found[start - 1]):
+        return None
+    token = found[start]
+    if token.kind == STRING:
+        return '""'
+    return _PROBES.get(token.text) if token.kind == OPERATOR else None
+
+
+def _opens_expression(token: Token) -> bool:
+    return token.kind in (NAME, NUMBER, STRING) or token.is_(*_EXPRESSION_OPENERS)
+
+
+def _ends_value(token: Token) -> bool:
+    return token.kind in (NAME, NUMBER, STRING) or token.is_(*_VALUE_ENDERS)
+
+
+def _ends_statement(previous: Token | None, in_label: bool) -> bool:
+    """True when a statement may end with `previous` (None: the start of the cell)."""
+    if previous is None:
+        return True
+    if previous.is_("::"):
+        return not in_label  # the closing `::` of a label
+    return previous.is_(";", "break") or _ends_value(previous)

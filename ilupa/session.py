@@ -130,7 +130,7 @@ class LuaSession:
         __tracebackhide__ = True
         self.sources[chunk_name] = code if source is None else source
         if self.interrupts.jit:
-            code = with_loop_checks(code)
+            code = with_loop_checks(code, self.compiles)
         try:
             with self.memory.lifted():  # a full heap is no syntax error
                 chunk = self.lua.compile(code, name="=" + chunk_name)

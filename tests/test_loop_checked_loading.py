@@ -58,6 +58,9 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LuaSessi
         f"load({LOOP!r})()",
         f"loadstring({LOOP!r})()",
         f"local parts = {{{LOOP!r}}} load(function() return table.remove(parts) end)()",
+        # Code with its own environment: the check needs no name (not even `_G`).
+        f"load({LOOP!r}, 'own env', 't', {{t = t}})()",
+        f"local chunk = loadstring({LOOP!r}) setfenv(chunk, {{t = t}}) chunk()",
     ],
 )
 def test_loops_in_loaded_code_are_interrupted(session: LuaSession, call: str) -> None:
@@ -77,3 +80,18 @@ def test_loaded_code_keeps_its_line_numbers_and_errors(session: LuaSession) -> N
 def test_binary_chunks_load_unchanged(session: LuaSession) -> None:
     code = "return load(string.dump(load('local s = 0 for i = 1, 3 do s = s + i end return s')))()"
     assert session.run(code, "binary") == (6,)
+
+
+def test_a_cell_cannot_remove_the_loop_checks(session: LuaSession) -> None:
+    session.run("__ilupa_check = nil ffi = require('ffi')", "overwrite")
+    assert session.run("return pcall(ffi.metatype, 'complex', {})", "metatype")[0] is False
+    with pytest.raises(KeyboardInterrupt):
+        session.run("py.soon() " + LOOP, "still checked")
+    assert session.run("return t.done, t.n > 0", "after") == (None, True)
+
+
+def test_code_whose_rewrite_does_not_compile_runs_as_written(session: LuaSession) -> None:
+    # A chunk that does not compile either way reports its own error, not the rewrite's.
+    message = session.run("return select(2, load('for i = 1, 2 do x = end'))", "bad")[0]
+    assert message.startswith('[string "for i = 1, 2 do x = end"]:1:')
+    assert "(0i)" not in message

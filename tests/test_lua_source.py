@@ -46,7 +46,7 @@ def test_statements_have_no_value(compiles, code):
         ("x = 1\nx * 2", "x * 2"),
         ("f()", "f()"),
         ("t = {\n}\n{\n 1,\n 2\n}", "{\n 1,\n 2\n}"),
-        ("a = 1; a", " a"),
+        ("a = 1; a", "a"),
         ("x -- comment", "x"),
     ],
 )
@@ -60,3 +60,35 @@ def test_rewrite_keeps_line_numbers(compiles):
     code = "a = 1\n\nb = 2\na + b"
     rewritten = rewrite(code, compiles)
     assert rewritten.split("\n")[3].startswith(f"return {VALUES_FUNCTION}(a + b")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = 10\n  - 1",  # a binary minus: x is 9
+        "y = f\n{1}",  # a call of f
+        "y = f\n'abc'",
+        "y = f\n(b)",
+        "local goto\nx = 1",
+        "x = 1\nreturn x",
+        "::top:: goto top",
+    ],
+)
+def test_no_value_where_the_last_line_continues_a_statement(compiles, code):
+    assert rewrite(code, compiles) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "expression"),
+    [
+        ("print(1)\n- 1", "- 1"),  # a call statement does not go on with `-`
+        ("x = 1\nf\n'abc'", "f\n'abc'"),
+        ("t = {}\n{1}", "{1}"),
+        ("s = [[\n]] x = 1\n#s", "#s"),
+        ("{1, 2} + f {1}", "{1, 2} + f {1}"),
+    ],
+)
+def test_value_where_lua_ends_the_statement(compiles, code, expression):
+    rewritten = rewrite(code, compiles)
+    assert rewritten is not None
+    assert rewritten.endswith(f"return {VALUES_FUNCTION}({expression}\n)")

@@ -1,7 +1,8 @@
 -- On LuaJIT, code loaded at run time gets the same interrupt checks in its
 -- loops as a cell (see ilupa/loop_checks.py): load, loadstring, loadfile,
 -- dofile and require's Lua-file searcher rewrite Lua source text before
--- compiling it. Binary chunks (starting with ESC) are left as they are.
+-- compiling it. Binary chunks (starting with ESC) are left as they are, and so
+-- is text whose rewrite does not compile (it then runs as written).
 local python_rewrite = ...
 local raw_call = debug.getregistry().POBJECT.__call  -- lupa's call, before the proxy layer
 local raw_load, type, concat, open = load, type, table.concat, io.open
@@ -12,6 +13,18 @@ local function checked(text)
     return text
   end
   return raw_call(python_rewrite, text)
+end
+
+-- Loads the checked text; the original if the checked one fails to load.
+local function load_checked(text, name, ...)
+  local rewritten = checked(text)
+  if rewritten ~= text then
+    local chunk = raw_load(rewritten, name, ...)
+    if chunk ~= nil then
+      return chunk
+    end
+  end
+  return raw_load(text, name, ...)
 end
 
 local function read_all(reader)
@@ -32,7 +45,7 @@ function load(chunk, name, ...)
   if type(chunk) ~= "string" then
     return raw_load(chunk, name, ...)
   end
-  return raw_load(checked(chunk), name or chunk, ...)
+  return load_checked(chunk, name or chunk, ...)
 end
 
 loadstring = load
@@ -60,7 +73,7 @@ function loadfile(path, ...)
   if text == nil then
     return nil, problem
   end
-  return raw_load(checked(text), "@" .. path, ...)
+  return load_checked(text, "@" .. path, ...)
 end
 
 function dofile(path)

@@ -5,14 +5,20 @@
 --   every coroutine when it is created. A coroutine stays alive until Python
 --   has forgotten its address (its sentinel's finalizer keeps it reachable),
 --   so Python never sets a hook on freed memory.
--- * otherwise (Lua 5.1, LuaJIT): a count hook asks Python every `count` VM
---   instructions whether the user interrupted; calling Python also lets
---   CPython run a pending SIGINT handler. On LuaJIT hooks are not called inside
---   compiled traces, so each loop body of a cell also calls `__ilupa_check`
---   (see loop_checks.py): a countdown in FFI memory, and every `loop_count`
---   passes an FFI call that reads the flag byte a watcher thread sets (a plain
---   FFI load would be hoisted out of the loop), then the function given to
---   the returned setter (the memory watch), so loops pay for one countdown.
+-- * otherwise (Lua 5.1, LuaJIT): a count hook, at most every `count` VM
+--   instructions, asks Python (at most every `POLL_SECONDS`) whether the user
+--   interrupted; calling Python also lets CPython run a pending SIGINT
+--   handler. The hook times itself and
+--   shortens its count when instructions are slow (short C calls in a loop),
+--   so that it runs about every `HOOK_SECONDS`. On LuaJIT hooks are not called
+--   inside compiled traces, so each loop body also calls `(0i)()` (see
+--   loop_checks.py), which runs the `__call` metamethod this file gives the
+--   `complex` C type: a countdown in FFI memory, and when it runs out an FFI
+--   call that reads the flag byte a watcher thread sets (a plain FFI load
+--   would be hoisted out of the loop), then the function given to the returned
+--   setter (the memory watch). The countdown is timed, not fixed: it is set so
+--   that the flag is read about every `LOOK_SECONDS`, at most every
+--   `loop_count` passes.
 local poll, count, loop_count, flag_address, register, unregister = ...
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
@@ -88,7 +94,6 @@ if register ~= nil then
     return co
   end
   coroutine.wrap = wrap_with(coroutine.create)
-  __ilupa_check = function() end
   return forget_freed, nil
 end
 
@@ -97,13 +102,42 @@ end
 local INTERRUPT = setmetatable({}, { __tostring = function() return "interrupted" end })
 local raw_pcall, raw_xpcall = pcall, xpcall
 
--- `poll` may be refused: while python_references.lua frees Python references
--- inside a full collection, Python objects refuse calls, and the hook can
--- fire there (in a `__gc`). It asks again at its next turn.
+-- The hook runs about every HOOK_SECONDS of CPU time: its count (VM
+-- instructions between two calls) halves or shrinks when instructions are
+-- slow (short C calls in a loop) and doubles while they are fast, within
+-- MIN_COUNT..MAX_COUNT. MAX_COUNT bounds how long a loop that turns slow runs
+-- before the count adapts. Python is asked every POLL_SECONDS at most.
+-- (A hook that finds the count unchanged leaves its thread's count as it is.)
+local HOOK_SECONDS, POLL_SECONDS, MIN_COUNT = 0.005, 0.005, 100
+local MAX_COUNT = count
+local clock, floor = os.clock, math.floor
+-- One count for all threads: a thread whose hook fires takes the current one.
+local current, hooked_at, polled_at = MIN_COUNT, clock(), -1
+
 local function hook()
-  local ok, stop = raw_pcall(raw_call, poll)
-  if ok and stop then
-    error(INTERRUPT, 0)
+  local now = clock()
+  local elapsed = now - hooked_at
+  hooked_at = now
+  local wanted = current
+  if elapsed > HOOK_SECONDS then
+    wanted = floor(current * HOOK_SECONDS / elapsed)
+    if wanted < MIN_COUNT then wanted = MIN_COUNT end
+  elseif elapsed * 4 < HOOK_SECONDS and current < MAX_COUNT then
+    wanted = current * 2
+    if wanted > MAX_COUNT then wanted = MAX_COUNT end
+  end
+  if wanted ~= current then
+    current = wanted
+    sethook(hook, "", wanted)
+  end
+  if now - polled_at >= POLL_SECONDS or now < polled_at then
+    polled_at = now
+    -- `poll` may be refused while python_references.lua frees Python
+    -- references (the hook can fire in a `__gc`): it asks again next time.
+    local ok, stop = raw_pcall(raw_call, poll)
+    if ok and stop then
+      error(INTERRUPT, 0)
+    end
   end
 end
 
@@ -126,44 +160,68 @@ function xpcall(f, handler, ...)
   return passed_through(raw_xpcall(f, handle, ...))
 end
 
-sethook(hook, "", count)
+-- A hook starts at a short count, which doubles while instructions are fast.
+sethook(hook, "", MIN_COUNT)
 
 -- Hook functions are kept per coroutine: give every new coroutine the hook.
 function coroutine.create(f)
   local co = create(f)
-  sethook(co, hook, "", count)
+  sethook(co, hook, "", MIN_COUNT)
   return co
 end
 
 coroutine.wrap = wrap_with(coroutine.create)
 
-local check = function() end
 local every_loop_count = nil
 if flag_address ~= nil then
   local ffi = require("ffi")
-  pcall(ffi.cdef, "int memcmp(const void *, const void *, size_t);")
-  local C = ffi.C
+  -- Declared under ilupa's own names (`asm` gives the C symbol), so that a
+  -- cell declaring memcmp or clock_gettime itself does not clash with them.
+  ffi.cdef([[
+int ilupa_memcmp(const void *, const void *, size_t) asm("memcmp");
+int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
+]])
+  local C, tonumber = ffi.C, tonumber
+  local CLOCK_MONOTONIC, LOOK_SECONDS, WATCH_SECONDS = 1, 0.001, 0.001
   local flag = ffi.cast("const char *", flag_address)
   local zero = ffi.new("char[1]")
-  local countdown = ffi.new("int32_t[1]", loop_count)
-  local function read_flag()
-    countdown[0] = loop_count
-    if C.memcmp(flag, zero, 1) ~= 0 then
+  local now = ffi.new("int64_t[2]")
+  local function seconds()
+    C.ilupa_clock_gettime(CLOCK_MONOTONIC, now)
+    return tonumber(now[0]) + tonumber(now[1]) * 1e-9
+  end
+  local period, looked_at, watched_at = 1, seconds(), 0
+  local left = ffi.new("int32_t[1]", 1)
+  local function look()
+    if C.ilupa_memcmp(flag, zero, 1) ~= 0 then
       error(INTERRUPT, 0)
     end
-    if every_loop_count then
+    local at = seconds()
+    local elapsed = at - looked_at
+    looked_at = at
+    if elapsed > LOOK_SECONDS then
+      period = floor(period * LOOK_SECONDS / elapsed)
+      if period < 1 then period = 1 end
+    elseif elapsed * 4 < LOOK_SECONDS and period < loop_count then
+      period = period * 2
+      if period > loop_count then period = loop_count end
+    end
+    left[0] = period
+    if every_loop_count and (at - watched_at >= WATCH_SECONDS or at < watched_at) then
+      watched_at = at
       every_loop_count()
     end
   end
-  check = function()
-    local left = countdown[0] - 1
-    countdown[0] = left
-    if left <= 0 then
-      read_flag()
+  -- `(0i)()` in a loop calls this. A metatype cannot be changed once set, so
+  -- no cell can remove or replace the check.
+  ffi.metatype("complex", { __call = function()
+    local n = left[0] - 1
+    left[0] = n
+    if n <= 0 then
+      look()
     end
-  end
+  end })
 end
-__ilupa_check = check
 
 local function set_every_loop_count(f)
   every_loop_count = f

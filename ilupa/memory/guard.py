@@ -124,7 +124,7 @@ class MemoryGuard:
         """On LuaJIT, make the loop checks sample memory and, on 2.0, guard the heap.
 
         `every_loop_count` hands the interrupt checks a Lua function to run
-        every few thousand loop passes (see loop_guard.py).
+        about every millisecond of a loop (see loop_guard.py).
         """
         self._loop_guard = LoopGuard(
             self._lua, self.sample_in_cell, self._heap_line(), every_loop_count
