@@ -202,7 +202,9 @@ def cell_outcome(shell: InteractiveShell, chunk: str) -> Outcome:
 def assert_agree(runtime: str, shell: InteractiveShell, chunk: str, starts: list[int]) -> None:
     if not chunk.endswith("\n"):
         chunk += "\n"  # what IPython hands a cell magic, so plain Lua reads the same text
-    expected = plain_outcome(runtime, chunk, starts)
+    # The cell's first line is `%%lua`, and errors count lines as the editor shows
+    # them, so plain Lua reads the chunk one line down (a leading newline).
+    expected = plain_outcome(runtime, "\n" + chunk, [start + 1 for start in starts])
     got = cell_outcome(shell, chunk)
     if expected.error is not None and expected.globals == {}:  # a syntax error: nothing ran
         assert got.error == expected.error, chunk

@@ -213,3 +213,13 @@ def test_a_luajit_hash_line_is_still_skipped_where_luajit_skips_it(shell):
         else:
             assert isinstance(result.error_in_exec, ilupa.LuaSyntaxError)
             assert result.error_in_exec.location.line == 2
+
+
+def test_what_luajit_skips_at_a_chunks_start_stays_skipped_when_the_cell_has_a_value(shell):
+    """A byte-order mark and a `#` first line: LuaJIT skips them only as a chunk's first
+    bytes, so ilupa's additions (the cell's value, the editor's line numbers) come after."""
+    run(shell, "%lua_reset luajit21").raise_error()
+    assert run(shell, "%%lua\n\ufeffbom_x = 41\nbom_x + 1").result == 42
+    assert run(shell, "%%lua\n# shell-style line\nhash_x = 1\nhash_x + 1").result == 2
+    error = run(shell, "%%lua\n\ufeffok = 1\nerror('here')").error_in_exec
+    assert error.location.line == 3

@@ -31,9 +31,16 @@ def test_length_operator_is_len(session: LuaSession) -> None:
 
 
 def test_a_tuple_read_through_py_is_the_tuple_itself(session: LuaSession) -> None:
+    """The same tuple by either path. On LuaJIT a container read from another one is an
+    FFI reference (cdata), and `py.t` lupa's object: equal, not raw-equal (docs/proxy.md)."""
     pair = (10, 20)
-    code = "local t = py.t return #t, t[0], t[1], rawequal(py.d.t, t)"
-    assert lua(session, code, t=pair, d={"t": pair}) == (2, 10, 20, True)
+    code = (
+        "local t = py.t return #t, t[0], t[1], py.d.t == t, rawequal(py.d.t, t), py.same(py.d.t, t)"
+    )
+    same = lambda a, b: a is b  # noqa: E731
+    result = lua(session, code, t=pair, d={"t": pair}, same=same)
+    luajit = session.runtime_name.startswith("luajit")
+    assert result == (2, 10, 20, True, not luajit, True)
 
 
 def test_sequences_are_indexed_from_zero(session: LuaSession) -> None:

@@ -18,6 +18,7 @@ import sys
 from typing import NoReturn
 
 from ilupa.errors import LuaError
+from ilupa.lua_function import LuaFunction
 from ilupa.runtimes import RUNTIME_NAMES
 
 WORKER_NOTE = "on Dask worker {address}"
@@ -52,7 +53,12 @@ def _reduce_lua_object(value: object) -> NoReturn:
 
 
 def refuse_pickling_lua_objects() -> None:
-    """Make pickling a live Lua object of any loaded lupa runtime raise a clear TypeError."""
+    """Make pickling a live Lua object of any loaded lupa runtime raise a clear TypeError.
+
+    Lua functions handed to Python arrive wrapped (`ilupa.lua_function.LuaFunction`),
+    so the wrapper is refused the same way.
+    """
+    copyreg.pickle(LuaFunction, _reduce_lua_object)
     for runtime in RUNTIME_NAMES:
         module = sys.modules.get(f"lupa.{runtime}")
         if module is None or module in _registered:

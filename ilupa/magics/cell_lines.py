@@ -5,14 +5,16 @@ In a Python notebook a `%%lua` cell's Lua starts on the cell's line 2 (line 1 is
 there on line 2 again. The chunk Lua compiles is placed at that line by leading
 newlines, so Lua itself counts as the editor does: error messages, tracebacks,
 `debug.getinfo`, where a function was defined. Newlines before a chunk change
-nothing else it means, with one exception handled here: LuaJIT skips a first
-line that starts with `#` in any chunk, so that line is emptied (kept as a line)
-before the chunk is moved down.
+nothing else it means, with one exception handled here: LuaJIT skips a UTF-8
+byte-order mark at the start of any chunk and then a first line that starts
+with `#`, so the mark is dropped and that line emptied (kept as a line) before
+the chunk is moved down.
 """
 
 from __future__ import annotations
 
 CELL_MAGIC_PREFIX = "%%"
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def first_lua_line(raw_cell: str | None, body: str) -> int:
@@ -37,7 +39,21 @@ def placed_at_line(code: str, first_line: int, *, skips_hash_line: bool) -> str:
     """`code` moved down so that its first line is line `first_line` of the chunk."""
     if first_line <= 1:
         return code
-    if skips_hash_line and code.startswith("#"):
+    if skips_hash_line:
+        code = as_luajit_starts_it(code)
+    return "\n" * (first_line - 1) + code
+
+
+def as_luajit_starts_it(code: str) -> str:
+    """`code` without what LuaJIT skips at a chunk's start: a byte-order mark, then a `#` line.
+
+    The `#` line is emptied, not removed, so line numbers stay. Applied before
+    ilupa adds anything in front of a cell (its value, newlines), which would
+    otherwise move these out of the place where LuaJIT skips them.
+    """
+    if code.startswith(BYTE_ORDER_MARK):
+        code = code[1:]
+    if code.startswith("#"):
         newline = code.find("\n")
         code = "" if newline < 0 else code[newline:]
-    return "\n" * (first_line - 1) + code
+    return code

@@ -21,7 +21,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
-from ilupa.magics.cell_lines import first_lua_line, placed_at_line
+from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
 from ilupa.magics.options import names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
@@ -215,8 +215,9 @@ class LuaMagics(SandboxConfig, Magics):
         """
         __tracebackhide__ = True
         session = self.session
-        runnable = with_trailing_value(code, session.compiles) or code
         skips_hash_line = session.runtime_name.startswith("luajit")
+        runnable = as_luajit_starts_it(code) if skips_hash_line else code
+        runnable = with_trailing_value(runnable, session.compiles) or runnable
         runnable = placed_at_line(runnable, first_line, skips_hash_line=skips_hash_line)
         source = placed_at_line(code, first_line, skips_hash_line=False)
         values = session.run(runnable, self._chunk_name(), source=source)

@@ -165,7 +165,11 @@ class ProxyLayer:
             # JSON-like data on LuaJIT: one pass through the C API, checked once after it
             copied, table = self.c_api.copy(source)
             if copied:
-                room()
+                try:
+                    room()
+                except BaseException as refused:
+                    del table  # so that the room's collection frees it
+                    raise refused.with_traceback(None) from None
             else:
                 table = self._copy_to_lua(source, room)
             if single:
