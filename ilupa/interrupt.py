@@ -78,12 +78,21 @@ class _SignalWatcher:
             data = os.read(self._read_fd, 512)
             with self._lock:
                 if signal.SIGINT in data:
-                    for guard in self._guards:
-                        guard.interrupt()
+                    self._interrupt_guards()
                 forward = self._forward_fd
             if forward >= 0:
                 with contextlib.suppress(OSError):
                     os.write(forward, data)
+
+    def _interrupt_guards(self) -> None:
+        """Interrupt every watching guard (the lock held).
+
+        A function of its own: a loop variable in `_watch` would keep the last
+        guard, and through it a Lua state `%lua_reset` retired, alive until the
+        next SIGINT.
+        """
+        for guard in self._guards:
+            guard.interrupt()
 
 
 _watcher: _SignalWatcher | None = None

@@ -46,11 +46,21 @@ def resident_growth_reader(start_bytes: int) -> Callable[[], int]:
 
 
 class _Poller:
-    """The one thread that samples every active watch every `POLL_SECONDS`."""
+    """The one thread that samples every active watch every `POLL_SECONDS`.
+
+    The thread holds a watch only during a round of samples: a watch reaches
+    its run's Lua state (through its callbacks), so a reference kept between
+    rounds would keep a state that `%lua_reset` retired, and every Python
+    object its Lua holds, alive until the next run. `remove` waits for the
+    round under way, so once it returns the thread neither samples the watch
+    again nor holds it.
+    """
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._active: dict[int, MemoryWatch] = {}
+        # Reentrant: a sample's callbacks may end a watch from this thread.
+        self._round = threading.RLock()
         threading.Thread(target=self._run, name="ilupa-memory-watch", daemon=True).start()
 
     def add(self, watch: MemoryWatch) -> None:
@@ -61,16 +71,27 @@ class _Poller:
     def remove(self, watch: MemoryWatch) -> None:
         with self._changed:
             self._active.pop(id(watch), None)
+        with self._round:  # a round under way may hold the watch
+            pass
 
     def _run(self) -> None:
         while True:
+            time.sleep(self._next_interval())
+            self._sample_round()
+
+    def _next_interval(self) -> float:
+        """Wait for an active watch; the shortest interval of those active (no watch kept)."""
+        with self._changed:
+            while not self._active:
+                self._changed.wait()
+            return min(watch.interval for watch in self._active.values())
+
+    def _sample_round(self) -> None:
+        with self._round:
             with self._changed:
-                while not self._active:
-                    self._changed.wait()
                 watches = list(self._active.values())
-            time.sleep(min(watch.interval for watch in watches))
-            for watch in watches:
-                watch.sample_from_thread()
+            while watches:  # popped: none is left in this frame after its sample
+                watches.pop().sample_from_thread()
 
 
 _poller: _Poller | None = None
@@ -122,8 +143,6 @@ class MemoryWatch:
         self.largest_step = 0
         self._last: int | None = None
         self._lock = threading.Lock()
-        self._polled = threading.Lock()  # held while the poller samples: none after exit
-        self._stopped = False
         self._context: contextvars.Context | None = None
 
     def __enter__(self) -> MemoryWatch:
@@ -137,15 +156,12 @@ class MemoryWatch:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        _the_poller().remove(self)
-        with self._polled:
-            self._stopped = True
+        _the_poller().remove(self)  # once it returns, the poller never samples this watch
 
     def sample_from_thread(self) -> None:
-        """The poller's sample, in the run's context; never once the watch has exited."""
-        with self._polled:
-            if not self._stopped and self._context is not None:
-                self._context.run(self.sample)
+        """The poller's sample, in the run's context."""
+        if self._context is not None:
+            self._context.run(self.sample)
 
     def sample(self, used: int | None = None) -> int:
         """Read usage (unless given); warn once it crosses the threshold or the next step would."""
