@@ -207,16 +207,21 @@ class LuaMagics(SandboxConfig, Magics):
         print(f"Fresh Lua state: {session.version} (runtime {session.runtime_name})")
         return session
 
-    def run_lua(self, code: str, *, display_value: bool = True, first_line: int = 1) -> Any:
+    def run_lua(
+        self, code: str, *, display_value: bool = True, first_line: int = 1, cell: bool = True
+    ) -> Any:
         """Run a Lua cell; return its value the way a Python cell shows its last expression.
 
         `first_line` is the line of the cell (as the editor numbers it) where `code`
-        starts; Lua's messages and tracebacks then name the editor's lines.
+        starts; Lua's messages and tracebacks then name the editor's lines. A cell
+        (`cell`) is a chunk, whose start LuaJIT reads by its own rules (a `#` first
+        line is skipped); `%lua EXPR` is an expression, like lupa's `eval`, so
+        `%lua #t` is the length of `t`.
         """
         __tracebackhide__ = True
         session = self.session
         skips_hash_line = session.runtime_name.startswith("luajit")
-        runnable = as_luajit_starts_it(code) if skips_hash_line else code
+        runnable = as_luajit_starts_it(code) if skips_hash_line and cell else code
         runnable = with_trailing_value(runnable, session.compiles) or runnable
         runnable = placed_at_line(runnable, first_line, skips_hash_line=skips_hash_line)
         source = placed_at_line(code, first_line, skips_hash_line=False)
@@ -334,7 +339,9 @@ class LuaMagics(SandboxConfig, Magics):
         with self.session.cell_run.entered(CELL):
             self._pass_inputs(names_from(args.input), local_ns or {})
             self._copy_inputs(names_from(args.copy), local_ns or {})
-            result = self.run_lua(code, display_value=not args.noreturn, first_line=first_line)
+            result = self.run_lua(
+                code, display_value=not args.noreturn, first_line=first_line, cell=cell is not None
+            )
             self._bind_outputs(names_from(args.output))
         return result
 
