@@ -137,10 +137,6 @@ class InterruptGuard:
             *registration,
             name="=ilupa:interrupt",
         )
-        self._quiet_frames = {self.poll.__code__}
-        if self.hooks is not None:
-            self._quiet_frames.add(ThreadHooks.unregister.__code__)
-            self._quiet_frames.add(ThreadHooks.register.__code__)
 
     def every_loop_count(self, function: Any) -> None:
         """On LuaJIT, also call the Lua `function` from the loop checks, about every millisecond."""
@@ -179,10 +175,9 @@ class InterruptGuard:
 
         def on_sigint(signum: int, frame: FrameType | None) -> None:
             self.interrupt()
-            # Never inside ilupa's own callbacks, which must finish their work.
-            if in_python_called_by_lua() and (
-                frame is None or frame.f_code not in self._quiet_frames
-            ):
+            # Never inside ilupa's own code (the hook's poll, memory sampling, thread
+            # registration), which must finish its work: the flag stops Lua next.
+            if in_python_called_by_lua() and (frame is None or not _is_ilupa_code(frame)):
                 raise KeyboardInterrupt(INTERRUPT_MESSAGE)
 
         previous = signal.signal(signal.SIGINT, on_sigint)
@@ -228,3 +223,11 @@ class InterruptGuard:
         interrupted = self.interrupted
         self._flag[0] = b"\x00"
         return interrupted
+
+
+ILUPA_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _is_ilupa_code(frame: FrameType) -> bool:
+    """True when Python is running ilupa's own code (not code the user's Lua called)."""
+    return frame.f_code.co_filename.startswith(ILUPA_FOLDER)

@@ -46,10 +46,13 @@ local function message_of(value)
   return describe(value)
 end
 
+-- The traceback is taken first, by one C call: the interrupt's count hook can
+-- fire in the Lua code that describes the error (a `__tostring`), and an error
+-- raised there ends this handler; where Lua stopped is known by then.
 local function on_error(value)
   handled = true
-  last_message = message_of(value)
   last_traceback = traceback("", 2)
+  last_message = message_of(value)
   return last_message
 end
 
