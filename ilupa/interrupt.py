@@ -33,6 +33,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from ilupa.lua_hooks import ThreadHooks
+from ilupa.lua_layer import LuaLayer
 
 HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
 LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
@@ -119,7 +120,7 @@ class InterruptGuard:
     and enters `signals_watched` and `armed` once per outermost run.
     """
 
-    def __init__(self, lua: Any, module: ModuleType, source: str) -> None:
+    def __init__(self, lua: Any, module: ModuleType, layer: LuaLayer) -> None:
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
@@ -128,14 +129,13 @@ class InterruptGuard:
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
         registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
-        self._forget_freed, self._set_every_loop_count = lua.execute(
-            source,
+        self._forget_freed, self._set_every_loop_count = layer.load(
+            "interrupt",
             self.poll,
             HOOK_COUNT,
             LOOP_CHECK_COUNT,
             address,
             *registration,
-            name="=ilupa:interrupt",
         )
         self._quiet_frames = {self.poll.__code__}
         if self.hooks is not None:

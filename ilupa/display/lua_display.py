@@ -77,7 +77,7 @@ def install_display(session: LuaSession) -> None:
     the session's tables reads them (ilupa/display/reading.py).
     """
     session.display_reader = RunReader(session.lua, session.cell_run)
-    session._run_internal(
+    session.layer.load(
         "display",
         display,
         update_display,

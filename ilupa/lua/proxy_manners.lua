@@ -2,7 +2,7 @@
 -- them (the registry's POBJECT), so no wrapper stands between Lua and the
 -- object: a Python object that goes into Lua comes back as the same object.
 --
--- Python does the work (ilupa/proxy/references.py), including turning numpy
+-- Python does the work (ilupa/proxy/manners.py), including turning numpy
 -- arrays into array views on the way in; this file routes each metamethod
 -- but __index there (lupa's C __index reaches Python directly, see below)
 -- and turns views back into their arrays on the way out. `pairs` and `ipairs` are

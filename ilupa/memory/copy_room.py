@@ -17,7 +17,7 @@ refused before any table is made. The overshoot while a copy runs is at most
 one table past the budget, and that table was estimated to fit.
 
 LuaJIT 2.0 has no budget to lift: its checks compare with the heap guard line
-that keeps below the fixed heap (memory/loop_guard.py), so a copy stops well
+that keeps below the fixed heap (memory/loop_sampling.py), so a copy stops well
 before the heap is full.
 """
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from importlib import resources
 from typing import Any
 
 from ilupa.errors import LuaMemoryError
+from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import default_memory_limit, format_bytes
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
 from ilupa.memory.limits import limits_for
-from ilupa.memory.loop_guard import (
+from ilupa.memory.loop_sampling import (
     LoopGuard,
     guard_line,
     reachable_heap,
@@ -73,8 +73,7 @@ class MemoryGuard:
     def attach(self, lua: Any) -> None:
         """Start accounting for `lua`, the runtime created with `runtime_options()`."""
         self._lua = lua
-        source = resources.files("ilupa.lua").joinpath("new_globals.lua").read_text("utf-8")
-        new_globals = lua.execute(source, name="=ilupa:new_globals")
+        new_globals = load_lua_file(lua, "new_globals")
         # Fields taken once: lupa reads them wrongly from a coroutine's callbacks.
         self.remember_globals = new_globals.remember
         self._drop_new_globals = new_globals.drop_new
@@ -124,7 +123,7 @@ class MemoryGuard:
         """On LuaJIT, make the loop checks sample memory and, on 2.0, guard the heap.
 
         `every_loop_count` hands the interrupt checks a Lua function to run
-        about every millisecond of a loop (see loop_guard.py).
+        about every millisecond of a loop (see loop_sampling.py).
         """
         self._loop_guard = LoopGuard(
             self._lua, self.sample_in_cell, self._heap_line(), every_loop_count

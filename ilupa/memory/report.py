@@ -7,9 +7,9 @@ and by `%lua_memory`, so the user sees which global to drop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.limits import RuntimeLimits
 
@@ -38,14 +38,13 @@ class LargestTables:
     """A bounded walk of the tables reachable from `_G`, compiled once per Lua state."""
 
     def __init__(self, lua: Any, limits: RuntimeLimits) -> None:
-        source = resources.files("ilupa.lua").joinpath("largest_tables.lua").read_text("utf-8")
-        self._walk = lua.execute(
-            source,
+        self._walk = load_lua_file(
+            lua,
+            "largest_tables",
             limits.array_slot_bytes,
             limits.hash_node_bytes,
             limits.table_header_bytes,
             limits.string_header_bytes,
-            name="=ilupa:largest_tables",
         )
 
     def find(self, shown: int = SHOWN, min_bytes: int = MIN_BYTES) -> list[TableSize]:

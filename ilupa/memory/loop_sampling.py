@@ -19,8 +19,9 @@ LOOP_CHECK_COUNT passes (interrupt.py), to:
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
+
+from ilupa.lua_layer import load_lua_file
 
 HEADROOM = 128 << 20
 SAMPLE_STEP = 1 << 20  # heap growth between two samples that loop checks send to Python
@@ -70,9 +71,8 @@ class LoopGuard:
         line: int | None,
         every_loop_count: Callable[[Any], None],
     ) -> None:
-        source = resources.files("ilupa.lua").joinpath("loop_guard.lua").read_text("utf-8")
-        watch_memory, self._set_line = lua.execute(
-            source, sample, _kib(line), MARK, SAMPLE_STEP / 1024, name="=ilupa:loop_guard"
+        watch_memory, self._set_line = load_lua_file(
+            lua, "loop_sampling", sample, _kib(line), MARK, SAMPLE_STEP / 1024
         )
         every_loop_count(watch_memory)
 

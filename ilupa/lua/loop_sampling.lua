@@ -1,4 +1,4 @@
--- LuaJIT only (see ilupa/memory/loop_guard.py). Gives the loop checks
+-- LuaJIT only (see ilupa/memory/loop_sampling.py). Gives the loop checks
 -- (loop_checks.py, interrupt.lua) what they run about every millisecond:
 -- let Python sample Lua's memory when it moved (`sample`, given Lua's own count
 -- on LuaJIT 2.0, where lupa has none), which keeps the warning up with JIT-compiled
