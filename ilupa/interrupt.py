@@ -128,15 +128,17 @@ class InterruptGuard:
         self._armed = False  # Lua runs for the user (see `armed`); only then may poll stop it
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
-        registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
-        self._forget_freed, self._set_every_loop_count = layer.load(
+        interrupt = layer.load(
             "interrupt",
-            self.poll,
-            HOOK_COUNT,
-            LOOP_CHECK_COUNT,
-            address,
-            *registration,
+            poll=self.poll,
+            count=HOOK_COUNT,
+            loop_count=LOOP_CHECK_COUNT,
+            flag_address=address,
+            register=None if self.hooks is None else self.hooks.register,
+            unregister=None if self.hooks is None else self.hooks.unregister,
         )
+        self._forget_freed = interrupt.forget_freed
+        self._set_every_loop_count = interrupt.set_every_loop_count
         self._quiet_frames = {self.poll.__code__}
         if self.hooks is not None:
             self._quiet_frames.add(ThreadHooks.unregister.__code__)

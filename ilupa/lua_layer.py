@@ -31,7 +31,9 @@ LOAD_ORDER: tuple[LuaFile, ...] = (
         "before anything holds Python objects: lupa's reference table made strong",
     ),
     LuaFile(
-        "c_stack_guard", "session", "first, so every later layer captures the guarded functions"
+        "c_stack_guard",
+        "session, sandbox/state.py",
+        "first, so every later layer captures the guarded functions",
     ),
     LuaFile("output", "session", "print and io writes routed to Python's streams"),
     LuaFile("exit_refusal", "session", "os.exit refused"),
@@ -70,13 +72,18 @@ def lua_source(name: str) -> str:
     return resources.files("ilupa.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-def load_lua_file(lua: Any, name: str, *inputs: Any) -> Any:
-    """Run ilupa/lua/<name>.lua once in `lua` with `inputs`; return what it returns.
+def load_lua_file(lua: Any, name: str, given: Any = None, /, **inputs: Any) -> Any:
+    """Run ilupa/lua/<name>.lua once in `lua`; return the table of named results it returns.
 
-    The chunk is named ``=ilupa:<name>`` so its errors and tracebacks say which
-    layer file they come from.
+    The file gets one table of named inputs (``local given = ...``): `given`, a
+    Lua table built by the caller, or else the keyword `inputs`. Each file takes
+    the fields into locals once, so no hot path reads the table again. The chunk
+    is named ``=ilupa:<name>`` so its errors and tracebacks say which layer
+    file they come from.
     """
-    return lua.execute(lua_source(name), *inputs, name=f"=ilupa:{name}")
+    if given is None:
+        given = lua.table_from(inputs)
+    return lua.execute(lua_source(name), given, name=f"=ilupa:{name}")
 
 
 class LuaLayer:
@@ -85,6 +92,6 @@ class LuaLayer:
     def __init__(self, lua: Any) -> None:
         self._lua = lua
 
-    def load(self, name: str, *inputs: Any) -> Any:
-        """Run ilupa/lua/<name>.lua in this state with `inputs`; return its results."""
-        return load_lua_file(self._lua, name, *inputs)
+    def load(self, name: str, given: Any = None, /, **inputs: Any) -> Any:
+        """Run ilupa/lua/<name>.lua in this state with named inputs; return its named results."""
+        return load_lua_file(self._lua, name, given, **inputs)

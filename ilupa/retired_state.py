@@ -20,4 +20,4 @@ RETIRED_MESSAGE = (
 
 def retire_state(lua: Any) -> None:
     """Make every Lua function of `lua` fail with `RETIRED_MESSAGE` from now on."""
-    load_lua_file(lua, "retired_state", RETIRED_MESSAGE)
+    load_lua_file(lua, "retired_state", message=RETIRED_MESSAGE)

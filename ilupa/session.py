@@ -62,25 +62,33 @@ class LuaSession:
         # the guarded functions.
         self.layer.load("c_stack_guard")
         self._is_standard_stream = self.layer.load(
-            "output", self.memory.open_line.writer("stdout"), self.memory.open_line.writer("stderr")
-        )
+            "output",
+            write_stdout=self.memory.open_line.writer("stdout"),
+            write_stderr=self.memory.open_line.writer("stderr"),
+        ).is_standard_stream
         self.layer.load("exit_refusal")
-        self.layer.load("stdin", read_line)
+        self.layer.load("stdin", read_line=read_line)
         self._runner = self.layer.load(
-            "runner", _is_python_exception, FAILED, self.memory.remember_globals
+            "runner",
+            is_python_exception=_is_python_exception,
+            failed=FAILED,
+            remember=self.memory.remember_globals,
         )
         self.interrupts = InterruptGuard(self.lua, self.module, self.layer)
         self.interrupts.on_poll = self.memory.sample_in_cell
         if self.interrupts.jit:
-            self.layer.load("checked_loading", with_loop_checks)
+            self.layer.load("checked_loading", python_rewrite=with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)
         self.cell_run = CellRun(
             self.module, self._runner, self.interrupts, self.memory, self.references, self.sources
         )
         self._function_type = type(self.lua.eval("print"))
         self.globals["py"] = self.layer.load(
-            "namespace", self._namespace_get, self._namespace_set, self._namespace_names
-        )
+            "namespace",
+            lookup=self._namespace_get,
+            assign=self._namespace_set,
+            names=self._namespace_names,
+        ).py
         self.proxy: ProxyLayer = install_proxy_layer(self)
         self.cell_run.to_python = self.to_python
         install_display(self)

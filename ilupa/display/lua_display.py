@@ -79,10 +79,10 @@ def install_display(session: LuaSession) -> None:
     session.display_reader = RunReader(session.lua, session.cell_run)
     session.layer.load(
         "display",
-        display,
-        update_display,
-        clear_output,
-        display_image,
-        LuaWidgets(),
-        lua_interact(session),
+        display=display,
+        update_display=update_display,
+        clear_output=clear_output,
+        display_image=display_image,
+        widgets=LuaWidgets(),
+        interact=lua_interact(session),
     )

@@ -9,7 +9,7 @@
 -- replaced by versions that honour __pairs/__ipairs on every Lua version
 -- (Lua 5.1 and LuaJIT ignore them otherwise, and Lua 5.3+ `ipairs` would
 -- start a Python sequence at 1).
-local ops = ...
+local ops = (...).operations
 local type, getmetatable, rawget, select, unpack_ =
   type, getmetatable, rawget, select, table.unpack or unpack
 local raw_pairs, raw_ipairs = pairs, ipairs

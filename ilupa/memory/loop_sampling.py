@@ -71,10 +71,16 @@ class LoopGuard:
         line: int | None,
         every_loop_count: Callable[[Any], None],
     ) -> None:
-        watch_memory, self._set_line = load_lua_file(
-            lua, "loop_sampling", sample, _kib(line), MARK, SAMPLE_STEP / 1024
+        sampling = load_lua_file(
+            lua,
+            "loop_sampling",
+            sample=sample,
+            line_kib=_kib(line),
+            message=MARK,
+            step_kib=SAMPLE_STEP / 1024,
         )
-        every_loop_count(watch_memory)
+        self._set_line = sampling.set_line
+        every_loop_count(sampling.watch_memory)
 
     def set_line(self, line: int | None) -> None:
         self._set_line(_kib(line))

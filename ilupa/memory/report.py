@@ -41,11 +41,11 @@ class LargestTables:
         self._walk = load_lua_file(
             lua,
             "largest_tables",
-            limits.array_slot_bytes,
-            limits.hash_node_bytes,
-            limits.table_header_bytes,
-            limits.string_header_bytes,
-        )
+            slot_bytes=limits.array_slot_bytes,
+            node_bytes=limits.hash_node_bytes,
+            table_bytes=limits.table_header_bytes,
+            string_bytes=limits.string_header_bytes,
+        ).walk
 
     def find(self, shown: int = SHOWN, min_bytes: int = MIN_BYTES) -> list[TableSize]:
         """The `shown` largest tables of at least `min_bytes`, largest first."""

@@ -42,7 +42,9 @@ class ProxyLayer:
         self.manners.connect(
             self.to_lua, self._table_items, handed, handed, session.callable_for_python
         )
-        manners = session.layer.load("proxy_manners", lua.table_from(self.manners.lua_operations()))
+        manners = session.layer.load(
+            "proxy_manners", operations=lua.table_from(self.manners.lua_operations())
+        )
         self._view_marker = manners.view_marker
         direct = manners.direct  # calls Python without the argument handling of __call
         # on LuaJIT, reads of dicts, lists and tuples through the C API (c_api.py)
@@ -55,7 +57,10 @@ class ProxyLayer:
             self._references.handed,
         )
         views = session.layer.load(
-            "array_views", direct(read_element), direct(write_element), self._view_marker
+            "array_views",
+            read_python=direct(read_element),
+            write_python=direct(write_element),
+            view_marker=self._view_marker,
         )
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
@@ -73,7 +78,9 @@ class ProxyLayer:
             " return type(mt) == 'table' and rawget(mt, marker) == true end end"
         )(self._view_marker)
         self.fb_python = FbPython(self)
-        session.layer.load("fb_python", self.fb_python.lua_functions(), lua.globals()["py"])
+        session.layer.load(
+            "fb_python", functions=self.fb_python.lua_functions(), namespace=lua.globals()["py"]
+        )
         lua.globals()["ilupa"] = lua.table_from(
             {
                 "view": self.view,

@@ -36,7 +36,8 @@ class PythonReferences:
     def __init__(self, layer: LuaLayer) -> None:
         self._release: Callable[[], tuple[object, float]]
         self._reopen: Callable[[], None]
-        self._release, self._reopen = layer.load("python_references")
+        references = layer.load("python_references")
+        self._release, self._reopen = references.release, references.reopen_python
         self._handed = 0
         self._batch = RELEASE_EVERY
 
