@@ -42,11 +42,9 @@ class CopyRoom:
         self.what = what
         self.expected = expected
         self.limit = guard.effective_limit
-        self.tables = 0
         self._used = _usage_reader(guard)
 
     def __call__(self) -> None:
-        self.tables += 1
         used = self._used()
         if used > self.limit:
             raise LuaCopyRefused(
