@@ -23,7 +23,7 @@ from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
 from ilupa.memory.limits import limits_for
 from ilupa.memory.loop_sampling import (
-    LoopGuard,
+    LoopSampling,
     guard_line,
     reachable_heap,
     stopped_by_heap_guard,
@@ -58,7 +58,7 @@ class MemoryGuard:
         self.last_warned = False
         self._in_force = True  # whether lupa's budget is set now (see `lifted`)
         self._lua: Any = None
-        self._loop_guard: LoopGuard | None = None
+        self._loop_sampling: LoopSampling | None = None
         self._watch: MemoryWatch | None = None
         self._reachable: int | None = self.limits.heap_ceiling
         self._tables: LargestTables | None = None
@@ -107,8 +107,8 @@ class MemoryGuard:
         self.limit = limit
         if self._lua is not None and self.limits.supports_budget and self._in_force:
             self._lua.set_max_memory(limit)
-        if self._loop_guard is not None:
-            self._loop_guard.set_line(self._heap_line())
+        if self._loop_sampling is not None:
+            self._loop_sampling.set_line(self._heap_line())
         self._refresh_gauges()
 
     def set_warning_share(self, share: float) -> None:
@@ -125,7 +125,7 @@ class MemoryGuard:
         `every_loop_count` hands the interrupt checks a Lua function to run
         about every millisecond of a loop (see loop_sampling.py).
         """
-        self._loop_guard = LoopGuard(
+        self._loop_sampling = LoopSampling(
             self._lua, self.sample_in_cell, self._heap_line(), every_loop_count
         )
 
@@ -176,10 +176,10 @@ class MemoryGuard:
         Entered once per outermost run (ilupa/cell_run.py): a nested run is
         watched by the outer one's watch.
         """
-        heap_guarded = self._loop_guard is not None and self.uses_heap_guard
+        heap_guarded = self._loop_sampling is not None and self.uses_heap_guard
         if heap_guarded and cell and self.limits.heap_ceiling:  # a callback keeps the line
             self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
-            self._loop_guard.set_line(self._heap_line())
+            self._loop_sampling.set_line(self._heap_line())
         self.open_line.cell_started()
         read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
         # Without lupa's counter the samples mix two sources (resident memory from

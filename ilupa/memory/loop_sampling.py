@@ -61,7 +61,7 @@ def stopped_by_heap_guard(error: BaseException) -> bool:
     return MARK in str(error)
 
 
-class LoopGuard:
+class LoopSampling:
     """The memory side of one LuaJIT state's loop checks; `line` None means no heap guard."""
 
     def __init__(
