@@ -33,6 +33,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from ilupa.lua_hooks import ThreadHooks
+from ilupa.lua_layer import LuaLayer
 
 HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
 LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
@@ -119,7 +120,7 @@ class InterruptGuard:
     and enters `signals_watched` and `armed` once per outermost run.
     """
 
-    def __init__(self, lua: Any, module: ModuleType, source: str) -> None:
+    def __init__(self, lua: Any, module: ModuleType, layer: LuaLayer) -> None:
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
@@ -127,16 +128,17 @@ class InterruptGuard:
         self._armed = False  # Lua runs for the user (see `armed`); only then may poll stop it
         self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
         address = ctypes.addressof(self._flag) if self.jit else None
-        registration = () if self.hooks is None else (self.hooks.register, self.hooks.unregister)
-        self._forget_freed, self._set_every_loop_count = lua.execute(
-            source,
-            self.poll,
-            HOOK_COUNT,
-            LOOP_CHECK_COUNT,
-            address,
-            *registration,
-            name="=ilupa:interrupt",
+        interrupt = layer.load(
+            "interrupt",
+            poll=self.poll,
+            count=HOOK_COUNT,
+            loop_count=LOOP_CHECK_COUNT,
+            flag_address=address,
+            register=None if self.hooks is None else self.hooks.register,
+            unregister=None if self.hooks is None else self.hooks.unregister,
         )
+        self._forget_freed = interrupt.forget_freed
+        self._set_every_loop_count = interrupt.set_every_loop_count
 
     def every_loop_count(self, function: Any) -> None:
         """On LuaJIT, also call the Lua `function` from the loop checks, about every millisecond."""

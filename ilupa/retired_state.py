@@ -8,8 +8,9 @@ the process.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
+
+from ilupa.lua_layer import load_lua_file
 
 RETIRED_MESSAGE = (
     "this Lua function belongs to a Lua state that %lua_reset (or a runtime change) "
@@ -19,5 +20,4 @@ RETIRED_MESSAGE = (
 
 def retire_state(lua: Any) -> None:
     """Make every Lua function of `lua` fail with `RETIRED_MESSAGE` from now on."""
-    source = resources.files("ilupa.lua").joinpath("retired_state.lua").read_text("utf-8")
-    lua.execute(source, RETIRED_MESSAGE, name="=ilupa:retired_state")
+    load_lua_file(lua, "retired_state", message=RETIRED_MESSAGE)

@@ -9,7 +9,6 @@ It knows nothing of IPython: the magics and the kernel both drive it.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from importlib import resources
 from types import ModuleType
 from typing import Any
 
@@ -19,17 +18,14 @@ from ilupa.errors import LuaSyntaxError, lua_error_from
 from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
 from ilupa.lua_function import LuaFunction
+from ilupa.lua_layer import LuaLayer
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
 from ilupa.proxy.lifetimes import PythonReferences
-from ilupa.proxy.references import Manners
+from ilupa.proxy.manners import Manners
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
-
-
-def _lua_source(name: str) -> str:
-    return resources.files("ilupa.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
 class LuaSession:
@@ -46,14 +42,16 @@ class LuaSession:
         self.module: ModuleType = load_runtime_module(runtime)
         self.memory = MemoryGuard(runtime, memory_limit, memory_warning)
         # Reads from Python objects go from lupa's C __index straight to Python
-        # (ilupa/proxy/references.py); the proxy layer connects the conversions.
+        # (ilupa/proxy/manners.py); the proxy layer connects the conversions.
         self.manners = Manners()
         self.lua = self.module.LuaRuntime(
             unpack_returned_tuples=True,
             attribute_handlers=self.manners.lupa_attribute_handlers(),
             **self.memory.runtime_options(),
         )
-        self.references = PythonReferences(self.lua, _lua_source("python_references"))
+        # every Lua file below is loaded through this, in the order ilupa/lua_layer.py declares
+        self.layer = LuaLayer(self.lua)
+        self.references = PythonReferences(self.layer)
         # Lua's own pcall, before the interrupt layer wraps it (ffi_references.lua needs it)
         self.raw_pcall = self.lua.eval("pcall")
         self.memory.attach(self.lua)
@@ -62,27 +60,35 @@ class LuaSession:
         self.display_reader: Any = None  # set by install_display (ilupa/display/reading.py)
         # First: every later layer (print's tostring, the interrupt layer's wrap) captures
         # the guarded functions.
-        self._run_internal("c_stack_guard")
-        self._is_standard_stream = self._run_internal(
-            "output", self.memory.open_line.writer("stdout"), self.memory.open_line.writer("stderr")
+        self.layer.load("c_stack_guard")
+        self._is_standard_stream = self.layer.load(
+            "output",
+            write_stdout=self.memory.open_line.writer("stdout"),
+            write_stderr=self.memory.open_line.writer("stderr"),
+        ).is_standard_stream
+        self.layer.load("exit_refusal")
+        self.layer.load("stdin", read_line=read_line)
+        self._runner = self.layer.load(
+            "runner",
+            is_python_exception=_is_python_exception,
+            failed=FAILED,
+            remember=self.memory.remember_globals,
         )
-        self._run_internal("guards")
-        self._run_internal("stdin", read_line)
-        self._runner = self._run_internal(
-            "runner", _is_python_exception, FAILED, self.memory.remember_globals
-        )
-        self.interrupts = InterruptGuard(self.lua, self.module, _lua_source("interrupt"))
+        self.interrupts = InterruptGuard(self.lua, self.module, self.layer)
         self.interrupts.on_poll = self.memory.sample_in_cell
         if self.interrupts.jit:
-            self._run_internal("checked_loading", with_loop_checks)
+            self.layer.load("checked_loading", python_rewrite=with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)
         self.cell_run = CellRun(
             self.module, self._runner, self.interrupts, self.memory, self.references, self.sources
         )
         self._function_type = type(self.lua.eval("print"))
-        self.globals["py"] = self._run_internal(
-            "namespace", self._namespace_get, self._namespace_set, self._namespace_names
-        )
+        self.globals["py"] = self.layer.load(
+            "namespace",
+            lookup=self._namespace_get,
+            assign=self._namespace_set,
+            names=self._namespace_names,
+        ).py
         self.proxy: ProxyLayer = install_proxy_layer(self)
         self.cell_run.to_python = self.to_python
         install_display(self)
@@ -167,9 +173,6 @@ class LuaSession:
         return self.cell_run.call_values(function, tuple(map(self.proxy.to_lua, args)))
 
     # -- internals ----------------------------------------------------------
-
-    def _run_internal(self, name: str, *args: Any) -> Any:
-        return self.lua.execute(_lua_source(name), *args, name=f"=ilupa:{name}")
 
     def _namespace_get(self, name: str) -> Any:
         """`py.name` from Lua, through Lua's call of a Python function.

@@ -13,7 +13,7 @@ import pytest
 
 from ilupa import LuaMemoryError, LuaSession
 from ilupa.memory.budget import format_bytes
-from ilupa.memory.loop_guard import HEADROOM, reachable_heap
+from ilupa.memory.loop_sampling import HEADROOM, reachable_heap
 from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
 

@@ -45,7 +45,6 @@ class WorkerLua:
             memory_limit=settings.budget_for(worker_memory_limit),
             memory_warning=settings.memory_warning,
         )
-        self.session.memory.watch_enabled = False
         self.applied: list[WorkerCell] = []
         self.lock = threading.RLock()
         self._compiled: dict[str, Any] = {}
@@ -63,14 +62,10 @@ class WorkerLua:
         """Run one recorded cell; a failure names this worker and is not recorded as run."""
         __tracebackhide__ = True
         with self.lock:
-            memory = self.session.memory
-            memory.watch_enabled = True
             try:
                 self.session.run(cell.source, cell.chunk_name)
             except LuaError as error:
                 raise on_worker(error, self.address) from None
-            finally:
-                memory.watch_enabled = False
             self.applied.append(cell)
 
     def global_function(self, name: str) -> Any:

@@ -77,12 +77,12 @@ def install_display(session: LuaSession) -> None:
     the session's tables reads them (ilupa/display/reading.py).
     """
     session.display_reader = RunReader(session.lua, session.cell_run)
-    session._run_internal(
+    session.layer.load(
         "display",
-        display,
-        update_display,
-        clear_output,
-        display_image,
-        LuaWidgets(),
-        lua_interact(session),
+        display=display,
+        update_display=update_display,
+        clear_output=clear_output,
+        display_image=display_image,
+        widgets=LuaWidgets(),
+        interact=lua_interact(session),
     )

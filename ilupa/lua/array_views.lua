@@ -7,7 +7,8 @@
 --
 -- On LuaJIT elements are read through an FFI pointer; elsewhere (or for
 -- layouts FFI cannot address) through Python's `read`/`write`.
-local read_python, write_python, view_marker = ...
+local given = ...
+local read_python, write_python, view_marker = given.read_python, given.write_python, given.view_marker
 local setmetatable, type, error, floor, tostring, select, rawget =
   setmetatable, type, error, math.floor, tostring, select, rawget
 local format, concat = string.format, table.concat

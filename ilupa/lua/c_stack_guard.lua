@@ -16,7 +16,7 @@
 -- coroutine yield inside a pcall and be resumed from elsewhere. Past the limit
 -- the real level is counted again before refusing: the guarded frames on this
 -- coroutine's stack plus the level it was resumed at.
-if not jit then return end
+if not jit then return {} end
 
 local LIMIT = 200
 local OVERFLOW = "C stack overflow"
@@ -135,4 +135,4 @@ end
 
 -- The functions that run around user code: the sandbox's instruction hook
 -- never raises inside them (an error there would escape the pcall it wraps).
-return own
+return { functions = own }

@@ -3,7 +3,7 @@
 -- dofile and require's Lua-file searcher rewrite Lua source text before
 -- compiling it. Binary chunks (starting with ESC) are left as they are, and so
 -- is text whose rewrite does not compile (it then runs as written).
-local python_rewrite = ...
+local python_rewrite = (...).python_rewrite
 local raw_call = debug.getregistry().POBJECT.__call  -- lupa's call, before the proxy layer
 local raw_load, type, concat, open = load, type, table.concat, io.open
 local searchpath, package_path = package.searchpath, package

@@ -1,7 +1,8 @@
 -- `require 'fb.python'`: fb.python's API, and the notebook namespace behind it.
 -- Names the API does not define fall back to the `py` namespace view, so
 -- `py = require 'fb.python'` keeps `py.df` reading the Python variable `df`.
-local functions, namespace = ...
+local given = ...
+local functions, namespace = given.functions, given.namespace
 local module = {}
 for name, fn in pairs(functions) do
   module[name] = fn

@@ -19,7 +19,9 @@
 --   setter (the memory watch). The countdown is timed, not fixed: it is set so
 --   that the flag is read about every `LOOK_SECONDS`, at most every
 --   `loop_count` passes.
-local poll, count, loop_count, flag_address, register, unregister = ...
+local given = ...
+local poll, count, loop_count = given.poll, given.count, given.loop_count
+local flag_address, register, unregister = given.flag_address, given.register, given.unregister
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
 local resume = coroutine.resume
@@ -94,7 +96,7 @@ if register ~= nil then
     return co
   end
   coroutine.wrap = wrap_with(coroutine.create)
-  return forget_freed, nil
+  return { forget_freed = forget_freed }
 end
 
 -- A unique error value, so that pcall and xpcall can pass it on: a user's
@@ -226,4 +228,4 @@ end
 local function set_every_loop_count(f)
   every_loop_count = f
 end
-return nil, set_every_loop_count
+return { set_every_loop_count = set_every_loop_count }

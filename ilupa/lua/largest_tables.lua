@@ -6,7 +6,9 @@
 -- It reads raw fields only and names keys without `tostring`: no user
 -- metamethod (`__index`, `__len`, `__tostring`) runs, so a report after a
 -- cell cannot fail or hang on one.
-local slot_bytes, node_bytes, table_bytes, string_bytes = ...
+local given = ...
+local slot_bytes, node_bytes = given.slot_bytes, given.node_bytes
+local table_bytes, string_bytes = given.table_bytes, given.string_bytes
 local next, type, rawget, floor = next, type, rawget, math.floor
 local rawlen = rawlen or function(t) return #t end  -- 5.1 and LuaJIT: `#` is raw for tables
 local format = string.format
@@ -53,7 +55,7 @@ local function key_path(path, key)
 end
 
 -- Returns a list of {path, entries, bytes, complete} for at most max_tables tables.
-return function(max_tables, max_entries, max_depth, skip)
+local function walk(max_tables, max_entries, max_depth, skip)
   local seen = { [skip or false] = true }
   local root = _G
   seen[root] = true
@@ -103,3 +105,4 @@ return function(max_tables, max_entries, max_depth, skip)
   end
   return found
 end
+return { walk = walk }

@@ -1,7 +1,8 @@
 -- Routes Lua's print, io.write, io.stdout and io.stderr through Python's
 -- sys.stdout and sys.stderr, so Lua output lands in the cell's output, in
 -- order with Python's, instead of on the kernel's terminal.
-local write_stdout, write_stderr = ...
+local given = ...
+local write_stdout, write_stderr = given.write_stdout, given.write_stderr
 local tostring, select, type, pcall, error = tostring, select, type, pcall, error
 local concat, format = table.concat, string.format
 local original_output = io.output
@@ -77,6 +78,7 @@ function io.write(...)
 end
 
 -- Tells Python whether a cell's value is one of these streams.
-return function(value)
+local function is_standard_stream(value)
   return rawequal(value, stdout) or rawequal(value, stderr)
 end
+return { is_standard_stream = is_standard_stream }

@@ -2,14 +2,14 @@
 -- them (the registry's POBJECT), so no wrapper stands between Lua and the
 -- object: a Python object that goes into Lua comes back as the same object.
 --
--- Python does the work (ilupa/proxy/references.py), including turning numpy
+-- Python does the work (ilupa/proxy/manners.py), including turning numpy
 -- arrays into array views on the way in; this file routes each metamethod
 -- but __index there (lupa's C __index reaches Python directly, see below)
 -- and turns views back into their arrays on the way out. `pairs` and `ipairs` are
 -- replaced by versions that honour __pairs/__ipairs on every Lua version
 -- (Lua 5.1 and LuaJIT ignore them otherwise, and Lua 5.3+ `ipairs` would
 -- start a Python sequence at 1).
-local ops = ...
+local ops = (...).operations
 local type, getmetatable, rawget, select, unpack_ =
   type, getmetatable, rawget, select, table.unpack or unpack
 local raw_pairs, raw_ipairs = pairs, ipairs

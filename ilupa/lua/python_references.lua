@@ -79,4 +79,4 @@ function collectgarbage(option, ...)
   return collect(option, ...)
 end
 
-return release, reopen_python
+return { release = release, reopen_python = reopen_python }

@@ -7,7 +7,7 @@
 -- state now fails at once with a message that says why; C functions (lupa's
 -- finalizers of Python objects among them) still run, so the state can be
 -- closed cleanly.
-local message = ...
+local message = (...).message
 local error, sethook, getinfo = error, debug.sethook, debug.getinfo
 local jit = rawget(_G, "jit")
 if jit then

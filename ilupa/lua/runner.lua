@@ -16,7 +16,8 @@
 -- per table or function) even when the call left the heap full.
 -- `remember(level)` (ilupa/lua/new_globals.lua) snapshots the globals before
 -- the user's Lua runs, at the nesting level Python gives.
-local is_python_exception, failed, remember = ...
+local given = ...
+local is_python_exception, failed, remember = given.is_python_exception, given.failed, given.remember
 local traceback, type, tostring, xpcall, pcall, find, select =
   debug.traceback, type, tostring, xpcall, pcall, string.find, select
 local unpack = table.unpack or unpack

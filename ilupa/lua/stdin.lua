@@ -2,7 +2,7 @@
 -- into an input_request to the frontend when the cell allows stdin.
 -- Each input() answer is one line; "a" (read all) takes one answer too,
 -- since a notebook has no end of input.
-local read_line = ...
+local read_line = (...).read_line
 local type, tonumber, select, error = type, tonumber, select, error
 local sub = string.sub
 

@@ -17,7 +17,7 @@ refused before any table is made. The overshoot while a copy runs is at most
 one table past the budget, and that table was estimated to fit.
 
 LuaJIT 2.0 has no budget to lift: its checks compare with the heap guard line
-that keeps below the fixed heap (memory/loop_guard.py), so a copy stops well
+that keeps below the fixed heap (memory/loop_sampling.py), so a copy stops well
 before the heap is full.
 """
 
@@ -42,11 +42,9 @@ class CopyRoom:
         self.what = what
         self.expected = expected
         self.limit = guard.effective_limit
-        self.tables = 0
         self._used = _usage_reader(guard)
 
     def __call__(self) -> None:
-        self.tables += 1
         used = self._used()
         if used > self.limit:
             raise LuaCopyRefused(

@@ -14,16 +14,16 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from importlib import resources
 from typing import Any
 
 from ilupa.errors import LuaMemoryError
+from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import default_memory_limit, format_bytes
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
 from ilupa.memory.limits import limits_for
-from ilupa.memory.loop_guard import (
-    LoopGuard,
+from ilupa.memory.loop_sampling import (
+    LoopSampling,
     guard_line,
     reachable_heap,
     stopped_by_heap_guard,
@@ -58,7 +58,7 @@ class MemoryGuard:
         self.last_warned = False
         self._in_force = True  # whether lupa's budget is set now (see `lifted`)
         self._lua: Any = None
-        self._loop_guard: LoopGuard | None = None
+        self._loop_sampling: LoopSampling | None = None
         self._watch: MemoryWatch | None = None
         self._reachable: int | None = self.limits.heap_ceiling
         self._tables: LargestTables | None = None
@@ -73,8 +73,7 @@ class MemoryGuard:
     def attach(self, lua: Any) -> None:
         """Start accounting for `lua`, the runtime created with `runtime_options()`."""
         self._lua = lua
-        source = resources.files("ilupa.lua").joinpath("new_globals.lua").read_text("utf-8")
-        new_globals = lua.execute(source, name="=ilupa:new_globals")
+        new_globals = load_lua_file(lua, "new_globals")
         # Fields taken once: lupa reads them wrongly from a coroutine's callbacks.
         self.remember_globals = new_globals.remember
         self._drop_new_globals = new_globals.drop_new
@@ -108,8 +107,8 @@ class MemoryGuard:
         self.limit = limit
         if self._lua is not None and self.limits.supports_budget and self._in_force:
             self._lua.set_max_memory(limit)
-        if self._loop_guard is not None:
-            self._loop_guard.set_line(self._heap_line())
+        if self._loop_sampling is not None:
+            self._loop_sampling.set_line(self._heap_line())
         self._refresh_gauges()
 
     def set_warning_share(self, share: float) -> None:
@@ -124,9 +123,9 @@ class MemoryGuard:
         """On LuaJIT, make the loop checks sample memory and, on 2.0, guard the heap.
 
         `every_loop_count` hands the interrupt checks a Lua function to run
-        about every millisecond of a loop (see loop_guard.py).
+        about every millisecond of a loop (see loop_sampling.py).
         """
-        self._loop_guard = LoopGuard(
+        self._loop_sampling = LoopSampling(
             self._lua, self.sample_in_cell, self._heap_line(), every_loop_count
         )
 
@@ -177,10 +176,10 @@ class MemoryGuard:
         Entered once per outermost run (ilupa/cell_run.py): a nested run is
         watched by the outer one's watch.
         """
-        heap_guarded = self._loop_guard is not None and self.uses_heap_guard
+        heap_guarded = self._loop_sampling is not None and self.uses_heap_guard
         if heap_guarded and cell and self.limits.heap_ceiling:  # a callback keeps the line
             self._reachable = reachable_heap(self.used(), self.limits.heap_ceiling)
-            self._loop_guard.set_line(self._heap_line())
+            self._loop_sampling.set_line(self._heap_line())
         self.open_line.cell_started()
         read = self.used if self.limits.supports_budget else resident_growth_reader(self.used())
         # Without lupa's counter the samples mix two sources (resident memory from

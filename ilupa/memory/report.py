@@ -7,9 +7,9 @@ and by `%lua_memory`, so the user sees which global to drop.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.limits import RuntimeLimits
 
@@ -38,15 +38,14 @@ class LargestTables:
     """A bounded walk of the tables reachable from `_G`, compiled once per Lua state."""
 
     def __init__(self, lua: Any, limits: RuntimeLimits) -> None:
-        source = resources.files("ilupa.lua").joinpath("largest_tables.lua").read_text("utf-8")
-        self._walk = lua.execute(
-            source,
-            limits.array_slot_bytes,
-            limits.hash_node_bytes,
-            limits.table_header_bytes,
-            limits.string_header_bytes,
-            name="=ilupa:largest_tables",
-        )
+        self._walk = load_lua_file(
+            lua,
+            "largest_tables",
+            slot_bytes=limits.array_slot_bytes,
+            node_bytes=limits.hash_node_bytes,
+            table_bytes=limits.table_header_bytes,
+            string_bytes=limits.string_header_bytes,
+        ).walk
 
     def find(self, shown: int = SHOWN, min_bytes: int = MIN_BYTES) -> list[TableSize]:
         """The `shown` largest tables of at least `min_bytes`, largest first."""

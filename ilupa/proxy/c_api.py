@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from ilupa.lua_layer import LuaLayer
+
 GRAVEYARD_SIZE = 4096
 """References the FFI side can hand back to Python before Python frees them."""
 
@@ -76,7 +78,7 @@ class CApiReferences:
     def __init__(
         self,
         lua: Any,
-        run_internal: Callable[..., Any],
+        layer: LuaLayer,
         direct: Callable[[Any], Any],
         set_outgoing_cdata: Any,
         raw_pcall: Any,
@@ -127,7 +129,7 @@ class CApiReferences:
                 "raw_pcall": raw_pcall,
             }
         )
-        module = run_internal("ffi_references", given)
+        module = layer.load("ffi_references", given)
         self.live = bool(module.live)
         if not self.live:
             self.why_not = str(module.why)

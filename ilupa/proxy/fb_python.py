@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ilupa.proxy.arrays import is_viewable
-from ilupa.proxy.references import ARGS, KWARGS
+from ilupa.proxy.manners import ARGS, KWARGS
 
 if TYPE_CHECKING:
     from ilupa.proxy.layer import ProxyLayer

@@ -21,7 +21,7 @@ from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
 from ilupa.proxy.fb_python import FbPython
-from ilupa.proxy.references import SIMPLE_TYPES, Manners
+from ilupa.proxy.manners import SIMPLE_TYPES, Manners
 
 if TYPE_CHECKING:
     from ilupa.session import LuaSession
@@ -42,28 +42,31 @@ class ProxyLayer:
         self.manners.connect(
             self.to_lua, self._table_items, handed, handed, session.callable_for_python
         )
-        manners = session._run_internal(
-            "proxy_manners", lua.table_from(self.manners.lua_operations())
+        manners = session.layer.load(
+            "proxy_manners", operations=lua.table_from(self.manners.lua_operations())
         )
         self._view_marker = manners.view_marker
         direct = manners.direct  # calls Python without the argument handling of __call
         # on LuaJIT, reads of dicts, lists and tuples through the C API (c_api.py)
         self.c_api = CApiReferences(
             lua,
-            session._run_internal,
+            session.layer,
             direct,
             manners.set_outgoing_cdata,
             session.raw_pcall,
             self._references.handed,
         )
-        views = session._run_internal(
-            "array_views", direct(read_element), direct(write_element), self._view_marker
+        views = session.layer.load(
+            "array_views",
+            read_python=direct(read_element),
+            write_python=direct(write_element),
+            view_marker=self._view_marker,
         )
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
         self.conversions = ArrayConversions(
             lua,
-            session._run_internal("array_conversions"),
+            session.layer.load("array_conversions"),
             self.array_of_view,
             session.memory.check_copy,
         )
@@ -75,7 +78,9 @@ class ProxyLayer:
             " return type(mt) == 'table' and rawget(mt, marker) == true end end"
         )(self._view_marker)
         self.fb_python = FbPython(self)
-        session._run_internal("fb_python", self.fb_python.lua_functions(), lua.globals()["py"])
+        session.layer.load(
+            "fb_python", functions=self.fb_python.lua_functions(), namespace=lua.globals()["py"]
+        )
         lua.globals()["ilupa"] = lua.table_from(
             {
                 "view": self.view,

@@ -21,7 +21,8 @@ costs 20-50 us.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+
+from ilupa.lua_layer import LuaLayer
 
 RELEASE_EVERY = 2_000
 """The fewest Python objects handed to Lua between two releases (each a full Lua collection)."""
@@ -32,10 +33,11 @@ HEAP_BYTES_PER_OBJECT = 512
 class PythonReferences:
     """Counts Python objects handed to Lua and releases the dropped ones in batches."""
 
-    def __init__(self, lua: Any, source: str) -> None:
+    def __init__(self, layer: LuaLayer) -> None:
         self._release: Callable[[], tuple[object, float]]
         self._reopen: Callable[[], None]
-        self._release, self._reopen = lua.execute(source, name="=ilupa:python_references")
+        references = layer.load("python_references")
+        self._release, self._reopen = references.release, references.reopen_python
         self._handed = 0
         self._batch = RELEASE_EVERY
 

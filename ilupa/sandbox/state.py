@@ -31,6 +31,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from ilupa.errors import LuaRuntimeError, LuaSyntaxError, lua_error_from
+from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.estimate import LuaCopyRefused, check_copy_fits
 from ilupa.runtimes import load_runtime_module
@@ -79,8 +80,8 @@ class SandboxState:
         self.lua.globals().python = None
         self._interrupted = False
         # Before sandbox.lua copies the standard library: the copies get the limits.
-        guard = resources.files("ilupa.lua").joinpath("c_stack_guard.lua").read_bytes()
-        guard_functions = self.lua.execute(guard)  # LuaJIT only; None elsewhere
+        # LuaJIT only; None elsewhere
+        guard_functions = load_lua_file(self.lua, "c_stack_guard").functions
         source = resources.files("ilupa.sandbox").joinpath("sandbox.lua").read_bytes()
         self._runner = self.lua.execute(
             source, _write_stdout, instruction_limit, self._poll, guard_functions

@@ -19,8 +19,9 @@ LOOP_CHECK_COUNT passes (interrupt.py), to:
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
+
+from ilupa.lua_layer import load_lua_file
 
 HEADROOM = 128 << 20
 SAMPLE_STEP = 1 << 20  # heap growth between two samples that loop checks send to Python
@@ -60,7 +61,7 @@ def stopped_by_heap_guard(error: BaseException) -> bool:
     return MARK in str(error)
 
 
-class LoopGuard:
+class LoopSampling:
     """The memory side of one LuaJIT state's loop checks; `line` None means no heap guard."""
 
     def __init__(
@@ -70,11 +71,16 @@ class LoopGuard:
         line: int | None,
         every_loop_count: Callable[[Any], None],
     ) -> None:
-        source = resources.files("ilupa.lua").joinpath("loop_guard.lua").read_text("utf-8")
-        watch_memory, self._set_line = lua.execute(
-            source, sample, _kib(line), MARK, SAMPLE_STEP / 1024, name="=ilupa:loop_guard"
+        sampling = load_lua_file(
+            lua,
+            "loop_sampling",
+            sample=sample,
+            line_kib=_kib(line),
+            message=MARK,
+            step_kib=SAMPLE_STEP / 1024,
         )
-        every_loop_count(watch_memory)
+        self._set_line = sampling.set_line
+        every_loop_count(sampling.watch_memory)
 
     def set_line(self, line: int | None) -> None:
         self._set_line(_kib(line))

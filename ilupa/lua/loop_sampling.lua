@@ -1,11 +1,12 @@
--- LuaJIT only (see ilupa/memory/loop_guard.py). Gives the loop checks
+-- LuaJIT only (see ilupa/memory/loop_sampling.py). Gives the loop checks
 -- (loop_checks.py, interrupt.lua) what they run about every millisecond:
 -- let Python sample Lua's memory when it moved (`sample`, given Lua's own count
 -- on LuaJIT 2.0, where lupa has none), which keeps the warning up with JIT-compiled
 -- loops, and, on LuaJIT 2.0, compare the heap with the guard
 -- line: past it, collect garbage and, if the heap is still past the line,
 -- raise `message`, which ilupa reports as a memory error.
-local sample, line_kib, message, step_kib = ...
+local given = ...
+local sample, line_kib, message, step_kib = given.sample, given.line_kib, given.message, given.step_kib
 local count, error = collectgarbage, error
 local sampled_kib = -step_kib
 
@@ -33,4 +34,4 @@ end
 local function set_line(new_line_kib)
   line_kib = new_line_kib
 end
-return watch_memory, set_line
+return { watch_memory = watch_memory, set_line = set_line }
