@@ -771,6 +771,7 @@ local key_out = ffi.new("ilupa_pyobject *[1]")
 local value_out = ffi.new("ilupa_pyobject *[1]")
 
 local copy_value
+local key_names  -- during a copy: the Lua string of each str key object, by address
 local function copy_scalar(p, t)  -- a Lua value, nil for None, GIVE_UP
   if t == T_STR then
     local text = C.PyUnicode_AsUTF8AndSize(p, copy_size)
@@ -828,8 +829,22 @@ copy_value = function(p, done, depth)
       if kt ~= T_STR and kt ~= T_INT and kt ~= T_FLOAT and k ~= P_TRUE and k ~= P_FALSE then
         return GIVE_UP
       end
-      local key = copy_scalar(k, kt)
-      if key == GIVE_UP or key ~= key then return GIVE_UP end  -- NaN: Python says why
+      local key
+      if kt == T_STR then
+        -- records share their key objects (json.loads, literals, interned
+        -- names): one Lua string per key object in this copy, found by address
+        -- (the dicts keep their keys alive while the GIL is held)
+        local key_address = tonumber(cast(INTPTR, k))
+        key = key_names[key_address]
+        if key == nil then
+          key = copy_scalar(k, kt)
+          if key == GIVE_UP then return GIVE_UP end
+          key_names[key_address] = key
+        end
+      else
+        key = copy_scalar(k, kt)
+        if key == GIVE_UP or key ~= key then return GIVE_UP end  -- NaN: Python says why
+      end
       local value = copy_value(v, done, depth + 1)
       if value == GIVE_UP then return GIVE_UP end
       if value ~= nil then table_[key] = value end
@@ -846,7 +861,9 @@ copy_value = function(p, done, depth)
 end
 
 local function copy_body(p)
+  key_names = {}
   local result = copy_value(p, {}, 0)
+  key_names = nil
   if result == GIVE_UP then return false end
   return true, result
 end
