@@ -33,15 +33,19 @@ def test_lua_run_in_a_python_thread_reads_python_data(session: LuaSession) -> No
 
     def run() -> None:
         try:
-            results.append(session.run(SUM_LOOP, "thread"))
+            for _ in range(20):
+                results.append(session.run(SUM_LOOP, "thread"))
         except BaseException as error:  # handed to the main thread's assertion
             errors.append(error)
 
     worker = threading.Thread(target=run)
     worker.start()
+    busy = 0
+    while worker.is_alive():  # Python runs on the main thread meanwhile
+        busy += sum(range(100))
     worker.join()
     assert errors == []
-    assert results == [(EXPECTED_SUM,)]
+    assert results == [(EXPECTED_SUM,)] * 20
     # and then again on the main thread, on the same state
     assert session.run(SUM_LOOP, "main") == (EXPECTED_SUM,)
 
@@ -53,7 +57,7 @@ def test_two_python_threads_take_turns_reading_through_one_state(session: LuaSes
 
     def run() -> None:
         try:
-            for _ in range(3):
+            for _ in range(10):
                 results.append(session.run(SUM_LOOP, "threads"))
         except BaseException as error:
             errors.append(error)
@@ -61,10 +65,13 @@ def test_two_python_threads_take_turns_reading_through_one_state(session: LuaSes
     workers = [threading.Thread(target=run) for _ in range(2)]
     for worker in workers:
         worker.start()
+    busy = 0
+    while any(worker.is_alive() for worker in workers):  # and Python on the main thread
+        busy += sum(range(100))
     for worker in workers:
         worker.join()
     assert errors == []
-    assert results == [(EXPECTED_SUM,)] * 6
+    assert results == [(EXPECTED_SUM,)] * 20
 
 
 def test_coroutines_read_python_data_across_yields(session: LuaSession) -> None:
