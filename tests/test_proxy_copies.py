@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,25 @@ def test_shared_and_cyclic_python_data_copies_into_lua_tables(session: LuaSessio
         1,
         3,
     )
+
+
+def test_sharing_is_kept_below_containers_that_have_one_reference(session: LuaSession) -> None:
+    # json.loads makes containers with a single reference each, which the C-API
+    # copy on LuaJIT does not remember (they are met once); one shared below
+    # them, and a cycle back to the root through them, must still be kept.
+    data = json.loads('[{"a": {"b": [1, 2]}}, {"c": 3}]')
+    inner = {"k": [5]}
+    data[0]["x"] = inner
+    data[1]["y"] = inner
+    del inner
+    session.namespace["data"] = data
+    shared = """local t = ilupa.copy(py.data)
+      return rawequal(t[1].x, t[2].y), rawequal(t[1].x.k, t[2].y.k), t[1].a.b[2], t[2].c,
+        t[2].y.k[1], rawequal(t[1].a, t[2]), rawequal(t[1].a.b, t[1].x.k)"""
+    assert session.run(shared, "shared") == (True, True, 2, 3, 5, False, False)
+    data[1]["back"] = data
+    cyclic = "local t = ilupa.copy(py.data) return rawequal(t[2].back, t), t[2].back[1].a.b[1]"
+    assert session.run(cyclic, "cyclic") == (True, 1)
 
 
 def test_lua_tables_copy_into_python_keeping_cycles(session: LuaSession) -> None:
