@@ -22,36 +22,12 @@ from typing import Any
 from papermill.models import Parameter
 from papermill.translators import Translator, papermill_translators
 
+from ilupa.lua_lexer import KEYWORDS_51
+
 KERNEL_NAME = "ilupa"
 LANGUAGE = "lua"
 # Reserved in some Lua version: such names need `_G["name"]` or `["name"] =`.
-LUA_KEYWORDS = frozenset(
-    [
-        "and",
-        "break",
-        "do",
-        "else",
-        "elseif",
-        "end",
-        "false",
-        "for",
-        "function",
-        "goto",
-        "if",
-        "in",
-        "local",
-        "nil",
-        "not",
-        "or",
-        "repeat",
-        "return",
-        "then",
-        "true",
-        "until",
-        "while",
-        "global",
-    ]
-)
+LUA_KEYWORDS = KEYWORDS_51 | {"goto", "global"}  # goto: 5.2+; global: 5.5
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # `name = value -- help` in a parameters cell, for `papermill --help-notebook`.
