@@ -10,6 +10,7 @@ give the same answers.
 from __future__ import annotations
 
 import threading
+import time
 
 from ilupa.session import LuaSession
 
@@ -43,6 +44,7 @@ def test_lua_run_in_a_python_thread_reads_python_data(session: LuaSession) -> No
     busy = 0
     while worker.is_alive():  # Python runs on the main thread meanwhile
         busy += sum(range(100))
+        time.sleep(0)  # a thread that never waits makes each GIL take wait 5 ms
     worker.join()
     assert errors == []
     assert results == [(EXPECTED_SUM,)] * 20
@@ -68,6 +70,7 @@ def test_two_python_threads_take_turns_reading_through_one_state(session: LuaSes
     busy = 0
     while any(worker.is_alive() for worker in workers):  # and Python on the main thread
         busy += sum(range(100))
+        time.sleep(0)  # a thread that never waits makes each GIL take wait 5 ms
     for worker in workers:
         worker.join()
     assert errors == []
