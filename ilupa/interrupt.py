@@ -38,6 +38,7 @@ from ilupa.lua_layer import LuaLayer
 HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
 LOOP_CHECK_COUNT = 1_000  # LuaJIT loop passes between two reads of the flag, at most
 INTERRUPT_MESSAGE = "interrupted"
+OWN_WORK_DEPTH = 30  # frames looked at above the one SIGINT interrupted
 COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
 
 
@@ -138,7 +139,21 @@ class InterruptGuard:
             unregister=None if self.hooks is None else self.hooks.unregister,
         )
         self._forget_freed = interrupt.forget_freed
+        self._quiet_codes = {
+            InterruptGuard.poll.__code__,
+            ThreadHooks.register.__code__,
+            ThreadHooks.unregister.__code__,
+        }
         self._set_every_loop_count = interrupt.set_every_loop_count
+
+    def _in_own_work(self, frame: FrameType | None) -> bool:
+        """True when `frame` is (called by) the hook's poll or thread registration."""
+        depth = 0
+        while frame is not None and depth < OWN_WORK_DEPTH:
+            if frame.f_code in self._quiet_codes:
+                return True
+            frame, depth = frame.f_back, depth + 1
+        return False
 
     def every_loop_count(self, function: Any) -> None:
         """On LuaJIT, also call the Lua `function` from the loop checks, about every millisecond."""
@@ -177,9 +192,9 @@ class InterruptGuard:
 
         def on_sigint(signum: int, frame: FrameType | None) -> None:
             self.interrupt()
-            # Never inside ilupa's own code (the hook's poll, memory sampling, thread
-            # registration), which must finish its work: the flag stops Lua next.
-            if in_python_called_by_lua() and (frame is None or not _is_ilupa_code(frame)):
+            # Never inside ilupa's own work for the hook (its poll, the memory sampling
+            # the poll runs, thread registration), which must finish: the flag stops Lua.
+            if in_python_called_by_lua() and not self._in_own_work(frame):
                 raise KeyboardInterrupt(INTERRUPT_MESSAGE)
 
         previous = signal.signal(signal.SIGINT, on_sigint)
@@ -225,11 +240,3 @@ class InterruptGuard:
         interrupted = self.interrupted
         self._flag[0] = b"\x00"
         return interrupted
-
-
-ILUPA_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _is_ilupa_code(frame: FrameType) -> bool:
-    """True when Python is running ilupa's own code (not code the user's Lua called)."""
-    return frame.f_code.co_filename.startswith(ILUPA_FOLDER)
