@@ -21,6 +21,7 @@ as they are copied out (plain_data.py).
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -111,6 +112,11 @@ class SandboxState:
         with self._lifted():
             self._runner.prepare(code.encode("utf-8"), b"=" + chunk_name.encode())
             if self._used() > self.memory_limit - HEADROOM:
+                self.lua.execute(b"collectgarbage() collectgarbage()")
+            if self._used() > self.memory_limit - HEADROOM:
+                # Lua tables that dead Python wrappers still hold (lupa's references,
+                # in a cycle with a caught error's frames, say) go with Python's collection.
+                gc.collect()
                 self.lua.execute(b"collectgarbage() collectgarbage()")
         if self._used() > self.memory_limit - HEADROOM:
             # Even lupa's own steps of a call (growing Lua's stack) would fail, outside
