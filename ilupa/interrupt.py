@@ -146,6 +146,10 @@ class InterruptGuard:
         }
         self._set_every_loop_count = interrupt.set_every_loop_count
 
+    def quiet_in(self, function: Callable[..., Any]) -> None:
+        """SIGINT raises nothing inside `function` (ilupa's own work that Lua calls)."""
+        self._quiet_codes.add(function.__code__)
+
     def _in_own_work(self, frame: FrameType | None) -> bool:
         """True when `frame` is (called by) the hook's poll or thread registration."""
         depth = 0

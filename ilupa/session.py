@@ -76,6 +76,7 @@ class LuaSession:
         )
         self.interrupts = InterruptGuard(self.lua, self.module, self.layer)
         self.interrupts.on_poll = self.memory.sample_in_cell
+        self.interrupts.quiet_in(self.memory.sample_in_cell)  # also from LuaJIT's loops
         if self.interrupts.jit:
             self.layer.load("checked_loading", python_rewrite=with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)
