@@ -233,8 +233,6 @@ class Manners:
         except BaseException:
             self.on_raise()
             raise
-        if type(result) in SIMPLE_TYPES:
-            return result
         return self.to_lua_results(result)
 
     def call_1(self, function: Any, a: Any) -> Any:
@@ -248,8 +246,6 @@ class Manners:
         except BaseException:
             self.on_raise()
             raise
-        if type(result) in SIMPLE_TYPES:
-            return result
         return self.to_lua_results(result)
 
     def call_2(self, function: Any, a: Any, b: Any) -> Any:
@@ -264,8 +260,6 @@ class Manners:
         except BaseException:
             self.on_raise()
             raise
-        if type(result) in SIMPLE_TYPES:
-            return result
         return self.to_lua_results(result)
 
     def _call_spread(self, function: Any, count: int, args: tuple[Any, ...]) -> Any:
@@ -286,6 +280,9 @@ class Manners:
         return self.to_lua_results(result)
 
     def to_lua_results(self, result: Any) -> Any:
+        """A call's result as Lua gets it: plain values as they are, a tuple as several."""
+        if type(result) in SIMPLE_TYPES:
+            return result
         if isinstance(result, tuple) and type(result) is tuple:
             return tuple(self.to_lua(value) for value in result)
         return self.to_lua(result)
