@@ -131,7 +131,7 @@ else
   give_gil = function(token) Release(token - ENSURED) end
 end
 
-local function object(address) return cast(PyObjectP, address) end
+local function object(address) return (cast(PyObjectP, address)) end
 local types = given.types
 local T_DICT, T_LIST, T_TUPLE = object(types.dict), object(types.list), object(types.tuple)
 local T_STR, T_INT, T_FLOAT = object(types.str), object(types.int), object(types.float)
@@ -178,7 +178,7 @@ local index_size, index_mask, indexed = 1024, 1023, 0
 local index = ffi.new("int32_t[?]", index_size)
 
 local function home(address)
-  return band(tobit(address / 16), index_mask)
+  return (band(tobit(address / 16), index_mask))
 end
 
 -- Every entry sits within PROBES buckets of its home (insertion and rebuilding
@@ -489,13 +489,15 @@ local function index_body(p, k)
     else
       return SLOW
     end
-    return convert(item)
+    local kind, v = convert(item)
+    return kind, v
   elseif t == T_LIST or t == T_TUPLE then
     if not integral(k) then return SLOW end
     local n, items = sequence(p, t)
     local i = k < 0 and k + n or k
     if i < 0 or i >= n then return VALUE, nil end
-    return convert(items[i])
+    local kind, v = convert(items[i])
+    return kind, v
   end
   return SLOW
 end
@@ -505,7 +507,8 @@ local function ipairs_body(p, i)  -- i: 1-based position; END past the end
   if t ~= T_LIST and t ~= T_TUPLE then return SLOW end
   local n, items = sequence(p, t)
   if i > n then return END end
-  return convert(items[i - 1])
+  local kind, v = convert(items[i - 1])
+  return kind, v
 end
 
 local function length_body(p)
@@ -519,8 +522,8 @@ end
 local function python_value(v)
   local kind = type(v)
   if kind == "number" then
-    if v == floor(v) and v >= -2^63 and v < 2^63 then return C.PyLong_FromLongLong(v) end
-    return C.PyFloat_FromDouble(v)
+    if v == floor(v) and v >= -2^63 and v < 2^63 then return (C.PyLong_FromLongLong(v)) end
+    return (C.PyFloat_FromDouble(v))
   elseif kind == "string" then
     local o = C.PyUnicode_DecodeUTF8(v, #v, nil)
     if o == nil then C.PyErr_Clear() end
@@ -600,8 +603,8 @@ end
 
 local function python_object(v)  -- borrowed pointer of a box or lupa object, else nil
   local kind = type(v)
-  if kind == "cdata" and istype(Reference, v) then return box_object(v) end
-  if kind == "userdata" and rawequal(getmetatable(v), POBJECT) then return lupa_object(v) end
+  if kind == "cdata" and istype(Reference, v) then return (box_object(v)) end
+  if kind == "userdata" and rawequal(getmetatable(v), POBJECT) then return (lupa_object(v)) end
   return nil
 end
 
@@ -616,7 +619,7 @@ local function as_lupa(v)
     end
     local p = box_object(v)
     if p == nil then error("this Python reference was released (the Lua state was reset)", 3) end
-    return object_at(tonumber(cast(INTPTR, p)))
+    return (object_at(tonumber(cast(INTPTR, p))))
   end
   return v
 end
@@ -646,7 +649,7 @@ local function fast_index(o, k)
     local kind, v = with_gil(index_body, p, k)
     if kind == VALUE then return v end
   end
-  return handler("__index")(as_lupa(o), k)
+  return (handler("__index")(as_lupa(o), k))
 end
 
 local function fast_newindex(o, k, v)
@@ -665,7 +668,7 @@ local function fast_length(o)
     local kind, n = with_gil(length_body, p)
     if kind == VALUE then return n end
   end
-  return handler("__len")(as_lupa(o))
+  return (handler("__len")(as_lupa(o)))
 end
 
 local function sequence_next(o, i)
@@ -688,10 +691,13 @@ local function fast_ipairs(o)
   return handler("__ipairs")(as_lupa(o))
 end
 
-installed.__index = function(o, k) return fast_index(o, k) end
-installed.__newindex = function(o, k, v) return fast_newindex(o, k, v) end
-installed.__len = function(o) return fast_length(o) end
-installed.__ipairs = function(o) return fast_ipairs(o) end
+installed.__index = function(o, k) return (fast_index(o, k)) end
+installed.__newindex = function(o, k, v) fast_newindex(o, k, v) end
+installed.__len = function(o) return (fast_length(o)) end
+installed.__ipairs = function(o)
+  local f, s, i = fast_ipairs(o)
+  return f, s, i
+end
 for event, h in next, installed do
   POBJECT[event] = h
 end
@@ -731,8 +737,13 @@ function pairs(v)
   return previous_pairs(v)
 end
 function ipairs(v)
-  if type(v) == "cdata" and istype(Reference, v) then return fast_ipairs(v) end
-  return previous_ipairs(v)
+  local f, s, i
+  if type(v) == "cdata" and istype(Reference, v) then
+    f, s, i = fast_ipairs(v)
+  else
+    f, s, i = previous_ipairs(v)
+  end
+  return f, s, i
 end
 
 -- An explicit collection frees dropped boxes' objects too.
@@ -747,7 +758,7 @@ function collectgarbage(option, ...)
 end
 
 given.set_outgoing_cdata(function(v)
-  if istype(Reference, v) then return as_lupa(v) end
+  if istype(Reference, v) then return (as_lupa(v)) end
   return v
 end)
 
@@ -779,7 +790,7 @@ local function copy_scalar(p, t)  -- a Lua value, nil for None, GIVE_UP
       C.PyErr_Clear()
       return GIVE_UP
     end
-    return new_string(text, copy_size[0])
+    return (new_string(text, copy_size[0]))
   elseif t == T_FLOAT then
     return cast(FloatP, p).ob_fval
   elseif t == T_INT then
@@ -788,7 +799,7 @@ local function copy_scalar(p, t)  -- a Lua value, nil for None, GIVE_UP
       C.PyErr_Clear()
       return GIVE_UP
     end
-    return tonumber(v)
+    return (tonumber(v))
   elseif p == P_NONE then
     return nil
   elseif p == P_TRUE then
@@ -801,7 +812,7 @@ end
 
 copy_value = function(p, done, depth)
   local t = p.ob_type
-  if t ~= T_DICT and t ~= T_LIST and t ~= T_TUPLE then return copy_scalar(p, t) end
+  if t ~= T_DICT and t ~= T_LIST and t ~= T_TUPLE then return (copy_scalar(p, t)) end
   -- A container with one reference (its parent's: the root has its caller's
   -- too) is met once in this walk, which holds the GIL: shared or cyclic ones
   -- have more, and only those need remembering (most JSON-like data has none).
@@ -888,7 +899,7 @@ end
 local function address_of(v)
   if type(v) == "cdata" and istype(Reference, v) then
     local p = box_object(v)
-    if p ~= nil then return tonumber(cast(INTPTR, p)) end
+    if p ~= nil then return (tonumber(cast(INTPTR, p))) end
   end
   return nil
 end
