@@ -326,8 +326,7 @@ def test_a_cell_loop_over_references_compiles_into_a_loop_trace(shell: Interacti
     run(shell, "%lua_reset luajit21").raise_error()
     names = ("alice", "bob", "anna")
     shell.user_ns["recs"] = [
-        {"id": i, "name": names[i % 3], "score": 0.5, "tags": ["t"] * (i % 4)}
-        for i in range(5000)
+        {"id": i, "name": names[i % 3], "score": 0.5, "tags": ["t"] * (i % 4)} for i in range(5000)
     ]
     run(shell, TRACE_EVENTS_CELL).raise_error()
     assert "In[" in " ".join(shell.user_ns["loops"].values())
