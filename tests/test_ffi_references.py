@@ -18,7 +18,6 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from ilupa.errors import LuaRuntimeError
 from ilupa.session import LuaSession
-from tests.conftest import run
 
 FFI_RUNTIMES = ("luajit20", "luajit21")
 
@@ -299,34 +298,3 @@ def test_a_gc_metamethod_cannot_push_a_box_object_during_a_release(runtime: str)
     seen, k, text = session.run(code, "gc")
     assert seen.startswith("false: ") and "frees Python references" in seen
     assert (k, text) == (1, "{'k': 1}")
-
-
-TRACE_EVENTS_CELL = """%%lua -i recs -o loops
-local util = require("jit.util")
-loops = {}
-jit.attach(function(what, trace, func, pc)
-  if what == "stop" and util.traceinfo(trace).linktype == "loop" then
-    loops[#loops + 1] = util.funcinfo(func, pc).source
-  end
-end, "trace")
-local s = 0
-for i = 0, #recs - 1 do
-  local r = recs[i]
-  s = s + r.id + r.score + #r.tags
-  if r.name:sub(1, 1) == "a" then s = s + 1 end
-end
-jit.attach(function() end)
-"""
-
-
-def test_a_cell_loop_over_references_compiles_into_a_loop_trace(shell: InteractiveShell) -> None:
-    """The seed loop's body (six accesses) compiles on LuaJIT 2.1. Its fast path makes
-    no tail calls: LuaJIT counts them against its loop-unroll limit (15 in one trace),
-    so with them the loop's trace aborted every time and the loop ran interpreted."""
-    run(shell, "%lua_reset luajit21").raise_error()
-    names = ("alice", "bob", "anna")
-    shell.user_ns["recs"] = [
-        {"id": i, "name": names[i % 3], "score": 0.5, "tags": ["t"] * (i % 4)} for i in range(5000)
-    ]
-    run(shell, TRACE_EVENTS_CELL).raise_error()
-    assert "In[" in " ".join(shell.user_ns["loops"].values())

@@ -30,8 +30,9 @@ local resumed_at = setmetatable({}, { __mode = "k" }) -- coroutine -> level insi
 local MAIN = {}
 local guards = {} -- the guarded functions, to find their frames on a stack
 
-local function recount()
-  local count, depth = 0, 3 -- skip recount and the guarded call asking
+local function recount(first)
+  -- from `first` (default 3: skip recount and the guarded call asking)
+  local count, depth = 0, first or 3
   while true do
     local info = getinfo(depth, "f")
     if info == nil then break end
@@ -47,19 +48,60 @@ local function leave(saved, ...)
 end
 local own = { recount, leave } -- the guard's functions, returned for the sandbox's hook
 
+-- One more level for a guarded call; the level to put back after it.
+local function enter()
+  local saved = level
+  if saved >= LIMIT then
+    saved = recount(4) -- skip enter too
+    if saved >= LIMIT then error(OVERFLOW, 0) end -- as PUC Lua: no position
+  end
+  level = saved + 1
+  return saved
+end
+own[#own + 1] = enter
+
 -- `f` guarded: calls that may reach Lua again (`may_nest(...)`, or every call
--- when it is nil) count one level.
-local function limited(f, may_nest)
+-- when it is nil) count one level. With `results` (how many values `f`
+-- always returns) the guard returns them without a tail call: LuaJIT counts
+-- tail calls, also of built-in functions, against its loop-unroll limit (15
+-- in one trace), so a loop body calling a guarded `tostring` 16 times would
+-- never compile.
+local function limited(f, may_nest, results)
   local guarded
-  guarded = function(...)
-    if may_nest ~= nil and not may_nest(...) then return f(...) end
-    local saved = level
-    if saved >= LIMIT then
-      saved = recount()
-      if saved >= LIMIT then error(OVERFLOW, 0) end -- as PUC Lua: no position
+  if results == 0 then
+    guarded = function(...)
+      if may_nest == nil or may_nest(...) then
+        local saved = enter()
+        f(...)
+        level = saved
+      else
+        f(...)
+      end
     end
-    level = saved + 1
-    return leave(saved, f(...))
+  elseif results == 1 then
+    guarded = function(...)
+      if may_nest ~= nil and not may_nest(...) then return (f(...)) end
+      local saved = enter()
+      local value = f(...)
+      level = saved
+      return value
+    end
+  elseif results == 2 then
+    guarded = function(...)
+      if may_nest ~= nil and not may_nest(...) then
+        local first, second = f(...)
+        return first, second
+      end
+      local saved = enter()
+      local first, second = f(...)
+      level = saved
+      return first, second
+    end
+  else
+    guarded = function(...)
+      if may_nest ~= nil and not may_nest(...) then return f(...) end
+      return leave(enter(), f(...))
+    end
   end
   guards[guarded] = true
   own[#own + 1] = guarded
@@ -120,10 +162,10 @@ end
 -- VM calls itself take no C stack in LuaJIT; __gc runs from the collector.)
 string.gsub = limited(string.gsub, function(_, _, replacement)
   return type(replacement) ~= "string" and type(replacement) ~= "number"
-end)
-table.sort = limited(table.sort) -- a comparator, or __lt of the elements
-tostring = limited(tostring, has_metamethods) -- __tostring
-string.format = limited(string.format, function(_, ...) return any_has_metamethods(...) end)
+end, 2)
+table.sort = limited(table.sort, nil, 0) -- a comparator, or __lt of the elements
+tostring = limited(tostring, has_metamethods, 1) -- __tostring
+string.format = limited(string.format, function(_, ...) return (any_has_metamethods(...)) end, 1)
 load = limited(load, function(chunk) return type(chunk) ~= "string" end) -- a reader function
 collectgarbage = limited(collectgarbage) -- finalizers that collect again
 if rawget(_G, "require") then
