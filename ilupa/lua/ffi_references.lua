@@ -233,9 +233,10 @@ local function rebuild_index(size)
   end
 end
 
-local function index_add(p, address, slot)
-  local _, h = find(p, address)
-  if h < 0 or (indexed + 1) * 4 > index_size then
+-- `h`: the free bucket a `find` of `p` just gave (-1: none).
+local function index_add(p, address, slot, h)
+  if h < 0 or (indexed + 1) * 8 > index_size then
+    local _
     rebuild_index(index_size * 2)
     _, h = find(p, address)
     if h < 0 then
@@ -419,7 +420,7 @@ local function convert(item)
   elseif t == T_DICT or t == T_LIST or t == T_TUPLE then
     if arena.closed ~= 0 then return SLOW end
     local address = tonumber(cast(INTPTR, item))
-    local slot = find(item, address)
+    local slot, h = find(item, address)
     if slot >= 0 then
       local b = owners[slot]
       if b == PENDING then return SLOW end  -- being boxed by the access this one interrupted
@@ -429,7 +430,7 @@ local function convert(item)
     end
     slot = claim(item)
     owners[slot] = PENDING
-    index_add(item, address, slot)
+    index_add(item, address, slot, h)
     return NEWBOX, slot
   end
   return SLOW
