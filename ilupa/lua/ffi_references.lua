@@ -61,6 +61,9 @@ void PyUnicode_InternInPlace(ilupa_pyobject **);
 ilupa_pyobject *PyErr_Occurred(void);
 void PyErr_Clear(void);
 void Py_IncRef(ilupa_pyobject *);
+ilupa_pyobject *PyObject_Vectorcall(ilupa_pyobject *, ilupa_pyobject *const *, size_t, ilupa_pyobject *);
+int PyGC_Disable(void);
+int PyGC_Enable(void);
 void Py_DecRef(ilupa_pyobject *);
 void *realloc(void *, size_t);
 ]])
@@ -578,10 +581,63 @@ local function newindex_body(p, k, v)
   return SLOW
 end
 
+-- Calls of the pure functions Python listed (math's, by address: Python holds
+-- them, so an address never names another object) with one or two numbers,
+-- strings or booleans. The call runs inside this FFI call, so it must run no
+-- Python code that could call Lua: these functions only compute on exact
+-- ints, floats and strs, and Python's cyclic collector (whose finalizers run
+-- Python code) is paused around the call. A result that is not a number,
+-- str, bool or None, and any Python error, leave the call to the Python side,
+-- which calls again (pure functions: the same result, or the same error).
+local pure_callables = {}
+for _, address in next, given.pure_callables do pure_callables[address] = true end
+local call_args = ffi.new("ilupa_pyobject *[2]")
+local calls_live = pcall(function()
+  return C.PyObject_Vectorcall, C.PyGC_Disable, C.PyGC_Enable
+end)
+
+local function call_body(f, n, a, b)
+  local x = python_value(a)
+  if x == nil then return SLOW end
+  local y = nil
+  if n == 2 then
+    y = python_value(b)
+    if y == nil then
+      C.Py_DecRef(x)  -- a number, str or bool made here: freeing it runs no Python code
+      return SLOW
+    end
+  end
+  call_args[0], call_args[1] = x, y
+  local collecting = C.PyGC_Disable()
+  local result = C.PyObject_Vectorcall(f, call_args, n, nil)
+  if collecting ~= 0 then C.PyGC_Enable() end
+  call_args[0], call_args[1] = nil, nil
+  C.Py_DecRef(x)
+  if y ~= nil then C.Py_DecRef(y) end
+  if result == nil then
+    C.PyErr_Clear()
+    return SLOW
+  end
+  local t = result.ob_type
+  if t == T_FLOAT or t == T_INT or t == T_STR or result == P_NONE or result == P_TRUE
+    or result == P_FALSE then
+    local kind, v = convert(result)
+    C.Py_DecRef(result)  -- a number, str, bool or None: freeing it runs no Python code
+    return kind, v
+  end
+  inter(result)  -- Python frees it later
+  return SLOW
+end
+
+local function plain(v)
+  local kind = type(v)
+  return kind == "number" or kind == "string" or kind == "boolean"
+end
+
 -- Runs `body` with the GIL; any error (an interrupt, out of memory) releases it first.
-local function with_gil(body, p, a, b)
+local function with_gil(body, p, a, b, c)
   local g = take_gil()
-  local ok, kind, x, y = pcall(body, p, a, b)
+  local ok, kind, x, y = pcall(body, p, a, b, c)
   if not ok then C.PyErr_Clear() end
   give_gil(g)
   if not ok then error(kind, 0) end
@@ -692,6 +748,22 @@ local function fast_ipairs(o)
   return handler("__ipairs")(as_lupa(o))
 end
 
+local function fast_call(f, ...)
+  local n = select("#", ...)
+  if calls_live and (n == 1 or n == 2) then
+    local a, b = ...
+    local p = python_object(f)
+    if p ~= nil and pure_callables[tonumber(cast(INTPTR, p))] and plain(a)
+      and (n == 1 or plain(b)) then
+      if graves >= GRAVEYARD_SIZE - 1 then flush() end
+      local kind, v = with_gil(call_body, p, n, a, b)
+      if kind == VALUE then return v end
+    end
+  end
+  return handler("__call")(f, ...)
+end
+
+installed.__call = fast_call
 installed.__index = function(o, k) return (fast_index(o, k)) end
 installed.__newindex = function(o, k, v) fast_newindex(o, k, v) end
 installed.__len = function(o) return (fast_length(o)) end

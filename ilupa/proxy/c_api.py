@@ -12,8 +12,10 @@ decides whether this path can be live at all. docs/proxy.md has the reasoning.
 from __future__ import annotations
 
 import ctypes
+import math
 import sys
 import sysconfig
+import types
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +24,26 @@ from ilupa.lua_layer import LuaLayer
 
 GRAVEYARD_SIZE = 4096
 """References the FFI side can hand back to Python before Python frees them."""
+
+PURE_MATH_FUNCTIONS = (
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "ceil", "comb",
+    "copysign", "cos", "cosh", "degrees", "erf", "erfc", "exp", "exp2", "expm1", "fabs",
+    "factorial", "floor", "fmod", "gamma", "gcd", "hypot", "isclose", "isfinite", "isinf",
+    "isnan", "isqrt", "lcm", "ldexp", "lgamma", "log", "log10", "log1p", "log2",
+    "nextafter", "perm", "pow", "radians", "remainder", "sin", "sinh", "sqrt", "tan",
+    "tanh", "trunc", "ulp",
+)  # fmt: skip
+"""math's functions that Lua calls inside an FFI call: on the exact ints, floats and
+strs Lua passes they compute in C and return a number or a bool, run no Python code
+and make no object the cyclic collector tracks; frexp and modf (tuples) and the
+functions taking iterables are left out."""
+
+
+def pure_callables() -> tuple[Any, ...]:
+    """The functions of PURE_MATH_FUNCTIONS this Python has (held: their addresses stay theirs)."""
+    found = (getattr(math, name, None) for name in PURE_MATH_FUNCTIONS)
+    return tuple(f for f in found if type(f) is types.BuiltinFunctionType)
+
 
 LIVE = "C API via FFI"
 PYTHON_SIDE = "Python-side"
@@ -90,6 +112,7 @@ class CApiReferences:
         self._arena = Arena()
         self._graveyard: list[Any] = [None] * GRAVEYARD_SIZE
         self._nones: list[Any] = [None] * GRAVEYARD_SIZE
+        self._pure_callables = pure_callables()
         self._release = weakref.finalize(self, release_arena, self._arena)
         if self.why_not is not None:
             return
@@ -127,6 +150,7 @@ class CApiReferences:
                 "graveyard_size": GRAVEYARD_SIZE,
                 "set_outgoing_cdata": set_outgoing_cdata,
                 "raw_pcall": raw_pcall,
+                "pure_callables": lua.table_from([id(f) for f in self._pure_callables]),
             }
         )
         module = layer.load("ffi_references", given)
