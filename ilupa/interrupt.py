@@ -145,6 +145,8 @@ class InterruptGuard:
             ThreadHooks.unregister.__code__,
         }
         self._set_every_loop_count = interrupt.set_every_loop_count
+        # `held` is true while ffi_references.lua holds the GIL: no poll then
+        self.gil_step = interrupt.gil_step
 
     def quiet_in(self, function: Callable[..., Any]) -> None:
         """SIGINT raises nothing inside `function` (ilupa's own work that Lua calls)."""

@@ -298,3 +298,25 @@ def test_a_gc_metamethod_cannot_push_a_box_object_during_a_release(runtime: str)
     seen, k, text = session.run(code, "gc")
     assert seen.startswith("false: ") and "frees Python references" in seen
     assert (k, text) == (1, "{'k': 1}")
+
+
+@pytest.mark.parametrize("runtime", FFI_RUNTIMES)
+def test_no_python_runs_while_the_ffi_side_holds_the_gil(runtime: str) -> None:
+    """The hook's poll (Python) never runs inside a GIL-held step: Python code there
+    could hand the GIL to another thread, which could free what the step holds only
+    a borrowed pointer to (this made the thread test above read freed lists)."""
+    session = LuaSession(runtime, {})
+    step = session.interrupts.gil_step
+    polled_while_held: list[bool] = []
+    session.interrupts.on_poll = lambda: polled_while_held.append(bool(step.held))
+    session.namespace["d"] = {"a": 1, "l": [1, 2, 3], "inner": {"x": 2.5}}
+    code = """
+    jit.off()  -- interpreted: the count hook fires between any two instructions
+    local s = 0
+    for i = 1, 50000 do s = s + py.d.a + #py.d.l + py.d.inner.x end
+    jit.on()
+    return s
+    """
+    assert session.run(code, "polls") == (50000 * 6.5,)
+    assert len(polled_while_held) > 10
+    assert not any(polled_while_held)

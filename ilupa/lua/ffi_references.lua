@@ -134,6 +134,18 @@ else
   give_gil = function(token) Release(token - ENSURED) end
 end
 
+-- While the GIL is held here, the hook neither polls Python nor runs the
+-- memory watch (interrupt.lua): Python code could hand the GIL to another
+-- thread, which could free an object this side holds only a borrowed pointer
+-- to. `held` is saved and restored, so a nested take (a finalizer's access)
+-- leaves the outer one marked.
+local gil_step = given.gil_step
+local function holding()
+  local was = gil_step.held
+  gil_step.held = true
+  return was
+end
+
 local function object(address) return (cast(PyObjectP, address)) end
 local types = given.types
 local T_DICT, T_LIST, T_TUPLE = object(types.dict), object(types.list), object(types.tuple)
@@ -373,8 +385,10 @@ local function sweep()
   finished_cycle[1] = {}
   local from = 0
   repeat
+    local was = holding()
     local g = take_gil()
     local ok, next_from = pcall(sweep_body, from)
+    gil_step.held = was
     give_gil(g)
     local flushed, problem = pcall(flush)
     if not (ok and flushed) then
@@ -636,9 +650,11 @@ end
 
 -- Runs `body` with the GIL; any error (an interrupt, out of memory) releases it first.
 local function with_gil(body, p, a, b, c)
+  local was = holding()
   local g = take_gil()
   local ok, kind, x, y = pcall(body, p, a, b, c)
   if not ok then C.PyErr_Clear() end
+  gil_step.held = was
   give_gil(g)
   if not ok then error(kind, 0) end
   if kind == NEWBOX then
@@ -959,9 +975,11 @@ local function copy(address)
   if arena.closed ~= 0 then return false end
   local known, running = pcall(gc, "isrunning")  -- LuaJIT 2.0 cannot tell
   gc("stop")
+  local was = holding()
   local g = take_gil()
   local ok, copied, result = pcall(copy_body, object(address))
   if not ok then C.PyErr_Clear() end
+  gil_step.held = was
   give_gil(g)
   if not known or running then gc("restart") end
   if not ok then error(copied, 0) end

@@ -25,6 +25,12 @@ local flag_address, register, unregister = given.flag_address, given.register, g
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
 local resume = coroutine.resume
+
+-- Set by ffi_references.lua while it holds the GIL between C API calls
+-- (borrowed pointers in hand): Python code run then (the hook's poll, the
+-- memory watch) could let another Python thread take the GIL and free them,
+-- so neither is called meanwhile; the next hook or check calls them.
+local gil_step = { held = false }
 -- lupa's own call, kept before the proxy layer adds argument handling to it:
 -- the hook can fire while ilupa frees Python references, when the patched
 -- call refuses (ilupa/lua/python_references.lua). `poll` returns a boolean,
@@ -96,7 +102,7 @@ if register ~= nil then
     return co
   end
   coroutine.wrap = wrap_with(coroutine.create)
-  return { forget_freed = forget_freed }
+  return { forget_freed = forget_freed, gil_step = gil_step }
 end
 
 -- A unique error value, so that pcall and xpcall can pass it on: a user's
@@ -132,7 +138,7 @@ local function hook()
     current = wanted
     sethook(hook, "", wanted)
   end
-  if now - polled_at >= POLL_SECONDS or now < polled_at then
+  if (now - polled_at >= POLL_SECONDS or now < polled_at) and not gil_step.held then
     polled_at = now
     -- `poll` may be refused while python_references.lua frees Python
     -- references (the hook can fire in a `__gc`): it asks again next time.
@@ -209,7 +215,8 @@ int ilupa_clock_gettime(int, int64_t *) asm("clock_gettime");
       if period > loop_count then period = loop_count end
     end
     left[0] = period
-    if every_loop_count and (at - watched_at >= WATCH_SECONDS or at < watched_at) then
+    if every_loop_count and not gil_step.held
+      and (at - watched_at >= WATCH_SECONDS or at < watched_at) then
       watched_at = at
       every_loop_count()
     end
@@ -228,4 +235,4 @@ end
 local function set_every_loop_count(f)
   every_loop_count = f
 end
-return { set_every_loop_count = set_every_loop_count }
+return { set_every_loop_count = set_every_loop_count, gil_step = gil_step }

@@ -105,6 +105,7 @@ class CApiReferences:
         set_outgoing_cdata: Any,
         raw_pcall: Any,
         on_handed: Callable[[], None],
+        gil_step: Any,
     ) -> None:
         self.live = False
         self.why_not: str | None = why_unavailable()
@@ -151,6 +152,7 @@ class CApiReferences:
                 "set_outgoing_cdata": set_outgoing_cdata,
                 "raw_pcall": raw_pcall,
                 "pure_callables": lua.table_from([id(f) for f in self._pure_callables]),
+                "gil_step": gil_step,
             }
         )
         module = layer.load("ffi_references", given)

@@ -55,6 +55,7 @@ class ProxyLayer:
             manners.set_outgoing_cdata,
             session.raw_pcall,
             self._references.handed,
+            session.interrupts.gil_step,
         )
         views = session.layer.load(
             "array_views",
