@@ -7,6 +7,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from ilupa.errors import LuaRuntimeError
 from ilupa.sandbox import SandboxInstructionLimit, SandboxMemoryLimit, SandboxUnavailable
+from ilupa.sandbox.state import SandboxState
 from tests.conftest import RUNTIMES, run
 
 SANDBOX_RUNTIMES = [name for name in RUNTIMES if name != "luajit20"]
@@ -199,3 +200,19 @@ def test_sandbox_in_a_real_kernel() -> None:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("runtime", SANDBOX_RUNTIMES)
+def test_a_sandbox_filled_through_an_old_global_can_still_free_it(runtime: str) -> None:
+    """The memory error says to set large globals to nil. A global made by an earlier
+    cell (or by `-i`) survives a cell that fills the heap through it, so the next cell
+    starts nearly full: it gets room to run (HEADROOM past the budget at most), where
+    it was refused before and the sandbox stayed full until a reset."""
+    sandbox = SandboxState(runtime, 4 << 20, 10_000_000)
+    sandbox.run("hog = {}", "make")
+    with pytest.raises(SandboxMemoryLimit):
+        sandbox.run("while true do hog = {hog} end", "fill")
+    assert sandbox.run("hog = nil collectgarbage() return 'freed'", "free") == ("freed",)
+    assert sandbox.lua.get_memory_used() < 1 << 20
+    with pytest.raises(SandboxMemoryLimit):  # the budget holds again
+        sandbox.run("local t = {} while true do t = {t} end", "refill")

@@ -118,18 +118,25 @@ class SandboxState:
                 # in a cycle with a caught error's frames, say) go with Python's collection.
                 gc.collect()
                 self.lua.execute(b"collectgarbage() collectgarbage()")
-        if self._used() > self.memory_limit - HEADROOM:
-            # Even lupa's own steps of a call (growing Lua's stack) would fail, outside
-            # any protected call: refuse before calling.
-            raise self._memory_error()
+        used = self._used()
+        if used > self.memory_limit - HEADROOM:
+            # Still nearly full after collecting: lupa's own steps of a call (growing
+            # Lua's stack) need room outside any protected call, so this one cell runs
+            # with HEADROOM above what is used, past the budget by at most that much.
+            # Refusing it instead left no way to do what the memory error advises
+            # (`big = nil`): the sandbox stayed full until a reset.
+            self.lua.set_max_memory(used + HEADROOM)
         escaped = ""  # an error the runner's own xpcall did not catch
-        with self._stoppable():
-            try:
-                status = self._runner.run().decode()
-            except self.module.LuaMemoryError:
-                status = "memory"
-            except self.module.LuaError as error:
-                status, escaped = "error", str(error)
+        try:
+            with self._stoppable():
+                try:
+                    status = self._runner.run().decode()
+                except self.module.LuaMemoryError:
+                    status = "memory"
+                except self.module.LuaError as error:
+                    status, escaped = "error", str(error)
+        finally:
+            self.lua.set_max_memory(self.memory_limit)
         with self._lifted():
             self._runner.stop_hook()
             outcome = self._runner.outcome()
