@@ -140,10 +140,14 @@ end
 -- to. `held` is saved and restored, so a nested take (a finalizer's access)
 -- leaves the outer one marked.
 local gil_step = given.gil_step
-local function holding()
+local function take_step()  -- the GIL, and whether `held` was set before
   local was = gil_step.held
   gil_step.held = true
-  return was
+  return take_gil(), was
+end
+local function give_step(g, was)
+  gil_step.held = was
+  give_gil(g)
 end
 
 local function object(address) return (cast(PyObjectP, address)) end
@@ -385,11 +389,9 @@ local function sweep()
   finished_cycle[1] = {}
   local from = 0
   repeat
-    local was = holding()
-    local g = take_gil()
+    local g, was = take_step()
     local ok, next_from = pcall(sweep_body, from)
-    gil_step.held = was
-    give_gil(g)
+    give_step(g, was)
     local flushed, problem = pcall(flush)
     if not (ok and flushed) then
       sweeping = false
@@ -650,12 +652,10 @@ end
 
 -- Runs `body` with the GIL; any error (an interrupt, out of memory) releases it first.
 local function with_gil(body, p, a, b, c)
-  local was = holding()
-  local g = take_gil()
+  local g, was = take_step()
   local ok, kind, x, y = pcall(body, p, a, b, c)
   if not ok then C.PyErr_Clear() end
-  gil_step.held = was
-  give_gil(g)
+  give_step(g, was)
   if not ok then error(kind, 0) end
   if kind == NEWBOX then
     local made_box, b = pcall(new_box, x)
@@ -975,12 +975,10 @@ local function copy(address)
   if arena.closed ~= 0 then return false end
   local known, running = pcall(gc, "isrunning")  -- LuaJIT 2.0 cannot tell
   gc("stop")
-  local was = holding()
-  local g = take_gil()
+  local g, was = take_step()
   local ok, copied, result = pcall(copy_body, object(address))
   if not ok then C.PyErr_Clear() end
-  gil_step.held = was
-  give_gil(g)
+  give_step(g, was)
   if not known or running then gc("restart") end
   if not ok then error(copied, 0) end
   return copied, result

@@ -113,10 +113,10 @@ class CApiReferences:
         self._arena = Arena()
         self._graveyard: list[Any] = [None] * GRAVEYARD_SIZE
         self._nones: list[Any] = [None] * GRAVEYARD_SIZE
-        self._pure_callables = pure_callables()
         self._release = weakref.finalize(self, release_arena, self._arena)
         if self.why_not is not None:
             return
+        self._pure_callables = pure_callables()
         probe_list, probe_dict, probe_float = [1, "item"], {"a": 1}, 2.5
         given = lua.table_from(
             {
