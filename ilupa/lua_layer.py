@@ -42,6 +42,11 @@ LOAD_ORDER: tuple[LuaFile, ...] = (
     LuaFile("new_globals", "memory/guard.py", "which globals a cell added (memory report)"),
     LuaFile("interrupt", "interrupt.py", "hooks, coroutine registration, pcall passing interrupts"),
     LuaFile("checked_loading", "session (LuaJIT)", "loop checks in code loaded at run time"),
+    LuaFile(
+        "native_modules",
+        "lua_libraries/__init__.py",
+        "require's C searchers bind C modules to this runtime (after checked_loading's Lua one)",
+    ),
     LuaFile("loop_sampling", "memory/loop_sampling.py (LuaJIT 2.0)", "memory checks from loops"),
     LuaFile("namespace", "session", "the py table"),
     LuaFile("proxy_manners", "proxy/layer.py", "metamethods of Python objects"),

@@ -19,6 +19,7 @@ from ilupa.interrupt import InterruptGuard
 from ilupa.loop_checks import with_loop_checks
 from ilupa.lua_function import LuaFunction
 from ilupa.lua_layer import LuaLayer
+from ilupa.lua_libraries import install_lua_libraries
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
@@ -80,6 +81,8 @@ class LuaSession:
         if self.interrupts.jit:
             self.layer.load("checked_loading", python_rewrite=with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)
+        # require finds what the same Lua version's own interpreter finds, C modules too
+        self.search_paths = install_lua_libraries(self.lua, self.layer, runtime, self.module)
         self.cell_run = CellRun(
             self.module, self._runner, self.interrupts, self.memory, self.references, self.sources
         )

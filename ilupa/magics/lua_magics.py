@@ -20,6 +20,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
+from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
 from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
 from ilupa.magics.options import names_from, split_line_options
@@ -377,6 +378,33 @@ class LuaMagics(SandboxConfig, Magics):
             from IPython.display import display
 
             display(memory.gauge(used).widget)
+
+    @line_magic
+    def lua_path(self, line: str) -> None:
+        """Where `require` looks in the live state: package.path and package.cpath, entry by entry.
+
+        Each entry says where it came from (LUA_PATH_5_x / LUA_PATH, the user's or the
+        system's LuaRocks tree, the distribution's Lua folders, the notebook folder, or
+        set in Lua by a cell). docs/lua-libraries.md explains the order.
+        """
+        session = self.session
+        package = session.globals.package
+        print(session.search_paths.describe(str(package.path), str(package.cpath)))
+
+    @line_magic
+    def lua_rocks(self, line: str) -> None:
+        """LuaRocks for the live runtime's Lua version, into the user's tree.
+
+        `require` finds what it installs at once (the user's tree is on every state's
+        search path). Any luarocks command works: `%lua_rocks make my.rockspec`,
+        `%lua_rocks list`, `%lua_rocks remove NAME`.
+        """
+        if not line.strip():
+            raise UsageError("%lua_rocks takes a luarocks command: %lua_rocks install NAME")
+        try:
+            run_rocks(self.session.runtime_name, line)
+        except RocksFailed as failure:
+            raise UsageError(str(failure)) from None
 
     def _run_on_workers(self, code: str, args: Any) -> None:
         __tracebackhide__ = True

@@ -116,6 +116,18 @@ function env.collectgarbage(option)
   error("collectgarbage: only \"collect\" and \"count\" are allowed in the sandbox", 2)
 end
 
+-- The sandbox loads no module: a module is a file or native code from outside it.
+-- Its own libraries are there already, and `require` of their names returns them.
+local own_libraries = { "string", "table", "math", "utf8", "coroutine", "os", "_G" }
+function env.require(name)
+  for _, library in next, own_libraries do
+    if name == library and env[library] ~= nil then return env[library] end
+  end
+  error("module '" .. tostring(name) .. "' cannot be loaded in the sandbox: sandboxed cells "
+    .. "load no files and no native code (only its own string, table, math, utf8, coroutine "
+    .. "and os are there); run the cell without --sandbox to use Lua libraries", 2)
+end
+
 function env.print(...)
   local parts = {}
   for index = 1, select("#", ...) do
