@@ -48,7 +48,7 @@ from ilupa.lua_libraries.search_paths import LUA_VERSIONS
 
 # Functions of the 5.1 API that Lua 5.2 and later no longer have (macros or gone),
 # and functions only Lua 5.2 and later have (LuaJIT 2.1 has a few 5.2 additions:
-# lua_tonumberx, luaL_setfuncs, ... which are therefore not listed).
+# lua_tonumberx, luaL_setfuncs, lua_isyieldable, lua_version, ... so they are not listed).
 ONLY_IN_5_1 = frozenset(
     [
         "lua_objlen",
@@ -90,9 +90,7 @@ ONLY_IN_5_2_AND_LATER = frozenset(
         "lua_resetthread",
         "lua_getiuservalue",
         "lua_setiuservalue",
-        "lua_isyieldable",
         "lua_stringtonumber",
-        "lua_version",
     ]
 )
 API_PREFIXES = ("lua_", "luaL_")
@@ -118,12 +116,6 @@ def _private_folder() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="ilupa-c-modules-"))
     atexit.register(shutil.rmtree, folder, True)  # loaded copies stay mapped after unlink
     return folder
-
-
-@cache
-def _global_lua_api() -> bool:
-    """True when some Lua C API is global in this process (then a binding could pick it)."""
-    return hasattr(ctypes.CDLL(None), "lua_gettop")
 
 
 class NativeModules:
@@ -172,12 +164,6 @@ class NativeModules:
         if kind != elf_kind(Path(self.runtime_file).read_bytes()[:64]):
             raise NativeModuleRefused(f"{source} is built for another kind of machine")
         self._check_api(source)
-        if _global_lua_api():
-            raise NativeModuleRefused(
-                "another Lua C API is global in this process (a library loaded with "
-                "RTLD_GLOBAL exports lua_gettop), so the module could bind to it instead of "
-                f"{self.runtime}; start the kernel without it"
-            )
         folder = _private_folder() / self.runtime / str(len(_bound))
         folder.mkdir(parents=True)
         copy = folder / source.name
