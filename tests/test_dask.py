@@ -242,6 +242,25 @@ def test_line_magic_runs_one_line_on_every_worker(attached, client):
     assert run(attached, "%lua answer").result is None  # it ran there, not here
 
 
+def test_worker_cells_require_c_and_pure_lua_modules_on_every_worker(attached, client):
+    """Workers' states search the same trees and bind C modules as the notebook's state."""
+    from pathlib import Path
+
+    from ilupa.lua_libraries.search_paths import LUA_VERSIONS
+
+    version = LUA_VERSIONS[lua_magics(attached).runtime]
+    if not list(Path("/usr/lib").glob(f"*/lua/{version}/cjson.so")):
+        pytest.skip(f"Debian's lua-cjson for Lua {version} is not installed")
+    run(
+        attached,
+        "%%lua --workers\ncjson = require 'cjson'\n"
+        "function as_json(x) return require('pl.pretty').write({x}, '') .. cjson.encode({x}) end",
+    ).raise_error()
+    workers = list(client.scheduler_info()["workers"])
+    texts = [client.submit(ld.lua("as_json"), 7, workers=[w], pure=False).result() for w in workers]
+    assert texts == ["{7}[7]"] * len(workers)
+
+
 def test_undefined_function_is_a_lua_error_naming_the_worker(attached, client):
     with pytest.raises(LuaRuntimeError, match="'nowhere' is nil") as caught:
         client.submit(ld.lua("nowhere"), 1).result()

@@ -37,6 +37,7 @@ TOUR = [
     "memory-warnings.ipynb",
     "lua-kernel.ipynb",
     "scale-out-with-dask.ipynb",
+    "lua-libraries.ipynb",
 ]
 
 
