@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml $(LABEXTENSION)
 
 ## run: install, register the ilupa kernel, execute every notebook into build/notebooks
 run: install
+	bash tools/install_lua_libraries.sh
 	$(PY) -m ilupa.kernel install --sys-prefix
 	$(PY) notebooks/execute.py
 
@@ -33,6 +34,7 @@ lab: install
 
 ## test: the whole test suite, with ruff
 test: install
+	bash tools/install_lua_libraries.sh --best-effort
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
