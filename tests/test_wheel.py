@@ -108,14 +108,22 @@ def test_cells_and_sandbox_cells_run_from_the_installed_wheel(installed: Install
         sandboxed = shell.run_cell("%%lua --sandbox\\nreturn type(io) .. ' ' .. 6 * 7",
                                    store_history=True)
         sandboxed.raise_error()
+        # a C module (Debian's lua-cjson, where installed) through the wheel's binding
+        library = shell.run_cell("%%lua\\nlocal ok, cjson = pcall(require, 'cjson')\\n"
+                                 "return ok and cjson.encode({7}) or 'absent: ' .. cjson",
+                                 store_history=True)
+        library.raise_error()
         print(json.dumps({"file": ilupa.__file__, "prefix": sys.prefix,
-                          "cell": cell.result, "sandbox": sandboxed.result}))
+                          "cell": cell.result, "sandbox": sandboxed.result,
+                          "library": library.result}))
         """,
     )
     found = json.loads(out.strip().splitlines()[-1])
     assert found["file"].startswith(found["prefix"])  # the venv's copy, not the checkout
     assert found["cell"] == 10
     assert found["sandbox"] == "nil 42"
+    if Path("/usr/lib/x86_64-linux-gnu/lua/5.1/cjson.so").exists():
+        assert found["library"] == "[7]"
 
 
 def test_the_kernel_installed_from_the_wheel_runs_a_cell(installed: InstalledWheel) -> None:
