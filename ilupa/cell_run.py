@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -87,8 +87,10 @@ class CellRun:
         memory: MemoryGuard,
         references: PythonReferences,
         sources: Mapping[str, str],
+        streams_routed: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self._module = module
+        self._streams_routed = streams_routed  # C stdout/stderr are the state's while it runs
         # Taken once: lupa reads a table's field wrongly from Python code that a
         # coroutine called (it returns the coroutine along with the value).
         self._runner_run = runner.run
@@ -181,6 +183,7 @@ class CellRun:
         # ilupa's own work runs without the budget (lupa's bookkeeping at a full
         # heap aborts the process); the runner puts it in force for the user's Lua.
         stack.enter_context(self._memory.lifted())
+        stack.enter_context(self._streams_routed())
         self._references.recover()
 
     def _left_outermost(self) -> None:

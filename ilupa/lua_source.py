@@ -63,6 +63,34 @@ def ends_with_semicolon(code: str) -> bool:
     return bool(found) and found[-1].is_(";")
 
 
+def ends_with_write_call(code: str) -> bool:
+    """True when the cell ends in a call of a `write` field or method (`io.write(...)`).
+
+    Such a cell's output is its point, whatever the call returns: the file on
+    Lua 5.2 and later, `true` on Lua 5.1 and LuaJIT.
+    """
+    found = lua_tokens(code)
+    if not found:
+        return False
+    end = len(found) - 1
+    if found[end].is_(")"):
+        depth = 0
+        while end >= 0:  # back to the "(" that opens the last argument list
+            depth += found[end].is_(")") - found[end].is_("(")
+            if depth == 0:
+                break
+            end -= 1
+    elif found[end].kind != STRING:
+        return False
+    name = found[end - 1] if end >= 2 else None
+    return (
+        name is not None
+        and name.kind == NAME
+        and name.text == "write"
+        and (found[end - 2].is_(".", ":"))
+    )
+
+
 def with_trailing_value(
     code: str, compiles: Callable[[str], bool], dialect: Dialect = ANY
 ) -> str | None:

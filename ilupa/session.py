@@ -27,6 +27,7 @@ from ilupa.proxy.lifetimes import PythonReferences
 from ilupa.proxy.manners import Manners
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
+from ilupa.streams import StandardStreams
 
 
 class LuaSession:
@@ -62,13 +63,14 @@ class LuaSession:
         # First: every later layer (print's tostring, the interrupt layer's wrap) captures
         # the guarded functions.
         self.layer.load("c_stack_guard")
-        self._is_standard_stream = self.layer.load(
-            "output",
+        # Lua's own print and io library, their bytes going to Python's streams
+        self.streams = StandardStreams(
+            self.layer,
             write_stdout=self.memory.open_line.writer("stdout"),
             write_stderr=self.memory.open_line.writer("stderr"),
-        ).is_standard_stream
+            read_line=read_line,
+        )
         self.layer.load("exit_refusal")
-        self.layer.load("stdin", read_line=read_line)
         self._runner = self.layer.load(
             "runner",
             is_python_exception=_is_python_exception,
@@ -84,7 +86,13 @@ class LuaSession:
         # require finds what the same Lua version's own interpreter finds, C modules too
         self.search_paths = install_lua_libraries(self.lua, self.layer, runtime, self.module)
         self.cell_run = CellRun(
-            self.module, self._runner, self.interrupts, self.memory, self.references, self.sources
+            self.module,
+            self._runner,
+            self.interrupts,
+            self.memory,
+            self.references,
+            self.sources,
+            self.streams.routed,
         )
         self._function_type = type(self.lua.eval("print"))
         self.globals["py"] = self.layer.load(
@@ -115,7 +123,7 @@ class LuaSession:
 
     def is_standard_stream(self, value: Any) -> bool:
         """True for `io.stdout`/`io.stderr`, which `io.write(...)` returns: no value to show."""
-        return bool(self._is_standard_stream(value))
+        return self.streams.is_standard_stream(value)
 
     def compiles(self, code: str) -> bool:
         """True when `code` is a valid Lua chunk; nothing is run."""

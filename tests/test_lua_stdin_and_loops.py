@@ -11,15 +11,35 @@ from ilupa.session import LuaSession
 
 
 def test_io_read_formats_read_lines_from_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each answer is one line of standard input, read by Lua's own io.read."""
     answers = iter(["hello world", "42", "last"])
     monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))
     session = LuaSession("lua54", {})
-    assert session.run("return io.read(5), io.read(), io.read('n'), io.read('*l')", "c") == (
-        "hello",
-        " world",
-        42,
-        "last",
+    # as in a terminal: 'n' leaves the rest of its line ("") for the next line read
+    code = "return io.read(5), io.read(), io.read('n'), io.read('*l'), io.read('L')"
+    assert session.run(code, "c") == ("hello", " world", 42, "", "last\n")
+
+
+@pytest.mark.parametrize("runtime", ["lua54", "lua51", "luajit21"])
+def test_an_empty_answer_ends_input(monkeypatch: pytest.MonkeyPatch, runtime: str) -> None:
+    """A notebook has no Ctrl-D: an empty answer is the end of input; reading goes on after."""
+    answers = iter(["one", "two", "", "three", ""])
+    monkeypatch.setattr(builtins, "input", lambda prompt="": next(answers))
+    session = LuaSession(runtime, {})
+    everything = "*a" if runtime != "lua54" else "a"
+    assert session.run(f"return io.read('{everything}'), io.read(), io.read()", "c") == (
+        "one\ntwo\n",
+        "three",
+        None,
     )
+
+
+def test_io_stdin_is_lua_s_own_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(builtins, "input", lambda prompt="": "typed")
+    session = LuaSession("lua54", {})
+    assert session.run(
+        "return io.type(io.stdin), io.stdin:read(), select(2, io.close(io.stdin))", "c"
+    ) == ("file", "typed", "cannot close standard file")
 
 
 def test_io_lines_stops_at_end_of_input(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
 from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
-from ilupa.lua_source import ends_with_semicolon, with_trailing_value
+from ilupa.lua_source import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
 from ilupa.magics.options import names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
@@ -229,7 +229,10 @@ class LuaMagics(SandboxConfig, Magics):
         values = session.run(runnable, self._chunk_name(), source=source)
         if not display_value or ends_with_semicolon(code) or not values:
             return None
-        if len(values) == 1 and session.is_standard_stream(values[0]):
+        if len(values) == 1 and (
+            session.is_standard_stream(values[0])
+            or (values[0] is True and ends_with_write_call(code))
+        ):
             return None  # the cell ended in io.write(...): its output is the point
         return values[0] if len(values) == 1 else values
 
