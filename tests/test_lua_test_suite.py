@@ -1,0 +1,54 @@
+"""Lua's own test suite, file by file, as a cell and in plain lupa: a cell means what Lua means.
+
+The files are Lua 5.4.8's `testes` (tests/specs/lua-5.4.8, unchanged; see its
+README). Each file runs in a fresh process twice, through
+tests/lua_suite_runner.py: once as a `%%lua` cell of a real IPython shell
+with ilupa, once with plain lupa on the same runtime, with the same text,
+chunk name and lines. A file that passes in plain lupa must pass as a cell,
+and one that fails must fail the same way.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ilupa.runtimes import available_runtimes
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).parent
+SUITE_5_4 = HERE / "specs" / "lua-5.4.8" / "testes"
+# The driver, the stand-alone interpreter's own tests, the C API's (they need the
+# test library `T` compiled into Lua), a module other files load, and heavy.lua,
+# which all.lua never runs (it fills gigabytes on purpose).
+NOT_TEST_FILES = {"all.lua", "main.lua", "api.lua", "memerr.lua", "tracegc.lua", "heavy.lua"}
+FILES_5_4 = sorted(p.name for p in SUITE_5_4.glob("*.lua") if p.name not in NOT_TEST_FILES)
+
+
+def outcome(side: str, runtime: str, path: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, str(HERE / "lua_suite_runner.py"), side, runtime, str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=600,
+        cwd=path.parent,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("OUTCOME ")]
+    if not lines:
+        return f"OUTCOME CRASH status {done.returncode}: {done.stderr[-500:]}"
+    return lines[-1]
+
+
+@pytest.mark.skipif("lua54" not in available_runtimes(), reason="lupa has no lua54 here")
+@pytest.mark.parametrize("name", FILES_5_4)
+def test_lua_5_4_suite_file_runs_in_a_cell_as_in_plain_lupa(name: str) -> None:
+    path = SUITE_5_4 / name
+    plain = outcome("plain", "lua54", path)
+    cell = outcome("cell", "lua54", path)
+    assert plain == "OUTCOME PASS", f"plain lupa fails {name}: {plain}"
+    assert cell == plain
