@@ -6,7 +6,8 @@ suite's `_port`/`_soft` switches put before its first line, a comment, so
 that no line moves: some files check line numbers, and the same patches,
 listed in `PATCHES`), under the same chunk name (`In[1]`: a notebook's first
 cell), from the suite's folder. The cell is a Lua cell as the ilupa kernel
-runs it (its line 1 is the chunk's line 1; a `%%lua` cell starts at line 2). The last line printed is
+runs it (its line 1 is the chunk's line 1; a `%%lua` cell starts at line 2).
+The last line printed is
 `OUTCOME PASS` or `OUTCOME FAIL <type>: <message>`.
 
     python tests/lua_suite_runner.py plain|cell RUNTIME PATH
