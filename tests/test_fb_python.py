@@ -52,9 +52,10 @@ def test_fb_python_eval_converts_and_reval_refers(shell: InteractiveShell) -> No
         "local py = require 'fb.python'\n"
         "local t = py.eval('[1, [2, 3]]')\n"
         "local r = py.reval('[1, [2, 3]]')\n"
-        "return type(t), t[2][1], #r, r[1][0], py.eval(py.list({4, 5}))[2]",
+        "return type(t), t[2][1], #r, py.eval(r[1][0]), py.eval(py.list({4, 5}))[2],"
+        " rawequal(py.reval(r), r)",
     )
-    assert result == ("table", 2, 2, 2, 5)
+    assert result == ("table", 2, 2, 2, 5, True)
 
 
 def test_fb_python_module_falls_back_to_the_namespace(shell: InteractiveShell) -> None:
@@ -66,9 +67,10 @@ FB_CALLS = """
 local py = require 'fb.python'
 local math_module = py.import('math')
 local r = py.reval('[3, 1, 2]')
-return math_module.sqrt(16), py.eval(r + r)[6], #r, r[0] * 2, r:index(2),
-  tostring(py.None), py.dict({a = 1}).a, tostring(py.tuple({1, 2})),
-  py.str(py.bytes('hi')), py.long(2.9), py.float('1.5'), py.unicode(3),
+return py.eval(math_module.sqrt(16)), py.eval(r + r)[6], #r, py.eval(r[0] * 2),
+  py.eval(r:index(2)), tostring(py.None), py.eval(py.dict({a = 1}).a),
+  tostring(py.tuple({1, 2})), py.eval(py.str(py.bytes('hi'))), py.eval(py.long(2.9)),
+  py.eval(py.float(py.bytes('1.5'))), py.eval(py.unicode('3')),
   py.eval('x + y', {x = 1, y = 2}), py.eval('x', {x = {1, 2}})[2]
 """
 
@@ -77,7 +79,7 @@ return math_module.sqrt(16), py.eval(r + r)[6], #r, r[0] * 2, r:index(2),
 def test_fb_python_functions_keep_their_semantics(shell: InteractiveShell, runtime: str) -> None:
     shell.run_line_magic("lua_reset", runtime)
     result = shell.run_cell_magic("lua", "", FB_CALLS)
-    assert result == (4.0, 2, 3, 6, 2, "None", 1, "(1, 2)", "hi", 2, 1.5, "3", 3, 2)
+    assert result == (4.0, 2, 3, 6, 2, "None", 1, "(1.0, 2.0)", "hi", 2, 1.5, "3", 3, 2)
 
 
 def test_fb_python_exec_shares_the_notebook_namespace(shell: InteractiveShell) -> None:
