@@ -23,6 +23,7 @@ from ilupa.lua_libraries import install_lua_libraries
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.guard import DEFAULT_WARNING_SHARE, MemoryGuard
 from ilupa.proxy import ProxyLayer, install_proxy_layer
+from ilupa.proxy.fb_python import Reference
 from ilupa.proxy.lifetimes import PythonReferences
 from ilupa.proxy.manners import Manners
 from ilupa.runtimes import load_runtime_module
@@ -167,9 +168,13 @@ class LuaSession:
         return self.proxy.to_python_value(value)
 
     def callable_for_python(self, value: Any) -> Any:
-        """A Lua function as a `LuaFunction`; any other value unchanged (no Lua call)."""
-        if type(value) is self._function_type:
+        """A Lua function as a `LuaFunction`, an fb.python reference as its object (Lua
+        hands over what the reference holds); any other value unchanged (no Lua call)."""
+        kind = type(value)
+        if kind is self._function_type:
             return LuaFunction(value, self.cell_run)
+        if kind is Reference:
+            return value.obj
         return value
 
     def call(self, function: Any, *args: Any) -> tuple[Any, ...]:

@@ -100,7 +100,7 @@ def test_broadcast_views_are_read_only(session: LuaSession) -> None:
         ("return arr[-1]", "out of range"),
         ("return arr[0][3]", r"array index 3 out of range \[0, 3\)"),
         ("return arr[0.5]", "array index must be an integer, got 0.5"),
-        ("return arr.nothing", "array index must be an integer, got nothing"),
+        ("return arr[true]", "array index must be an integer, got true"),
         ("arr[1][3] = 1", "out of range"),
         ("arr[0] = 1", "assign to an element"),
         ("arr[0][0] = 'x'", "must be a number or boolean, got string"),

@@ -34,6 +34,15 @@ def test_big_data_notebook_works_on_python_data_from_lua(notebook: nbformat.Note
     assert outputs[5].splitlines() == [str(RECORDS), "t0"]  # the fb.python snippet
 
 
+def test_big_data_notebook_runs_fblualibs_readme_example(notebook: nbformat.NotebookNode) -> None:
+    cell = cell_containing(notebook, "local t1 = np.tri(10).transpose()")
+    # the README's lines, unchanged (the tour adds the require before and a print after)
+    assert "local t2 = py.eval(t1)" in cell.source
+    view, top_right, bottom_left, total = stream_text(cell).strip().split("\t")
+    assert view == "array view (float64, shape (10, 10))"
+    assert (float(top_right), float(bottom_left), float(total)) == (1.0, 0.0, 55.0)
+
+
 def test_big_data_notebook_times_lua_against_python_on_the_same_data(
     notebook: nbformat.NotebookNode,
 ) -> None:

@@ -1,7 +1,9 @@
 -- Array views: a numpy array seen from Lua over the array's own memory.
 -- Indexing follows the owner (Python): v[0] is the first element, v[i][j]
 -- indexes a 2-d array, `#v` is the first dimension, ipairs yields 1..n with
--- v[0].. values. Out-of-range indexes and writes to read-only arrays are Lua
+-- v[0].. values. The view's own fields are shape, ndim, dtype, readonly, array
+-- and copy; any other string key is the ndarray's (`v:sum()`, `v.T`,
+-- `v:reshape(2, 5)`), so its internal fields have names numpy does not use. Out-of-range indexes and writes to read-only arrays are Lua
 -- errors. The view holds the array (v.array), so the memory stays alive for
 -- as long as Lua can reach the view.
 --
@@ -24,7 +26,7 @@ local WRITEABLE = 0x0400 -- NPY_ARRAY_WRITEABLE in the array's flags
 -- write (Python reads them itself elsewhere), so `a.flags.writeable = False`
 -- stops a view made before it too.
 local function writeable(v)
-  local flags = rawget(v, "flags")
+  local flags = rawget(v, "flags_at")
   return flags == nil or band(flags[0], WRITEABLE) ~= 0
 end
 
@@ -106,7 +108,7 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
       local bounds = INTEGER_BOUNDS[v.dtype]
       local float = bounds == nil
       local low, high = bounds and bounds[1], bounds and bounds[2]
-      local flags = rawget(v, "flags")
+      local flags = rawget(v, "flags_at")
       mt.__newindex = function(_, i, value)
         if type(i) == "number" and type(value) == "number" and i >= 0 and i < n
             and floor(i) == i and (float or (value > low and value < high))
@@ -131,19 +133,19 @@ else
 end
 
 local function subview(v, i)
-  local shape, strides = {}, {}
+  local shape, steps = {}, {}
   for d = 2, v.ndim do
     shape[d - 1] = v.shape[d]
-    strides[d - 1] = v.strides[d]
+    steps[d - 1] = v.steps[d]
   end
   local path = {}
   for k = 1, #v.path do path[k] = v.path[k] end
   path[#path + 1] = i
   return finish(setmetatable({
-    array = v.array, ptr = v.ptr, flags = rawget(v, "flags"), kind = v.kind, dtype = v.dtype,
+    array = v.array, ptr = v.ptr, flags_at = rawget(v, "flags_at"), kind = v.kind, dtype = v.dtype,
     readonly = v.readonly,
-    ndim = v.ndim - 1, n = shape[1], shape = shape, strides = strides,
-    offset = v.offset + i * v.strides[1], stride = strides[1], path = path,
+    ndim = v.ndim - 1, n = shape[1], shape = shape, steps = steps,
+    offset = v.offset + i * v.steps[1], stride = steps[1], path = path,
   }, View))
 end
 
@@ -169,6 +171,11 @@ end
 View.__index = function(v, i)
   local method = methods[i]
   if method ~= nil then return method end
+  if type(i) == "string" then
+    -- not one of the view's own fields: the ndarray's attribute or method, as
+    -- Python reads it (`v:sum()`, `v.T`; arrays come back as views)
+    return v.array[i]
+  end
   check_index(v, i)
   if v.ndim > 1 then return subview(v, i) end
   return read(v, i)
@@ -258,10 +265,10 @@ end
 
 -- Build a view; `address` is nil when Python reads and writes the elements.
 local function new_view(array, dtype, readonly, address, flags_address, offset, ndim, ...)
-  local shape, strides = {}, {}
+  local shape, steps = {}, {}
   for d = 1, ndim do
     shape[d] = select(d, ...)
-    strides[d] = select(ndim + d, ...)
+    steps[d] = select(ndim + d, ...)
   end
   local ptr, kind, flags = false, "number", nil
   if ffi and address then
@@ -272,8 +279,8 @@ local function new_view(array, dtype, readonly, address, flags_address, offset, 
   end
   return finish(setmetatable({
     array = array, ptr = ptr, kind = kind, dtype = dtype, readonly = readonly,
-    ndim = ndim, n = shape[1], shape = shape, strides = strides,
-    offset = offset, stride = strides[1], path = {}, flags = flags,
+    ndim = ndim, n = shape[1], shape = shape, steps = steps,
+    offset = offset, stride = steps[1], path = {}, flags_at = flags,
   }, View))
 end
 

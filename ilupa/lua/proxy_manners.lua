@@ -16,6 +16,9 @@ local raw_pairs, raw_ipairs = pairs, ipairs
 
 local POBJECT = debug.getregistry().POBJECT
 local view_marker = {}  -- set by array views: metatable[view_marker] = true
+-- set by fb_python.lua: metatable[box_marker] = a function giving what a
+-- reference holds (ilupa/proxy/fb_python.py's Reference, which Python unwraps)
+local box_marker = {}
 
 -- lupa's own call metamethod: ilupa's operations are Python callables too,
 -- and calling them through the patched __call would recurse. Each metamethod
@@ -35,14 +38,16 @@ local pairs_of, ipairs_of, step = ops.pairs_of, ops.ipairs_of, ops.step
 local outgoing_cdata = nil
 
 -- A value Lua hands to Python: views go back as the array they show, FFI
--- references (cdata, LuaJIT) as their objects. Callers skip numbers, strings
+-- references (cdata, LuaJIT) and fb.python's references as their objects. Callers skip numbers, strings
 -- and the like: only tables, userdata and cdata can need turning.
 local function outgoing(value)
   local kind = type(value)
   if kind == "table" or kind == "userdata" then
     local mt = getmetatable(value)
-    if type(mt) == "table" and rawget(mt, view_marker) then
-      return value.array
+    if type(mt) == "table" then
+      if rawget(mt, view_marker) then return value.array end
+      local box = rawget(mt, box_marker)
+      if box then return box(value) end
     end
   elseif kind == "cdata" and outgoing_cdata then
     return outgoing_cdata(value)
@@ -145,6 +150,7 @@ function ipairs(value)
 end
 
 return {
-  POBJECT = POBJECT, view_marker = view_marker, outgoing = outgoing, direct = direct,
+  POBJECT = POBJECT, view_marker = view_marker, box_marker = box_marker, outgoing = outgoing,
+  direct = direct,
   set_outgoing_cdata = function(f) outgoing_cdata = f end,
 }

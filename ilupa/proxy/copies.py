@@ -50,8 +50,10 @@ class ToLua:
         self.table_from = table_from
         self.array_to_table = array_to_table
 
-    def __call__(self, value: Any, checkpoint: Checkpoint | None = None) -> Any:
-        state = _CopyState(checkpoint)
+    def __call__(self, value: Any, checkpoint: Checkpoint | None = None, none: Any = None) -> Any:
+        """A copy of `value`; `none` is what Python's None becomes (nil, a hole, by default:
+        fb.python's `eval_none` gives its `py.None` reference instead)."""
+        state = _CopyState(checkpoint, none)
         try:
             result = self._copy(state, value, "value")
             for table, key, target in state.fixups:
@@ -64,6 +66,8 @@ class ToLua:
             raise error.with_traceback(None) from None  # its frames held the new tables
 
     def _copy(self, state: _CopyState, value: Any, where: str) -> Any:
+        if value is None:
+            return state.none
         if isinstance(value, PRIMITIVES) or lua_type_of(value) is not None:
             return unwrapped(value)  # a Lua function handed to Python goes back as itself
         if isinstance(value, np.generic):
@@ -113,7 +117,9 @@ class ToLua:
 
     def _copy_sequence(self, state: _CopyState, key: int, items: Any, where: str) -> Any:
         """A list or tuple: its items in order (None leaves a hole, as nil does)."""
-        if set(map(type, items)) <= PRIMITIVE_TYPES:  # nothing to convert: one lupa call
+        types = set(map(type, items))
+        if types <= PRIMITIVE_TYPES and (state.none is None or type(None) not in types):
+            # nothing to convert: one lupa call
             return self.table_from(items)
         state.building.add(key)
         converted: list[Any] = []
@@ -142,8 +148,9 @@ class ToLua:
 class _CopyState:
     """What one copy into Lua has made so far: tables by source id, fix-ups for cycles."""
 
-    def __init__(self, checkpoint: Checkpoint | None) -> None:
+    def __init__(self, checkpoint: Checkpoint | None, none: Any = None) -> None:
         self.checkpoint = checkpoint
+        self.none = none
         self.done: dict[int, Any] = {}
         self.building: set[int] = set()
         self.fixups: list[tuple[Any, Any, int]] = []

@@ -79,8 +79,16 @@ class ProxyLayer:
             " return type(mt) == 'table' and rawget(mt, marker) == true end end"
         )(self._view_marker)
         self.fb_python = FbPython(self)
-        session.layer.load(
-            "fb_python", functions=self.fb_python.lua_functions(), namespace=lua.globals()["py"]
+        self.fb_python.connect(
+            session.layer.load(
+                "fb_python",
+                functions=self.fb_python.lua_functions(),
+                namespace=lua.globals()["py"],
+                direct=direct,
+                outgoing=manners.outgoing,
+                POBJECT=manners.POBJECT,
+                box_marker=manners.box_marker,
+            )
         )
         lua.globals()["ilupa"] = lua.table_from(
             {
@@ -128,14 +136,18 @@ class ProxyLayer:
 
     def to_python_value(self, value: Any) -> Any:
         """A Lua value as Python should get it: array views as the arrays they show,
-        FFI references as their objects."""
+        FFI references and fb.python's references as their objects."""
         kind = lua_type_of(value)
         if kind == "cdata":
             is_reference, obj = self.c_api.python_object(value)
             return obj if is_reference else value
-        is_lua_object = kind in ("table", "userdata")
-        array = self.array_of_view(value) if is_lua_object else None
-        return value if array is None else array
+        if kind not in ("table", "userdata"):
+            return value
+        array = self.array_of_view(value)
+        if array is not None:
+            return array
+        is_reference, obj = self.fb_python.python_object(value)
+        return obj if is_reference else value
 
     @property
     def references_path(self) -> str:
@@ -148,15 +160,16 @@ class ProxyLayer:
 
     # -- copies ------------------------------------------------------------------
 
-    def copy_to_lua(self, value: Any, what: str = "this Python object") -> Any:
+    def copy_to_lua(self, value: Any, what: str = "this Python object", none: Any = None) -> Any:
         """A recursive Lua copy of Python data; shared and cyclic references are kept.
 
         Estimated first (refused if it cannot fit), then made in a copy room
         (memory/copy_room.py): it fits, or `LuaCopyRefused` leaves Lua unchanged.
+        `none` is the Lua value None becomes (nil by default; fb.python's `py.None`).
         """
-        return self.copy_many_to_lua({what: value})[what]
+        return self.copy_many_to_lua({what: value}, none)[what]
 
-    def copy_many_to_lua(self, values: dict[str, Any]) -> dict[str, Any]:
+    def copy_many_to_lua(self, values: dict[str, Any], none: Any = None) -> dict[str, Any]:
         """Copies of several values (keyed by what they are): all of them fit, or none is made."""
         sources = {what: self._copy_source(value) for what, value in values.items()}
         if all(isinstance(source, SIMPLE) for source in sources.values()):
@@ -169,7 +182,8 @@ class ProxyLayer:
 
         def make(room: CopyRoom) -> dict[str, Any]:
             # JSON-like data on LuaJIT: one pass through the C API, checked once after it
-            copied, table = self.c_api.copy(source)
+            # (its None values are holes: not when None has a Lua value of its own)
+            copied, table = self.c_api.copy(source) if none is None else (False, None)
             if copied:
                 try:
                     room()
@@ -177,7 +191,7 @@ class ProxyLayer:
                     del table  # so that the room's collection frees it
                     raise refused.with_traceback(None) from None
             else:
-                table = self._copy_to_lua(source, room)
+                table = self._copy_to_lua(source, room, none)
             if single:
                 return {what: table}
             # One copy of them all, so that data they share stays shared between them.
