@@ -3,7 +3,7 @@
 LuaJIT does not call debug hooks inside JIT-compiled traces, so a hook alone
 cannot stop `while true do x = x + 1 end`. ilupa adds a check wherever Lua
 can run again without end: at the start of every block that can repeat
-(after `do` and `repeat`), before every `goto` statement (loops made of
+(before the first token after `do` and `repeat`, on its line), before every `goto` statement (loops made of
 labels) and before every tail call `return f(...)` (endless tail recursion;
 other recursion ends in a stack overflow, so ordinary calls pay nothing).
 
@@ -53,7 +53,10 @@ def with_loop_checks(code: str, compiles: Callable[[str], bool] | None = None) -
         if token.is_("::"):
             in_label = not in_label
         elif token.is_("do", "repeat"):
-            places.append((token.end, AFTER_LOOP_START))
+            # before the body's first token, on its line: a line hook then sees the
+            # check on the line of the statement it precedes, not an extra `do` line
+            at = found[index + 1].start if index + 1 < len(found) else token.end
+            places.append((at, AFTER_LOOP_START))
         elif _is_goto(found, index, in_label) or (
             token.is_("return") and _is_tail_call(found, index + 1, closing)
         ):

@@ -50,6 +50,11 @@ LOAD_ORDER: tuple[LuaFile, ...] = (
     LuaFile("runner", "session", "runs chunks and calls functions in protected calls"),
     LuaFile("new_globals", "memory/guard.py", "which globals a cell added (memory report)"),
     LuaFile("interrupt", "interrupt.py", "hooks, coroutine registration, pcall passing interrupts"),
+    LuaFile(
+        "user_hooks",
+        "session",
+        "debug.sethook/gethook: a user's hook sees no ilupa frame, the interrupt's goes on",
+    ),
     LuaFile("checked_loading", "session (LuaJIT)", "loop checks in code loaded at run time"),
     LuaFile(
         "native_modules",

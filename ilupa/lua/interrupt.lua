@@ -122,7 +122,13 @@ local clock, floor = os.clock, math.floor
 -- One count for all threads: a thread whose hook fires takes the current one.
 local current, hooked_at, polled_at = MIN_COUNT, clock(), -1
 
-local function hook()
+-- How the hook sets its new count: user_hooks.lua routes it through the
+-- dispatcher while a user's hook is set on the running thread.
+local hook
+local function own_rehook(wanted) sethook(hook, "", wanted) end
+local rehook = own_rehook
+
+function hook()
   local now = clock()
   local elapsed = now - hooked_at
   hooked_at = now
@@ -136,7 +142,7 @@ local function hook()
   end
   if wanted ~= current then
     current = wanted
-    sethook(hook, "", wanted)
+    rehook(wanted)
   end
   if (now - polled_at >= POLL_SECONDS or now < polled_at) and not gil_step.held then
     polled_at = now
@@ -235,4 +241,10 @@ end
 local function set_every_loop_count(f)
   every_loop_count = f
 end
-return { set_every_loop_count = set_every_loop_count, gil_step = gil_step }
+-- For user_hooks.lua: the hook, its count now, and the way it changes its count.
+local own_hook = {
+  hook = hook,
+  count = function() return current end,
+  set_rehook = function(f) rehook = f or own_rehook end,
+}
+return { set_every_loop_count = set_every_loop_count, gil_step = gil_step, own_hook = own_hook }
