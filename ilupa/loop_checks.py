@@ -4,8 +4,9 @@ LuaJIT does not call debug hooks inside JIT-compiled traces, so a hook alone
 cannot stop `while true do x = x + 1 end`. ilupa adds a check wherever Lua
 can run again without end: at the start of every block that can repeat
 (before the first token after `do` and `repeat`, on its line), before
-every `goto` statement (loops made of labels) and before every tail call `return f(...)` (endless tail recursion;
-other recursion ends in a stack overflow, so ordinary calls pay nothing).
+every `goto` statement (loops made of labels) and before every tail call
+`return f(...)` (endless tail recursion; other recursion ends in a stack
+overflow, so ordinary calls pay nothing).
 
 The check is `(0i)()`: a call of LuaJIT's complex-number literal, which runs
 the `__call` metamethod that interrupt.lua gives the `complex` C type with

@@ -81,8 +81,9 @@ class LuaSession:
         self.interrupts = InterruptGuard(self.lua, self.module, self.layer)
         self.interrupts.on_poll = self.memory.sample_in_cell
         self.interrupts.quiet_in(self.memory.sample_in_cell)  # also from LuaJIT's loops
-        # a user's debug.sethook sees the user's code, never ilupa's layer
-        self.layer.load("user_hooks", own_hook=self.interrupts.own_hook)
+        if self.interrupts.own_hook is not None:  # Lua 5.1, LuaJIT: a count hook always on
+            # a user's debug.sethook sees the user's code, and the interrupt's hook goes on
+            self.layer.load("user_hooks", own_hook=self.interrupts.own_hook)
         if self.interrupts.jit:
             self.layer.load("checked_loading", python_rewrite=with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)

@@ -137,16 +137,32 @@ local function handler(value, event)
   end
 end
 
-function pairs(value)
-  local h = handler(value, "__pairs")
-  if h then return h(value) end
-  return raw_pairs(value)
+-- Does this runtime's own pairs (ipairs) honour the metamethod? Then Python
+-- objects get theirs from POBJECT above, and the builtin stays Lua's own.
+local function honours(iterate, event)
+  local seen = false
+  local probe = setmetatable({}, { [event] = function()
+    seen = true
+    return function() end, nil, nil
+  end })
+  iterate(probe)
+  return seen
 end
 
-function ipairs(value)
-  local h = handler(value, "__ipairs")
-  if h then return h(value) end
-  return raw_ipairs(value)
+if not honours(raw_pairs, "__pairs") then
+  function pairs(value)
+    local h = handler(value, "__pairs")
+    if h then return h(value) end
+    return raw_pairs(value)
+  end
+end
+
+if not honours(raw_ipairs, "__ipairs") then
+  function ipairs(value)
+    local h = handler(value, "__ipairs")
+    if h then return h(value) end
+    return raw_ipairs(value)
+  end
 end
 
 return {

@@ -9,12 +9,14 @@
 -- call, so that inside the user's hook level 2 is the hooked function, as
 -- in plain Lua. `debug.gethook` reports the user's hook, mask and count.
 --
--- On Lua 5.1 and LuaJIT the interrupt's own count hook (interrupt.lua) must go
--- on working under a user's hook: the dispatcher then also takes count events
--- at the interrupt's count (or the user's, when the user asked for one) and
--- calls the interrupt's hook first; clearing the user's hook puts the
--- interrupt's hook back. On Lua 5.2 to 5.5 ilupa sets no hook until an
--- interrupt arrives, which then replaces whatever hook is set: the run stops.
+-- Loaded on Lua 5.1 and LuaJIT only, whose interrupt keeps a count hook on
+-- (interrupt.lua) that must go on working under a user's hook: the dispatcher
+-- also takes count events at the interrupt's count (or the user's, when the
+-- user asked for one) and calls the interrupt's hook first; clearing the
+-- user's hook puts the interrupt's hook back. On Lua 5.2 to 5.5 ilupa sets no
+-- hook until an interrupt arrives (which then replaces whatever hook is set:
+-- the run stops), so a user's hook is Lua's own there, exactly: called as a
+-- hook (`namewhat` "hook"), with nothing of ilupa's around it.
 local given = ...
 local own = given.own_hook -- nil on Lua 5.2-5.5
 local sethook, gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
@@ -34,9 +36,9 @@ end
 
 -- Events hidden from the user's hook: those of ilupa's Lua functions, of C
 -- functions they call, and a line event that only repeats the line the user
--- was on because one of ilupa's functions ran just before it (LuaJIT reports
--- the caller's line again when a Lua function returns; the builtin C
--- function that ilupa's function stands for would not have made it).
+-- was on because one of ilupa's functions ran just before it (LuaJIT, not
+-- Lua 5.1, reports the caller's line again when a Lua function returns; the
+-- builtin C function that ilupa's function stands for would not have made it).
 local function is_own(level)
   local info = getinfo(level, "S")
   return info ~= nil and sub(info.source, 1, 7) == OWN_SOURCE, info
@@ -59,7 +61,7 @@ local function dispatch(event, line)
   end
   if event == "line" then
     local f = getinfo(2, "f").func
-    local repeated = after_own and f == last_function and line == last_line
+    local repeated = one_hook and after_own and f == last_function and line == last_line
     after_own = false
     if repeated then return end
     last_function, last_line = f, line
