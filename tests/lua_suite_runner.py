@@ -10,7 +10,9 @@ runs it (its line 1 is the chunk's line 1; a `%%lua` cell starts at line 2).
 The last line printed is
 `OUTCOME PASS` or `OUTCOME FAIL <type>: <message>`.
 
-    python tests/lua_suite_runner.py plain|cell RUNTIME PATH
+    python tests/lua_suite_runner.py plain|cell RUNTIME PATH [--as-is]
+
+With `--as-is` the file runs without the switches (a suite that has none).
 """
 
 from __future__ import annotations
@@ -40,14 +42,16 @@ PATCHES: dict[str, list[tuple[str, str]]] = {
 NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
-def source_of(path: Path) -> str:
+def source_of(path: Path, switches: str = SWITCHES) -> str:
     """The file's text as both sides run it.
 
     A notebook cell is text, so a byte that is not UTF-8 (strings.lua has Latin-1
     letters, all inside string literals) is written as its Lua escape, `\\243`.
     """
     text = path.read_bytes().decode("utf-8", "surrogateescape")
-    text = SWITCHES + " " + NOT_UTF8.sub(lambda m: f"\\{ord(m.group()) - 0xDC00}", text)
+    text = NOT_UTF8.sub(lambda m: f"\\{ord(m.group()) - 0xDC00}", text)
+    if switches:
+        text = switches + " " + text
     for old, new in PATCHES.get(path.name, []):
         if old not in text:
             raise SystemExit(f"OUTCOME FAIL harness: patch target {old!r} not in {path.name}")
@@ -72,7 +76,7 @@ def run_cell(runtime: str, text: str) -> None:
 
 def main() -> None:
     side, runtime, path = sys.argv[1], sys.argv[2], Path(sys.argv[3]).resolve()
-    text = source_of(path)
+    text = source_of(path, "" if "--as-is" in sys.argv[4:] else SWITCHES)
     os.chdir(path.parent)
     try:
         (run_plain if side == "plain" else run_cell)(runtime, text)
