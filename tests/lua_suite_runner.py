@@ -81,7 +81,8 @@ def main() -> None:
     try:
         (run_plain if side == "plain" else run_cell)(runtime, text)
     except BaseException as error:  # the outcome is the point, whatever it is
-        message = " | ".join(str(error).splitlines())[:500]
+        # Lua's message: its first line (a cell's error goes on with the source line)
+        message = (str(error).splitlines() or [""])[0][:500]
         print(f"OUTCOME FAIL {type(error).__name__}: {message}", flush=True)
         os._exit(0)
     print("OUTCOME PASS", flush=True)
