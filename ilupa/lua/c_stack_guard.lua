@@ -128,8 +128,9 @@ do
 end
 do
   local format = string.format -- __tostring of `%s` arguments
+  local function may_nest(_, ...) return (any_has_metamethods(...)) end
   string.format = guarded(function(...)
-    if not any_has_metamethods(...) then return (format(...)) end
+    if not may_nest(...) then return (format(...)) end
     local saved = enter()
     local value = format(...)
     level = saved

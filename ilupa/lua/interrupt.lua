@@ -72,8 +72,9 @@ local function passed_on(co, ok, ...)
 end
 
 local function wrap_with(new_coroutine)
-  return function(f)
-    if refused(f) then return (raise(builtins.wrap, f)) end
+  return function(...)
+    local f = ...
+    if refused(f) then return (raise(builtins.wrap, ...)) end
     local co = new_coroutine(f)
     return function(...)
       return passed_on(co, resume(co, ...))
@@ -121,8 +122,9 @@ if register ~= nil then
       forgotten, kept = {}, {}
     end
   end
-  function coroutine.create(f)
-    if refused(f) then return (raise(builtins.create, f)) end
+  function coroutine.create(...)
+    local f = ...
+    if refused(f) then return (raise(builtins.create, ...)) end
     forget_freed()
     local co = create(f)
     local at = address_of(co)
@@ -214,8 +216,9 @@ end
 sethook(hook, "", MIN_COUNT)
 
 -- Hook functions are kept per coroutine: give every new coroutine the hook.
-function coroutine.create(f)
-  if refused(f) then return (raise(builtins.create, f)) end
+function coroutine.create(...)
+  local f = ...
+  if refused(f) then return (raise(builtins.create, ...)) end
   local co = create(f)
   sethook(co, hook, "", MIN_COUNT)
   return co

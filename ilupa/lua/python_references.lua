@@ -82,6 +82,9 @@ local function packed(...) return { n = select("#", ...), ... } end
 -- cannot fail and skips the protected call.
 function collectgarbage(option, ...)
   if option == nil or option == "collect" then
+    -- The builtin checks an extra argument for every option: "count" has it
+    -- checked without collecting.
+    if select("#", ...) > 0 then raise(collect, "count", ...) end
     local problem = release()
     if problem ~= nil then
       error(problem, 0)
