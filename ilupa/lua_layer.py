@@ -26,6 +26,11 @@ class LuaFile:
 
 LOAD_ORDER: tuple[LuaFile, ...] = (
     LuaFile(
+        "builtin_errors",
+        "lua_layer.py, before any other file",
+        "before every wrapper of a builtin: their errors rebuilt as the builtin's",
+    ),
+    LuaFile(
         "python_references",
         "proxy/lifetimes.py",
         "before anything holds Python objects: lupa's reference table made strong",
@@ -100,6 +105,9 @@ def load_lua_file(lua: Any, name: str, given: Any = None, /, **inputs: Any) -> A
     is named ``=ilupa:<name>`` so its errors and tracebacks say which layer
     file they come from.
     """
+    if name != "builtin_errors" and lua.eval('debug.getregistry()["ilupa.builtin_errors"]') is None:
+        # Every wrapper of a builtin takes its error helpers from the registry.
+        load_lua_file(lua, "builtin_errors")
     if given is None:
         given = lua.table_from(inputs)
     return lua.execute(lua_source(name), given, name=f"=ilupa:{name}")

@@ -24,6 +24,7 @@ local error, type, setmetatable, rawget, select = error, type, setmetatable, raw
 local pcall, xpcall = pcall, xpcall
 local getinfo, getmetatable = debug.getinfo, debug.getmetatable
 local resume, running = coroutine.resume, coroutine.running
+local repositioned = debug.getregistry()["ilupa.builtin_errors"].repositioned
 
 local level = 0
 local resumed_at = setmetatable({}, { __mode = "k" }) -- coroutine -> level inside it
@@ -60,91 +61,17 @@ local function enter()
 end
 own[#own + 1] = enter
 
--- `f` guarded: calls that may reach Lua again (`may_nest(...)`, or every call
--- when it is nil) count one level. With `results` (how many values `f`
--- always returns) the guard returns them without a tail call: LuaJIT counts
--- tail calls, also of built-in functions, against its loop-unroll limit (15
--- in one trace), so a loop body calling a guarded `tostring` 16 times would
--- never compile.
-local function limited(f, may_nest, results)
-  local guarded
-  if results == 0 then
-    guarded = function(...)
-      if may_nest == nil or may_nest(...) then
-        local saved = enter()
-        f(...)
-        level = saved
-      else
-        f(...)
-      end
-    end
-  elseif results == 1 then
-    guarded = function(...)
-      if may_nest ~= nil and not may_nest(...) then return (f(...)) end
-      local saved = enter()
-      local value = f(...)
-      level = saved
-      return value
-    end
-  elseif results == 2 then
-    guarded = function(...)
-      if may_nest ~= nil and not may_nest(...) then
-        local first, second = f(...)
-        return first, second
-      end
-      local saved = enter()
-      local first, second = f(...)
-      level = saved
-      return first, second
-    end
-  else
-    guarded = function(...)
-      if may_nest ~= nil and not may_nest(...) then return f(...) end
-      return leave(enter(), f(...))
-    end
-  end
-  guards[guarded] = true
-  own[#own + 1] = guarded
-  return guarded
-end
-
--- A coroutine runs one level deeper than the point that resumed it. Loaded
--- before the interrupt layer and the sandbox, whose `coroutine.wrap`s resume
--- through this `coroutine.resume`.
-local resume_guard
-resume_guard = function(co, ...)
-  if type(co) ~= "thread" then return resume(co, ...) end
-  local saved = level
-  if saved >= LIMIT then
-    saved = recount()
-    if saved >= LIMIT then return false, OVERFLOW end
-  end
-  level = saved + 1
-  resumed_at[co] = saved + 1
-  return leave(saved, resume(co, ...))
-end
-guards[resume_guard] = true
-coroutine.resume = resume_guard
-
--- pcall and xpcall stop errors: they put the level back, relative to the
--- level of the coroutine they run in (which a yield and a resume may change).
-local function caught(thread, above, ...)
-  level = (resumed_at[thread] or 0) + above
-  return ...
-end
-
-_G.pcall = function(f, ...)
-  local thread = running() or MAIN
-  return caught(thread, level - (resumed_at[thread] or 0), pcall(f, ...))
-end
-
-_G.xpcall = function(f, handler, ...)
-  local thread = running() or MAIN
-  return caught(thread, level - (resumed_at[thread] or 0), xpcall(f, handler, ...))
-end
-own[#own + 1], own[#own + 2], own[#own + 3], own[#own + 4] = caught, _G.pcall, _G.xpcall,
-  resume_guard
-
+-- The guarded functions. Each calls its builtin through a local of the
+-- builtin's own name, so that tracebacks say `[C]: in function 'gsub'` (Lua
+-- names a function by the call site that called it). An error the builtin
+-- raises names the guard's frame as its position; the guard's pcall, xpcall
+-- and resume rebuild it as raised from the user's frame (builtin_errors.lua),
+-- so no guard needs a protected call. `may_nest(...)` says whether a call can
+-- reach Lua again (nil: every call can). The hot ones (tostring,
+-- string.format, string.gsub, table.sort) return their values without a tail
+-- call: LuaJIT counts tail calls, also of built-in functions, against its
+-- loop-unroll limit (15 in one trace), so a loop body calling a guarded
+-- `tostring` 16 times would never compile.
 local function has_metamethods(value)
   local kind = type(value)
   return (kind == "table" or kind == "userdata") and getmetatable(value) ~= nil
@@ -157,20 +84,137 @@ local function any_has_metamethods(...)
   return false
 end
 
+local function guarded(f)
+  guards[f] = true
+  own[#own + 1] = f
+  return f
+end
+
 -- Every standard C function of LuaJIT that calls Lua code: functions it is
 -- given, or metamethods of its arguments. (pcall, xpcall and metamethods the
 -- VM calls itself take no C stack in LuaJIT; __gc runs from the collector.)
-string.gsub = limited(string.gsub, function(_, _, replacement)
-  return type(replacement) ~= "string" and type(replacement) ~= "number"
-end, 2)
-table.sort = limited(table.sort, nil, 0) -- a comparator, or __lt of the elements
-tostring = limited(tostring, has_metamethods, 1) -- __tostring
-string.format = limited(string.format, function(_, ...) return (any_has_metamethods(...)) end, 1)
-load = limited(load, function(chunk) return type(chunk) ~= "string" end) -- a reader function
-collectgarbage = limited(collectgarbage) -- finalizers that collect again
-if rawget(_G, "require") then
-  require = limited(require) -- a loader that requires again
+do
+  local gsub = string.gsub
+  string.gsub = guarded(function(...)
+    local _, _, replacement = ...
+    local kind = type(replacement)
+    if kind == "string" or kind == "number" then
+      local first, second = gsub(...)
+      return first, second
+    end
+    local saved = enter()
+    local first, second = gsub(...)
+    level = saved
+    return first, second
+  end)
 end
+do
+  local sort = table.sort -- a comparator, or __lt of the elements
+  table.sort = guarded(function(...)
+    local saved = enter()
+    sort(...)
+    level = saved
+  end)
+end
+do
+  local tostring = tostring -- __tostring
+  _G.tostring = guarded(function(...)
+    if not has_metamethods((...)) then return (tostring(...)) end
+    local saved = enter()
+    local value = tostring(...)
+    level = saved
+    return value
+  end)
+end
+do
+  local format = string.format -- __tostring of `%s` arguments
+  local function may_nest(_, ...) return (any_has_metamethods(...)) end
+  string.format = guarded(function(...)
+    if not may_nest(...) then return (format(...)) end
+    local saved = enter()
+    local value = format(...)
+    level = saved
+    return value
+  end)
+end
+do
+  local load = load -- a reader function
+  _G.load = guarded(function(...)
+    if type((...)) == "string" then return load(...) end
+    return leave(enter(), load(...))
+  end)
+end
+do
+  local collectgarbage = collectgarbage -- finalizers that collect again
+  _G.collectgarbage = guarded(function(...)
+    return leave(enter(), collectgarbage(...))
+  end)
+end
+if rawget(_G, "require") then
+  local require = require -- a loader that requires again
+  _G.require = guarded(function(...)
+    return leave(enter(), require(...))
+  end)
+end
+
+-- A coroutine runs one level deeper than the point that resumed it. Loaded
+-- before the interrupt layer and the sandbox, whose `coroutine.wrap`s resume
+-- through this `coroutine.resume`.
+-- A coroutine that died of an error raised at a guard's frame keeps its
+-- stack, from which the message is rebuilt.
+local function resumed(saved, co, ok, ...)
+  level = saved
+  if ok then return true, ... end
+  return false, (repositioned(co, (...)))
+end
+
+local resume_guard
+resume_guard = function(co, ...)
+  if type(co) ~= "thread" then return resume(co, ...) end -- its own error, at the caller
+  local saved = level
+  if saved >= LIMIT then
+    saved = recount()
+    if saved >= LIMIT then return false, OVERFLOW end
+  end
+  level = saved + 1
+  resumed_at[co] = saved + 1
+  return resumed(saved, co, resume(co, ...))
+end
+guards[resume_guard] = true
+coroutine.resume = resume_guard
+
+-- pcall and xpcall stop errors: they put the level back, relative to the
+-- level of the coroutine they run in (which a yield and a resume may change).
+-- Their message handler rebuilds a message raised at a guard's frame while
+-- that frame is on the stack. A call the builtin refuses (no function, no
+-- handler) goes to the builtin as it came, so that it raises its own error.
+local function caught(thread, above, ...)
+  level = (resumed_at[thread] or 0) + above
+  return ...
+end
+
+local function rebuilt(message)
+  return (repositioned(nil, message))
+end
+
+_G.pcall = function(...)
+  local thread = running() or MAIN
+  if select("#", ...) == 0 then pcall() end -- raises "value expected"
+  return caught(thread, level - (resumed_at[thread] or 0), xpcall((...), rebuilt, select(2, ...)))
+end
+
+_G.xpcall = function(...)
+  local thread = running() or MAIN
+  local f, handler = ...
+  if type(handler) ~= "function" or select("#", ...) < 2 then
+    return caught(thread, level - (resumed_at[thread] or 0), xpcall(...))
+  end
+  return caught(thread, level - (resumed_at[thread] or 0),
+    xpcall(f, function(message) return handler((repositioned(nil, message))) end, select(3, ...)))
+end
+own[#own + 1], own[#own + 2], own[#own + 3], own[#own + 4] = caught, _G.pcall, _G.xpcall,
+  resume_guard
+own[#own + 1], own[#own + 2] = resumed, rebuilt
 
 -- The string metatable's __index is `string`: `s:gsub(...)` and
 -- `s:format(...)` find the guarded functions there too.

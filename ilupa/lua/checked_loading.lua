@@ -5,7 +5,7 @@
 -- is text whose rewrite does not compile (it then runs as written).
 local python_rewrite = (...).python_rewrite
 local raw_call = debug.getregistry().POBJECT.__call  -- lupa's call, before the proxy layer
-local raw_load, type, concat, open = load, type, table.concat, io.open
+local raw_load, type, concat, open, select = load, type, table.concat, io.open, select
 local searchpath, package_path = package.searchpath, package
 
 local function checked(text)
@@ -27,6 +27,9 @@ local function load_checked(text, name, ...)
   return raw_load(text, name, ...)
 end
 
+-- As load reads: a reader's error, or a piece that is not a string, is
+-- load's failure (nil and the message), not an error.
+local READER = "reader function must return a string"
 local function read_all(reader)
   local parts = {}
   while true do
@@ -34,18 +37,26 @@ local function read_all(reader)
     if piece == nil or piece == "" then
       return concat(parts)
     end
+    if type(piece) ~= "string" then error(READER, 0) end
     parts[#parts + 1] = piece
   end
 end
+local protected = pcall -- the interrupt's: an interrupt in a reader stops the run
 
-function load(chunk, name, ...)
+-- Anything but source text or a reader goes to the builtin as it came, to
+-- be refused there (`load()` and `load(nil)` fail differently).
+function load(...)
+  local chunk, name = ...
   if type(chunk) == "function" then
-    chunk, name = read_all(chunk), name or "=(load)"
+    -- load checks its other arguments before it reads: so does the builtin here.
+    if select("#", ...) > 1 then raw_load("", select(2, ...)) end
+    local read, text = protected(read_all, chunk)
+    if not read then return nil, text end
+    chunk, name = text, name or "=(load)"
+  elseif type(chunk) ~= "string" then
+    return raw_load(...)
   end
-  if type(chunk) ~= "string" then
-    return raw_load(chunk, name, ...)
-  end
-  return load_checked(chunk, name or chunk, ...)
+  return load_checked(chunk, name or chunk, select(3, ...))
 end
 
 loadstring = load

@@ -821,16 +821,19 @@ Reference = ffi.metatype("ilupa_reference", box_metatable)
 
 -- pairs/ipairs (proxy_manners.lua's) cannot see a box's metatable.
 local previous_pairs, previous_ipairs = pairs, ipairs
-function pairs(v)
+-- `...` goes on as it came: `pairs()` and `pairs(nil)` fail differently.
+function pairs(...)
+  local v = ...
   if type(v) == "cdata" and istype(Reference, v) then return POBJECT.__pairs(as_lupa(v)) end
-  return previous_pairs(v)
+  return previous_pairs(...)
 end
-function ipairs(v)
+function ipairs(...)
+  local v = ...
   local f, s, i
   if type(v) == "cdata" and istype(Reference, v) then
     f, s, i = fast_ipairs(v)
   else
-    f, s, i = previous_ipairs(v)
+    f, s, i = previous_ipairs(...)
   end
   return f, s, i
 end
@@ -843,7 +846,7 @@ function collectgarbage(option, ...)
     made = SWEEP_AFTER
     sweep()
   end
-  return result
+  return result -- (LuaJIT's collectgarbage returns one value)
 end
 
 given.set_outgoing_cdata(function(v)

@@ -24,7 +24,19 @@ local poll, count, loop_count = given.poll, given.count, given.loop_count
 local flag_address, register, unregister = given.flag_address, given.register, given.unregister
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
-local resume = coroutine.resume
+local resume, status, close = coroutine.resume, coroutine.status, coroutine.close
+local errors = debug.getregistry()["ilupa.builtin_errors"]
+local raise, builtins, getinfo, select, type = errors.raise, errors.builtins, debug.getinfo, select, type
+-- Lua 5.1 makes coroutines of Lua functions only.
+local LUA_ONLY = _VERSION == "Lua 5.1" and not rawget(_G, "jit")
+-- Whether a wrapped coroutine's error gets the caller's position: Lua 5.4+
+-- only strings, earlier Lua and LuaJIT numbers too (lua_isstring).
+local STRINGS_ONLY = not rawget(_G, "jit") and _VERSION ~= "Lua 5.1" and _VERSION ~= "Lua 5.2"
+
+-- A call coroutine.create or wrap refuses: the builtin raises its own error.
+local function refused(f)
+  return type(f) ~= "function" or (LUA_ONLY and getinfo(f, "S").what == "C")
+end
 
 -- Set by ffi_references.lua while it holds the GIL between C API calls
 -- (borrowed pointers in hand): Python code run then (the hook's poll, the
@@ -37,18 +49,35 @@ local gil_step = { held = false }
 -- so calling it then pushes no Python object.
 local raw_call = debug.getregistry().POBJECT.__call
 
-local function passed_on(ok, ...)
-  if not ok then
-    error((...), 0)
+-- As Lua's own wrap: an error that ended the coroutine closes its pending
+-- to-be-closed variables (Lua 5.4+), and a string error gets the position of
+-- the wrapped function's caller (Lua 5.1's "(tail call)" level skipped: this
+-- function is tail-called).
+local function passed_on(co, ok, ...)
+  if ok then return ... end
+  local problem = ...
+  if close ~= nil and status(co) == "dead" then
+    local closed, closing = close(co)
+    if not closed then problem = closing end
   end
-  return ...
+  local kind = type(problem)
+  if kind == "string" or (kind == "number" and not STRINGS_ONLY) then
+    local info = getinfo(2, "Sl")
+    if info ~= nil and info.what == "tail" then info = getinfo(3, "Sl") end
+    if info ~= nil and info.currentline > 0 then
+      problem = info.short_src .. ":" .. info.currentline .. ": " .. problem
+    end
+  end
+  error(problem, 0)
 end
 
 local function wrap_with(new_coroutine)
-  return function(f)
+  return function(...)
+    local f = ...
+    if refused(f) then return (raise(builtins.wrap, ...)) end
     local co = new_coroutine(f)
     return function(...)
-      return passed_on(resume(co, ...))
+      return passed_on(co, resume(co, ...))
     end
   end
 end
@@ -93,7 +122,9 @@ if register ~= nil then
       forgotten, kept = {}, {}
     end
   end
-  function coroutine.create(f)
+  function coroutine.create(...)
+    local f = ...
+    if refused(f) then return (raise(builtins.create, ...)) end
     forget_freed()
     local co = create(f)
     local at = address_of(co)
@@ -162,23 +193,38 @@ local function passed_through(ok, ...)
   return ok, ...
 end
 
-function pcall(f, ...)
-  return passed_through(raw_pcall(f, ...))
+-- pcall() and an xpcall without a function handler are the builtin's to
+-- refuse (LuaJIT: the C-stack guard's, which lets the builtin raise).
+local function refused_xpcall(...)
+  local ok, a, b, c = raise(builtins.xpcall, ...) -- not a tail call: see `raise`
+  return ok, a, b, c
+end
+local refuse = rawget(_G, "jit") and raw_xpcall or refused_xpcall
+
+function pcall(...)
+  if select("#", ...) == 0 then raise(builtins.pcall) end
+  return passed_through(raw_pcall(...))
 end
 
-function xpcall(f, handler, ...)
+function xpcall(...)
+  local f, handler = ...
+  if type(handler) ~= "function" or select("#", ...) < 2 then
+    return passed_through(refuse(...))
+  end
   local function handle(e)
     if e == INTERRUPT then return e end
     return handler(e)
   end
-  return passed_through(raw_xpcall(f, handle, ...))
+  return passed_through(raw_xpcall(f, handle, select(3, ...)))
 end
 
 -- A hook starts at a short count, which doubles while instructions are fast.
 sethook(hook, "", MIN_COUNT)
 
 -- Hook functions are kept per coroutine: give every new coroutine the hook.
-function coroutine.create(f)
+function coroutine.create(...)
+  local f = ...
+  if refused(f) then return (raise(builtins.create, ...)) end
   local co = create(f)
   sethook(co, hook, "", MIN_COUNT)
   return co

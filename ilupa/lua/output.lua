@@ -6,6 +6,21 @@ local write_stdout, write_stderr = given.write_stdout, given.write_stderr
 local tostring, select, type, pcall, error = tostring, select, type, pcall, error
 local concat, format = table.concat, string.format
 local original_output = io.output
+local errors = debug.getregistry()["ilupa.builtin_errors"]
+local argerror, typename = errors.argerror, errors.typename
+
+-- Lua's own checks of write's arguments (strings and numbers), counted from
+-- `first` as the builtin counts them (a method's self is #1), and raised as
+-- the builtin raises them: at the caller's line, under the caller's name.
+local function checked(first, ...)
+  for i = 1, select("#", ...) do
+    local value = select(i, ...)
+    local kind = type(value)
+    if kind ~= "string" and kind ~= "number" then
+      argerror(first + i - 1, "string expected, got " .. typename(value))
+    end
+  end
+end
 
 -- Python receives text; bytes that are not UTF-8 are shown as Lua escapes.
 local function escape_high_bytes(text)
@@ -21,15 +36,12 @@ end
 local function standard_stream(writer, name)
   local stream = {}
   function stream:write(...)
+    if not rawequal(self, stream) then argerror(1, "FILE* expected, got " .. typename(self)) end
+    checked(2, ...)
     local count = select("#", ...)
     local parts = {}
     for i = 1, count do
-      local value = select(i, ...)
-      local kind = type(value)
-      if kind ~= "string" and kind ~= "number" then
-        error(format("bad argument #%d to 'write' (string expected, got %s)", i, kind), 2)
-      end
-      parts[i] = tostring(value)
+      parts[i] = tostring((select(i, ...)))
     end
     send(writer, concat(parts))
     return self
@@ -74,6 +86,7 @@ function io.output(file)
 end
 
 function io.write(...)
+  checked(1, ...)
   return current_output:write(...)
 end
 

@@ -130,37 +130,56 @@ end
 POBJECT.__pairs = function(obj) return python_iterator(raw_call(pairs_of, obj)), obj, nil end
 POBJECT.__ipairs = function(obj) return python_iterator(raw_call(ipairs_of, obj)), obj, 0 end
 
+-- Python objects, their array views and the `py` namespace have their
+-- `pairs`/`ipairs` manners on every Lua version; a plain Lua table sees the
+-- runtime's own rules (Lua 5.1 and LuaJIT ignore __pairs and __ipairs, Lua
+-- 5.3+ ignores __ipairs). So `pairs` is replaced only where the runtime
+-- ignores __pairs, `ipairs` where it ignores __ipairs (Lua 5.2 honours both).
+-- A call the builtin refuses goes to the builtin inside `raise`, so that its
+-- error names the caller's line and 'pairs', not this file.
+local raise = debug.getregistry()["ilupa.builtin_errors"].raise
+local raw_getmetatable, rawequal = debug.getmetatable, rawequal
+local namespace_py = rawget(_G, "py")
+-- Which of them this runtime honours: a table with one item whose __pairs
+-- and __ipairs iterate nothing.
+local empty = { __pairs = function() return next, {}, nil end,
+  __ipairs = function() return next, {}, nil end }
+local honours_pairs, honours_ipairs = true, true
+for _ in raw_pairs(setmetatable({ 1 }, empty)) do honours_pairs = false end
+for _ in raw_ipairs(setmetatable({ 1 }, empty)) do honours_ipairs = false end
+-- Lua 5.1 and LuaJIT refuse anything but a table; Lua 5.3+ refuses only no value.
+local strict = rawget(_G, "jit") ~= nil or _VERSION == "Lua 5.1"
+
 local function handler(value, event)
-  local mt = getmetatable(value)
-  if type(mt) == "table" then
+  local mt = raw_getmetatable(value)
+  if mt ~= nil and (rawequal(mt, POBJECT) or rawget(mt, view_marker)
+      or rawequal(value, namespace_py)) then
     return rawget(mt, event)
   end
 end
 
--- Does this runtime's own pairs (ipairs) honour the metamethod? Then Python
--- objects get theirs from POBJECT above, and the builtin stays Lua's own.
-local function honours(iterate, event)
-  local seen = false
-  local probe = setmetatable({}, { [event] = function()
-    seen = true
-    return function() end, nil, nil
-  end })
-  iterate(probe)
-  return seen
-end
-
-if not honours(raw_pairs, "__pairs") then
-  function pairs(value)
+if not honours_pairs then
+  function pairs(...)
+    local value = ...
     local h = handler(value, "__pairs")
     if h then return h(value) end
+    if type(value) ~= "table" and (strict or select("#", ...) == 0) then
+      local f, s, i = raise(raw_pairs, ...)
+      return f, s, i
+    end
     return raw_pairs(value)
   end
 end
 
-if not honours(raw_ipairs, "__ipairs") then
-  function ipairs(value)
+if not honours_ipairs then
+  function ipairs(...)
+    local value = ...
     local h = handler(value, "__ipairs")
     if h then return h(value) end
+    if type(value) ~= "table" and (strict or select("#", ...) == 0) then
+      local f, s, i = raise(raw_ipairs, ...)
+      return f, s, i
+    end
     return raw_ipairs(value)
   end
 end

@@ -13,8 +13,10 @@
 -- too, so a user's explicit collection still frees Python objects.
 local references = debug.getregistry().LUPA_PYTHON_REFERENCES_TABLE
 local weak = getmetatable(references)
-local setmetatable, collect, pcall, error, next, type =
-  setmetatable, collectgarbage, pcall, error, next, type
+local setmetatable, collect, pcall, error, next, type, select =
+  setmetatable, collectgarbage, pcall, error, next, type, select
+local raise = debug.getregistry()["ilupa.builtin_errors"].raise
+local unpack = table.unpack or unpack
 
 setmetatable(references, nil)
 
@@ -38,6 +40,10 @@ local function reopen_python()
   setmetatable(references, nil)
 end
 
+-- What the first collection returned: 0, or (Lua 5.4+) nil when it could not
+-- run (inside a finalizer), as the builtin returns.
+local collected = 0
+
 local function collect_all()
   for event, handler in next, POBJECT do
     if event ~= "__gc" and type(handler) == "function" and handler ~= refuse then
@@ -51,6 +57,7 @@ local function collect_all()
   -- A failing finalizer stops a collection halfway, with cleared references
   -- waiting: the collection is finished before the table turns strong again.
   local ok, problem = pcall(collect, "collect")
+  if ok then collected = problem else collected = 0 end
   local finished, tries = ok, 0
   while not finished and tries < 100 do
     finished, tries = pcall(collect, "collect"), tries + 1
@@ -68,15 +75,25 @@ local function release()
   return (not ok) and problem or nil, (collect("count"))
 end
 
+local function packed(...) return { n = select("#", ...), ... } end
+
+-- Any other option is the builtin's, with its own errors (`raise`: named
+-- 'collectgarbage' at the caller's line, not this file's). "count" alone
+-- cannot fail and skips the protected call.
 function collectgarbage(option, ...)
   if option == nil or option == "collect" then
+    -- The builtin checks an extra argument for every option: "count" has it
+    -- checked without collecting.
+    if select("#", ...) > 0 then raise(collect, "count", ...) end
     local problem = release()
     if problem ~= nil then
       error(problem, 0)
     end
-    return 0
+    return collected
   end
-  return collect(option, ...)
+  if option == "count" and select("#", ...) == 0 then return collect("count") end
+  local results = packed(raise(collect, option, ...))
+  return unpack(results, 1, results.n)
 end
 
 return { release = release, reopen_python = reopen_python }
