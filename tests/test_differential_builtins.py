@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from ilupa.lua_libraries.search_paths import search_paths_for
 from ilupa.runtimes import available_runtimes
 from tests.conftest import discard_shell, lua_magics, make_shell, run
 
@@ -63,9 +64,16 @@ def _normal(text: str) -> str:
 
 
 def plain_result(runtime: str, chunk: str) -> str:
-    """What pcall returned for `chunk` in a fresh plain lupa runtime."""
+    """What pcall returned for `chunk` in a fresh plain lupa runtime.
+
+    With the search paths a cell's state has (ilupa/lua_libraries/search_paths.py:
+    where `require` looks is ilupa's documented difference, not how it fails).
+    """
     module = importlib.import_module(f"lupa.{runtime}")
     lua = module.LuaRuntime()
+    package = lua.globals().package
+    paths = search_paths_for(runtime, package.path, package.cpath)
+    package.path, package.cpath = paths.package_path, paths.package_cpath
     lua.execute(PROBE.format(chunk=chunk))
     return _normal(str(lua.globals()["__result"]))
 
