@@ -23,7 +23,7 @@ from ilupa.display.reading import RunReader
 from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
 from ilupa.lua_source import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
-from ilupa.magics.options import names_from, split_line_options
+from ilupa.magics.options import asks_for_help, names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
 from ilupa.retired_state import retire_state
@@ -315,6 +315,9 @@ class LuaMagics(SandboxConfig, Magics):
         else:
             option_words, code = line, cell
             first_line = first_lua_line(self._raw_cell, code)
+        if asks_for_help(option_words):
+            print(self.lua.parser.format_help())
+            return None
         args = parse_argstring(self.lua, option_words)
         if args.version:
             session = self.session
@@ -324,7 +327,7 @@ class LuaMagics(SandboxConfig, Magics):
         if args.workers:
             return self._run_on_workers(code, args)
         if args.sandbox:
-            names = names_from(args.input)
+            names = names_from(args.input, "-i")
             sandbox = self.sandbox
             luajit = sandbox.runtime_name.startswith("luajit")
             return run_sandboxed_cell(
@@ -332,21 +335,23 @@ class LuaMagics(SandboxConfig, Magics):
                 placed_at_line(code, first_line, skips_hash_line=luajit),
                 self._chunk_name(sandbox.sources),
                 inputs={name: self._python_value(name, local_ns or {}, "-i") for name in names},
-                outputs=names_from(args.output),
-                copies=names_from(args.copy),
+                outputs=names_from(args.output, "-o"),
+                copies=names_from(args.copy, "-c"),
                 display_value=not args.noreturn,
                 bind=self.shell.push,
             )
         # One cell run from inputs to outputs: nothing here touches lupa (whose
         # lock a Python thread running Lua may hold) before the run is entered,
         # so the stop button can end that thread's Lua while this cell waits.
+        inputs, copies = names_from(args.input, "-i"), names_from(args.copy, "-c")
+        outputs = names_from(args.output, "-o")  # refused before the cell runs
         with self.session.cell_run.entered(CELL):
-            self._pass_inputs(names_from(args.input), local_ns or {})
-            self._copy_inputs(names_from(args.copy), local_ns or {})
+            self._pass_inputs(inputs, local_ns or {})
+            self._copy_inputs(copies, local_ns or {})
             result = self.run_lua(
                 code, display_value=not args.noreturn, first_line=first_line, cell=cell is not None
             )
-            self._bind_outputs(names_from(args.output))
+            self._bind_outputs(outputs)
         return result
 
     @line_magic
