@@ -5,8 +5,9 @@ IPython's display asks a value for about 20 special methods (`_ipython_display_`
 each ask was a Lua index operation: the value's `__index` ran with the GIL held and
 outside ilupa's cell run, so an `__index` that loops hung the kernel for good. The
 formatters now answer for lupa's types before looking at attributes
-(ilupa/display/formatters.py); an `__index` that records what it is asked shows it. The looping `__index` itself
-is shown in a real kernel in tests/test_kernel_hardening.py (here it would hang).
+(ilupa/display/formatters.py); an `__index` that records what it is asked shows it.
+The looping `__index` itself is shown in a real kernel in
+tests/test_kernel_hardening.py (here it would hang).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from tests.conftest import run
 
 RECORDING = (
-    "asked = {}\n"
-    "recording = {__index = function(_, k) asked[#asked + 1] = tostring(k) end}\n"
+    "asked = {}\nrecording = {__index = function(_, k) asked[#asked + 1] = tostring(k) end}\n"
 )
 VALUES = {
     "table": "return setmetatable({1, 2, k = 'v'}, recording)",

@@ -130,9 +130,9 @@ def _unregister(formatter: Any, type_name: str, printer: Any = None) -> None:
         if printer is None or formatter.deferred_printers.get(key) is printer:
             formatter.deferred_printers.pop(key, None)
         for cls in list(formatter.type_printers):
-            if cls.__module__ == f"lupa.{module}" and cls.__name__ == type_name:
-                if printer is None or formatter.type_printers[cls] is printer:
-                    formatter.type_printers.pop(cls)
+            ours = printer is None or formatter.type_printers[cls] is printer
+            if cls.__module__ == f"lupa.{module}" and cls.__name__ == type_name and ours:
+                formatter.type_printers.pop(cls)
 
 
 def unregister_table_printer(shell: Any, mimetype: str) -> None:

@@ -31,6 +31,7 @@ from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime,
 from ilupa.sandbox.cells import run_sandboxed_cell
 from ilupa.sandbox.config import SandboxConfig
 from ilupa.session import LuaSession
+from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 
 RESET_WHILE_RUNNING = (
     "%lua_reset (or a runtime change) cannot run while a Lua cell is running: the cell "
@@ -70,6 +71,16 @@ class LuaMagics(SandboxConfig, Magics):
             "Lua memory budget: bytes, or a size such as '512MB' or '2GiB'. Past it a cell "
             "fails with LuaMemoryError and the kernel lives. Defaults to half of physical "
             "memory. On luajit20 the fixed ~1 GiB heap is the hard ceiling."
+        ),
+    ).tag(config=True)
+
+    output_limit = Union(
+        [Int(), Unicode()],
+        default_value=DEFAULT_OUTPUT_LIMIT,
+        help=(
+            "Text one run may print (stdout and stderr together, sandboxed cells too): "
+            "characters, or a size such as '16MiB'. Past it the output is cut with a note "
+            "and the rest dropped; the cell goes on. 0 means no limit."
         ),
     ).tag(config=True)
 
@@ -141,6 +152,24 @@ class LuaMagics(SandboxConfig, Magics):
             f"{format_bytes(used)}. The budget stays {format_bytes(memory.limit)}."
         )
 
+    @validate("output_limit")
+    def _check_output_limit(self, proposal: dict[str, Any]) -> int:
+        try:
+            limit = parse_bytes(proposal["value"])
+        except ValueError as error:
+            raise TraitError(str(error)) from None
+        if limit < 0:
+            raise TraitError("output_limit must be 0 (no limit) or positive")
+        return limit
+
+    @observe("output_limit")
+    def _output_limit_changed(self, change: dict[str, Any]) -> None:
+        limit = change["new"] or None
+        if self._session is not None:
+            self._session.streams.budget.limit = limit
+        if self._sandbox is not None:
+            self._sandbox.output.limit = limit
+
     @validate("memory_warning")
     def _check_memory_warning(self, proposal: dict[str, Any]) -> float:
         try:
@@ -174,6 +203,7 @@ class LuaMagics(SandboxConfig, Magics):
                 self.shell.user_ns,
                 memory_limit=self.memory_limit,
                 memory_warning=self.memory_warning,
+                output_limit=self.output_limit,
             )
         return self._session
 
