@@ -54,6 +54,12 @@ ENTRIES = (
         "huge-string-literal-in-code", "local s = '" + "z" * 1_000_000 + "'\nreturn #s", "1000000"
     ),
     gives("huge-key", "local t = {[string.rep('k', 2^20)] = 1}\nreturn next(t):len()", "1048576"),
+    # printed output had no limit (320 MiB captured; the kernel grew by 820 MB)
+    gives(
+        "print-past-the-output-budget",
+        "local s = string.rep('x', 2^20)\nfor i = 1, 40 do print(s) end\nreturn 'printed'",
+        "[ilupa: output cut here:",
+    ),
     python(
         "huge-python-string-to-lua",
         "big_py_text = 'q' * 2**24\n%lua #py.big_py_text",
