@@ -35,6 +35,7 @@ from ilupa.errors import LuaRuntimeError, LuaSyntaxError, lua_error_from
 from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.estimate import LuaCopyRefused, check_copy_fits
+from ilupa.memory.report import few_names
 from ilupa.runtimes import load_runtime_module
 from ilupa.sandbox.errors import (
     SandboxCopyRefused,
@@ -175,7 +176,8 @@ class SandboxState:
 
     def _memory_error(self) -> SandboxMemoryLimit:
         with self._lifted():
-            dropped = self._runner.drop_new_globals().decode("utf-8", "replace")
+            named, count = self._runner.drop_new_globals()
+            dropped = few_names(named.decode("utf-8", "replace").split(", "), count)
             self.lua.execute(b"collectgarbage() collectgarbage()")
         used = self._used()
         text = (
