@@ -9,7 +9,7 @@ ilupa's internals.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -204,3 +204,32 @@ def interrupt_error(
         lines.append(lua_traceback)
     error._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
     return error
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refuse_surrogates(code: str, chunk: str, sources: MutableMapping[str, str]) -> None:
+    """Raise a LuaSyntaxError naming the cell line of the first lone surrogate in `code`.
+
+    `code` is the chunk as Lua would get it (placed at the editor's line). A lone
+    surrogate (`'\\udcff'`, from a paste or a decoded byte) is no Unicode text, so it
+    has no UTF-8 form and lupa's encoding of the cell failed with a bare
+    UnicodeEncodeError ("in position 10"), through ilupa's frames. Nothing of the
+    cell runs. The quoted line shows the surrogate as its escape, so that the report
+    itself can be encoded.
+    """
+    found = SURROGATE.search(code)
+    if found is None:
+        return
+    line = code.count("\n", 0, found.start()) + 1
+    column = found.start() - (code.rfind("\n", 0, found.start()) + 1) + 1
+    sources[chunk] = SURROGATE.sub(lambda s: s.group().encode("unicode_escape").decode(), code)
+    point = ord(found.group())
+    raise lua_error_from(
+        LuaSyntaxError,
+        f"{chunk}:{line}: a lone surrogate (U+{point:04X}) at column {column}: it is no "
+        "Unicode character and has no UTF-8 form, so Lua cannot read the cell; nothing "
+        "ran. Remove it, or write the bytes you mean as escapes in a string ('\\xff')",
+        sources,
+    )

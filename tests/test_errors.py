@@ -7,7 +7,7 @@ import pytest
 import ilupa
 from ilupa.errors import VALUE_LOST, LuaRuntimeError, lua_error_from
 from ilupa.session import LuaSession
-from tests.conftest import run
+from tests.conftest import lua_magics, run
 
 
 @pytest.fixture
@@ -223,3 +223,30 @@ def test_what_luajit_skips_at_a_chunks_start_stays_skipped_when_the_cell_has_a_v
     assert run(shell, "%%lua\n# shell-style line\nhash_x = 1\nhash_x + 1").result == 2
     error = run(shell, "%%lua\n\ufeffok = 1\nerror('here')").error_in_exec
     assert error.location.line == 3
+
+
+@pytest.mark.parametrize(
+    ("cell", "line", "quoted"),
+    [
+        ("%%lua\nx = 1\nreturn 'a\udcff'", 3, "return 'a\\udcff'"),
+        ("%%lua\n-- a comment \udcff\nreturn 1", 2, "-- a comment \\udcff"),
+        ("%lua 'a\udcff'", 1, "'a\\udcff'"),
+        ("%%lua --sandbox\nlocal s = 1\nreturn 'a\udcff'", 3, "return 'a\\udcff'"),
+    ],
+    ids=["cell", "comment", "line-magic", "sandbox"],
+)
+def test_a_lone_surrogate_names_the_cell_line(prepared, capsys, cell, line, quoted):
+    """A lone surrogate has no UTF-8 form: lupa's encoding of the cell failed with a bare
+    UnicodeEncodeError ("in position 10") and, for `%lua` and the sandbox, a traceback
+    through ilupa's files. Now a syntax error at the cell's line; nothing ran."""
+    if "--sandbox" in cell and lua_magics(prepared).runtime == "luajit20":
+        pytest.skip("the sandbox refuses luajit20 (no memory budget)")
+    error = run(prepared, cell).error_in_exec
+    assert isinstance(error, ilupa.LuaSyntaxError)
+    assert error.location is not None
+    assert (error.location.line, error.location.text) == (line, quoted)
+    assert "U+DCFF" in error.message
+    shown = capsys.readouterr().out
+    assert f"line {line}" in shown
+    assert "ilupa/" not in shown and "lupa/" not in shown
+    assert_state_kept(prepared)

@@ -20,6 +20,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
+from ilupa.errors import refuse_surrogates
 from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
 from ilupa.lua_source import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
@@ -251,12 +252,16 @@ class LuaMagics(SandboxConfig, Magics):
         """
         __tracebackhide__ = True
         session = self.session
+        name = self._chunk_name()
+        refuse_surrogates(
+            placed_at_line(code, first_line, skips_hash_line=False), name, session.sources
+        )
         skips_hash_line = session.runtime_name.startswith("luajit")
         runnable = as_luajit_starts_it(code) if skips_hash_line and cell else code
         runnable = with_trailing_value(runnable, session.compiles) or runnable
         runnable = placed_at_line(runnable, first_line, skips_hash_line=skips_hash_line)
         source = placed_at_line(code, first_line, skips_hash_line=False)
-        values = session.run(runnable, self._chunk_name(), source=source)
+        values = session.run(runnable, name, source=source)
         if not display_value or ends_with_semicolon(code) or not values:
             return None
         if len(values) == 1 and (
@@ -360,10 +365,13 @@ class LuaMagics(SandboxConfig, Magics):
             names = names_from(args.input, "-i")
             sandbox = self.sandbox
             luajit = sandbox.runtime_name.startswith("luajit")
+            placed = placed_at_line(code, first_line, skips_hash_line=luajit)
+            name = self._chunk_name(sandbox.sources)
+            refuse_surrogates(placed, name, sandbox.sources)
             return run_sandboxed_cell(
                 sandbox,
-                placed_at_line(code, first_line, skips_hash_line=luajit),
-                self._chunk_name(sandbox.sources),
+                placed,
+                name,
                 inputs={name: self._python_value(name, local_ns or {}, "-i") for name in names},
                 outputs=names_from(args.output, "-o"),
                 copies=names_from(args.copy, "-c"),

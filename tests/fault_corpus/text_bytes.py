@@ -34,6 +34,29 @@ ENTRIES = (
     gives("python-bytes-in-lua", "return #py.raw_bytes", "3"),
     gives("python-nul-text-in-lua", "return #py.nul_text", "3"),
     fails("python-lone-surrogate", "return py.surrogate", "surrogates not allowed"),
+    # lupa's encoding failed: a bare UnicodeEncodeError "in position 10", no line. The
+    # protocol's JSON cannot carry a lone surrogate (it arrives as U+FFFD), so Python
+    # code in the kernel makes the cells.
+    python(
+        "lone-surrogate-in-cell",
+        "get_ipython().run_cell_magic('lua', '', 'x = 1\\nreturn \"a\\udcff\"')",
+        error=":3: a lone surrogate (U+DCFF)",
+    ),
+    python(
+        "lone-surrogate-in-comment",
+        "get_ipython().run_cell_magic('lua', '', '-- \\udcff\\nreturn 1')",
+        error=":2: a lone surrogate (U+DCFF)",
+    ),
+    python(
+        "lone-surrogate-in-line-magic",
+        "get_ipython().run_line_magic('lua', \"'a\\udcff'\")",
+        error=":1: a lone surrogate (U+DCFF)",
+    ),
+    python(
+        "lone-surrogate-in-sandbox",
+        "get_ipython().run_cell_magic('lua', '--sandbox', 'return \"a\\udcff\"')",
+        error="a lone surrogate (U+DCFF)",
+    ),
     gives("emoji-string", "return '😀'", "😀"),
     gives("byte-order-mark-in-string", "return #'\ufeff'", "3"),
     gives("byte-order-mark-before-code", "\ufeffbom_x = 1\nreturn bom_x", "1"),
