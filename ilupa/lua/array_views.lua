@@ -289,4 +289,21 @@ local function new_view(array, dtype, readonly, address, flags_address, offset, 
   }, View))
 end
 
-return {new = new_view, uses_ffi = ffi ~= nil, View = View}
+-- Where the user's code is that Python code writing an element serves (called
+-- from Python while a view's __newindex runs): the chunk and line of the first
+-- Lua frame outside ilupa's layer (this file, the manners that call Python), for
+-- a warning that names the cell line.
+local find = string.find
+local function user_place()
+  local level = 2
+  while true do
+    local info = getinfo(level, "Sl")
+    if info == nil then return nil end
+    if info.what ~= "C" and info.what ~= "tail" and find(info.source, "=ilupa:", 1, true) ~= 1 then
+      return info.short_src, info.currentline
+    end
+    level = level + 1
+  end
+end
+
+return {new = new_view, uses_ffi = ffi ~= nil, View = View, user_place = user_place}

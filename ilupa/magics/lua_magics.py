@@ -20,7 +20,7 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
-from ilupa.errors import refuse_surrogates
+from ilupa.errors import refuse_surrogates, users_traceback_of
 from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
 from ilupa.lua_source import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
@@ -383,13 +383,19 @@ class LuaMagics(SandboxConfig, Magics):
         # so the stop button can end that thread's Lua while this cell waits.
         inputs, copies = names_from(args.input, "-i"), names_from(args.copy, "-c")
         outputs = names_from(args.output, "-o")  # refused before the cell runs
-        with self.session.cell_run.entered(CELL):
-            self._pass_inputs(inputs, local_ns or {})
-            self._copy_inputs(copies, local_ns or {})
-            result = self.run_lua(
-                code, display_value=not args.noreturn, first_line=first_line, cell=cell is not None
-            )
-            self._bind_outputs(outputs)
+        try:
+            with self.session.cell_run.entered(CELL):
+                self._pass_inputs(inputs, local_ns or {})
+                self._copy_inputs(copies, local_ns or {})
+                result = self.run_lua(
+                    code,
+                    display_value=not args.noreturn,
+                    first_line=first_line,
+                    cell=cell is not None,
+                )
+                self._bind_outputs(outputs)
+        except Exception as error:  # a Python error from Lua: the user's frames only
+            raise users_traceback_of(error) from error.__cause__
         return result
 
     @line_magic

@@ -111,6 +111,9 @@ CROSSING = (
         "return table.concat(s, ' ')",
         "a1 None2 b3",
     ),
+    # showed ilupa's frames (cell_run.py, contextlib, manners.py); now message and Lua's
+    # traceback (tests/test_errors.py checks the frames)
+    fails("float-index-on-a-list", "return py.kept_list[1.5]", "list indices must be integers"),
     fails("unhashable-key", "return py.kept_dict[py.kept_list]", "unhashable"),
     fails("call-a-number", "py.kept_number()", "attempt to call"),
     fails("call-missing-python-name", "py.nonexistent_variable()", "(a nil value)"),
