@@ -273,7 +273,7 @@ def refuse_surrogates(code: str, chunk: str, sources: MutableMapping[str, str]) 
     cell runs. The quoted line shows the surrogate as its escape, so that the report
     itself can be encoded.
     """
-    found = SURROGATE.search(code)
+    found = None if code.isascii() else SURROGATE.search(code)
     if found is None:
         return
     line = code.count("\n", 0, found.start()) + 1
