@@ -27,7 +27,11 @@ __all__ = [
 
 def load_ipython_extension(shell: Any) -> None:
     """Register the Lua magics (and the Lua table text form) with `shell`."""
-    from ilupa.display.formatters import register_table_printer, shown_as_lua_run
+    from ilupa.display.formatters import (
+        register_probe_guards,
+        register_table_printer,
+        shown_as_lua_run,
+    )
     from ilupa.display.html import lua_table_html
     from ilupa.display.text import pretty_lua_table
     from ilupa.kernel.lua_help import use_lua_inspection_in_lua_cells
@@ -43,11 +47,12 @@ def load_ipython_extension(shell: Any) -> None:
     register_lua_completer(shell, magics)
     use_lua_inspection_in_lua_cells(shell)
     register_table_printer(shell, "text/html", shown_as_lua_run(lua_table_html, current_reader))
+    register_probe_guards(shell)  # after the table printers, which it must not replace
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove what `load_ipython_extension` registered; the Lua state is dropped."""
-    from ilupa.display.formatters import unregister_table_printer
+    from ilupa.display.formatters import unregister_probe_guards, unregister_table_printer
 
     magics = shell.magics_manager.registry.pop("LuaMagics", None)
     if magics is None:
@@ -59,3 +64,4 @@ def unload_ipython_extension(shell: Any) -> None:
     shell.configurables[:] = [c for c in shell.configurables if c is not magics]
     unregister_table_printer(shell, "text/plain")
     unregister_table_printer(shell, "text/html")
+    unregister_probe_guards(shell)

@@ -42,6 +42,8 @@ from ilupa.errors import (
     clean_traceback,
     interrupt_error,
     lua_error_from,
+    mark_raised_through_lua,
+    users_traceback_of,
     without_binding_frames,
 )
 from ilupa.interrupt import InterruptGuard
@@ -217,6 +219,14 @@ class CellRun:
 
     def _through_runner(self, what: str, entry_point: Any, *args: Any) -> tuple[Any, ...]:
         __tracebackhide__ = True
+        try:
+            return self._runner_values(what, entry_point, *args)
+        except Exception as error:
+            # the frames of `entered` (contextlib's) are added on the way out of it
+            raise users_traceback_of(error) from error.__cause__
+
+    def _runner_values(self, what: str, entry_point: Any, *args: Any) -> tuple[Any, ...]:
+        __tracebackhide__ = True
         restore, lift = self._memory.budget_switches()
         with self.entered(what) as entry:
             self._runner_level += 1
@@ -279,6 +289,7 @@ class CellRun:
         lua_traceback = clean_traceback(self._traceback(entry))
         if lua_traceback:
             error.add_note(f"raised through Lua:\n{lua_traceback}")
+        mark_raised_through_lua(error)
         return error.with_traceback(without_binding_frames(error.__traceback__))
 
     def _interrupt_error(self, entry: _Entry) -> KeyboardInterrupt:

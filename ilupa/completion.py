@@ -26,9 +26,7 @@ LUA_KEYWORDS: tuple[str, ...] = (
 HIDDEN_PREFIX = "__ilupa"
 MAX_INDEX_CHAIN = 8
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-REQUIRE_ARGUMENT = re.compile(r"""\brequire\s*\(?\s*["']([\w.\-]*)$""")
-MEMBER_ACCESS = re.compile(rf"({NAME}(?:\s*\.\s*{NAME})*)\s*([.:])\s*({NAME}|)$")
-PARTIAL_NAME = re.compile(rf"({NAME}|)$")
+NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 LOCAL_DECLARATION = re.compile(rf"\blocal\s+(?:function\s+)?({NAME}(?:\s*,\s*{NAME})*)")
 
 
@@ -113,19 +111,99 @@ def complete_lua(session: LuaSession, code: str, cursor_pos: int | None = None) 
     """What may be typed at `cursor_pos` of the Lua `code`."""
     cursor = len(code) if cursor_pos is None else cursor_pos
     before = code[:cursor]
-    if match := REQUIRE_ARGUMENT.search(before):
-        prefix = match.group(1)
+    if (prefix := require_argument(before)) is not None:
         return _matching(module_names(session), prefix, cursor)
-    if match := MEMBER_ACCESS.search(before):
-        chain, separator, prefix = match.groups()
+    if found := member_access(before):
+        chain, separator, prefix = found
         target = resolve(session, chain)
         names = member_names(session, target, methods_only=separator == ":")
         return _matching(names, prefix, cursor)
-    prefix = PARTIAL_NAME.search(before).group(1)  # type: ignore[union-attr]
+    prefix = partial_name(before)
     if not prefix:
         return Completions([], cursor, cursor)
     names = set(LUA_KEYWORDS) | set(global_names(session)) | set(local_names(before))
     return _matching(names, prefix, cursor)
+
+
+# What is read before the cursor is read backwards from it, one character at a time:
+# a regular expression anchored at the end (`...$`) searched over the text tries
+# every start, and over a long run of name characters (an identifier, a string or
+# comment of letters, on any earlier line) each try reads to the run's end, which
+# made Tab quadratic in the run (20 KB: 17 s, the kernel answering nothing).
+
+
+def _name_start(text: str, end: int) -> int:
+    """Where the Lua name ending at `end` starts (`end` when there is none).
+
+    The run of name characters before `end`, less leading digits (`12abc` ends in
+    the name `abc`), as the leftmost match of `[A-Za-z_][A-Za-z0-9_]*` ending there.
+    """
+    start = end
+    while start > 0 and text[start - 1] in NAME_CHARACTERS:
+        start -= 1
+    while start < end and text[start].isdigit():
+        start += 1
+    return start
+
+
+def _space_start(text: str, end: int) -> int:
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def partial_name(before: str) -> str:
+    """The Lua name the text before the cursor ends in ("" when none)."""
+    return before[_name_start(before, len(before)) :]
+
+
+def member_access(before: str) -> tuple[str, str, str] | None:
+    """(`a.b`, `.` or `:`, prefix) when the text ends in `a . b : pre`, else None.
+
+    The longest dotted chain before the separator, spaces allowed around dots.
+    """
+    prefix_start = _name_start(before, len(before))
+    separator_end = _space_start(before, prefix_start)
+    if separator_end == 0 or before[separator_end - 1] not in ".:":
+        return None
+    separator = before[separator_end - 1]
+    end = _space_start(before, separator_end - 1)
+    start = _name_start(before, end)
+    if start == end:
+        return None
+    chain_start = start
+    while True:  # earlier `name .` links, as long as they hold
+        dot = _space_start(before, chain_start)
+        if dot == 0 or before[dot - 1] != ".":
+            break
+        link_end = _space_start(before, dot - 1)
+        link_start = _name_start(before, link_end)
+        if link_start == link_end:
+            break
+        chain_start = link_start
+    chain = before[chain_start:end]
+    return chain, separator, before[prefix_start:]
+
+
+def require_argument(before: str) -> str | None:
+    """The module name typed so far in `require "na` / `require('na`, else None."""
+    start = len(before)
+    while start > 0 and (
+        before[start - 1] in ".-" or before[start - 1].isalnum() or before[start - 1] == "_"
+    ):
+        start -= 1
+    if start == 0 or before[start - 1] not in "\"'":
+        return None
+    end = _space_start(before, start - 1)
+    if end > 0 and before[end - 1] == "(":
+        end = _space_start(before, end - 1)
+    word = "require"
+    if not before.endswith(word, 0, end):
+        return None
+    word_start = end - len(word)
+    if word_start > 0 and (before[word_start - 1].isalnum() or before[word_start - 1] == "_"):
+        return None
+    return before[start:]
 
 
 def _matching(names: Any, prefix: str, cursor: int) -> Completions:

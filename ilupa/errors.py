@@ -8,9 +8,12 @@ ilupa's internals.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 
 LOCATION = re.compile(r"^(?P<chunk>[^\n]+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
@@ -158,14 +161,65 @@ def lua_error_from(
     return error_class(message, location, clean_traceback(traceback or lupa_traceback))
 
 
+ILUPA_FILES = os.path.dirname(os.path.abspath(__file__)) + os.sep
+CONTEXTLIB_FILE = contextlib.__file__
+THROUGH_LUA = "_ilupa_raised_through_lua"
+"""Set on a Python exception that came back out of Lua (its traceback is the user's)."""
+
+
+def _is_internal_frame(traceback: TracebackType) -> bool:
+    """lupa's compiled frames, ilupa's own, and contextlib's (ilupa's `with` blocks)."""
+    filename = traceback.tb_frame.f_code.co_filename
+    return (
+        filename.endswith(".pyx") or filename.startswith(ILUPA_FILES) or filename == CONTEXTLIB_FILE
+    )
+
+
 def without_binding_frames(traceback: TracebackType | None) -> TracebackType | None:
-    """A Python traceback without lupa's compiled frames, which have no source to show."""
-    if traceback is None:
-        return None
-    rest = without_binding_frames(traceback.tb_next)
-    if traceback.tb_frame.f_code.co_filename.endswith(".pyx"):
-        return rest
-    return TracebackType(rest, traceback.tb_frame, traceback.tb_lasti, traceback.tb_lineno)
+    """A Python traceback without lupa's, ilupa's and contextlib's frames.
+
+    A Python error raised through Lua (`py.l[1.5]`) showed the frames it passed on
+    its way: ilupa's cell run and `with` blocks (contextlib), lupa's bindings,
+    ilupa's metamethods (`Manners.index`). They say nothing about the user's code
+    (IPython hides none of them: the last frame is always shown, and contextlib's
+    frames are not ilupa's to mark with `__tracebackhide__`). The user's own frames
+    stay, and Lua's traceback is the error's note. Built iteratively: a recursion
+    error's traceback is deep.
+    """
+    kept: list[TracebackType] = []
+    while traceback is not None:
+        if not _is_internal_frame(traceback):
+            kept.append(traceback)
+        traceback = traceback.tb_next
+    rebuilt: TracebackType | None = None
+    for frame in reversed(kept):
+        rebuilt = TracebackType(rebuilt, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return rebuilt
+
+
+def mark_raised_through_lua(error: BaseException) -> None:
+    """Remember that `error` came out of Lua: `users_traceback_of` then trims it."""
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(error, THROUGH_LUA, True)
+
+
+def users_traceback_of(error: BaseException) -> BaseException:
+    """`error`, with the frames it gained on its way out of ilupa trimmed when it came
+    out of Lua (a Python error of the user's); any other error unchanged."""
+    if getattr(error, THROUGH_LUA, False):
+        users = without_binding_frames(error.__traceback__)
+        error.with_traceback(users)
+        if users is None and not hasattr(error, "_render_traceback_"):
+            # No frame of the user's (a Python builtin refused what Lua did, `py.l[1.5]`):
+            # IPython would show the last frame it passed, ilupa's. The message and
+            # Lua's traceback (the note) say where, as for a LuaError.
+            with contextlib.suppress(AttributeError, TypeError):
+                error._render_traceback_ = partial(_message_and_notes, error)  # type: ignore[attr-defined]
+    return error
+
+
+def _message_and_notes(error: BaseException) -> list[str]:
+    return [f"{type(error).__name__}: {error}", *getattr(error, "__notes__", ())]
 
 
 INTERRUPTED = "interrupted"
@@ -204,3 +258,32 @@ def interrupt_error(
         lines.append(lua_traceback)
     error._render_traceback_ = lambda: lines  # type: ignore[attr-defined]
     return error
+
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refuse_surrogates(code: str, chunk: str, sources: MutableMapping[str, str]) -> None:
+    """Raise a LuaSyntaxError naming the cell line of the first lone surrogate in `code`.
+
+    `code` is the chunk as Lua would get it (placed at the editor's line). A lone
+    surrogate (`'\\udcff'`, from a paste or a decoded byte) is no Unicode text, so it
+    has no UTF-8 form and lupa's encoding of the cell failed with a bare
+    UnicodeEncodeError ("in position 10"), through ilupa's frames. Nothing of the
+    cell runs. The quoted line shows the surrogate as its escape, so that the report
+    itself can be encoded.
+    """
+    found = None if code.isascii() else SURROGATE.search(code)
+    if found is None:
+        return
+    line = code.count("\n", 0, found.start()) + 1
+    column = found.start() - (code.rfind("\n", 0, found.start()) + 1) + 1
+    sources[chunk] = SURROGATE.sub(lambda s: s.group().encode("unicode_escape").decode(), code)
+    point = ord(found.group())
+    raise lua_error_from(
+        LuaSyntaxError,
+        f"{chunk}:{line}: a lone surrogate (U+{point:04X}) at column {column}: it is no "
+        "Unicode character and has no UTF-8 form, so Lua cannot read the cell; nothing "
+        "ran. Remove it, or write the bytes you mean as escapes in a string ('\\xff')",
+        sources,
+    )

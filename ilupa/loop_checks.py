@@ -27,9 +27,10 @@ covers it outside compiled traces.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from ilupa.lua_lexer import KEYWORD, LUAJIT, NAME, NUMBER, STRING, Token, tokens
+from ilupa.lua_lexer import KEYWORD, LUAJIT, NAME, NUMBER, STRING, Token, tokens, without_quoted
 
 CHECK = "(0i)()"
 AFTER_LOOP_START = f" {CHECK};"
@@ -40,12 +41,35 @@ _TAIL_ENDS = frozenset(["end", "else", "elseif", "until", ";"])
 _CALL_SUFFIX_OPENERS = frozenset(["(", "{"])
 
 
+# A word that may need a check, as a whole LuaJIT name (bytes above 0x7F are name
+# characters there). The trailing value's `return __ilupa_values(...)` (ilupa's own,
+# lua_source.py) calls a function that only returns: no endless tail call.
+_WORDS = ("do", "repeat", "goto", "return")
+_MAY_REPEAT = re.compile(
+    r"(?<![A-Za-z0-9_\x80-\U0010ffff])(?:do|repeat|goto|return(?!\s*__ilupa_values\s*\())"
+    r"(?![A-Za-z0-9_\x80-\U0010ffff])"
+)
+
+
+def may_repeat(code: str) -> bool:
+    """False when no code outside strings and comments can need a check (no `do`,
+    `repeat`, `goto` or `return` in it): the regex engine alone decides, so a big cell
+    of plain statements is not lexed token by token in Python."""
+    if not any(word in code for word in _WORDS):  # substring search: fast, no lookbehind
+        return False
+    return _MAY_REPEAT.search(code) is not None and (
+        _MAY_REPEAT.search(without_quoted(code, LUAJIT)) is not None
+    )
+
+
 def with_loop_checks(code: str, compiles: Callable[[str], bool] | None = None) -> str:
     """`code` with an interrupt check wherever it can repeat, lines unchanged.
 
     With `compiles`, `code` comes back as it is when the rewrite does not
     compile (and the original does, or its own error must be reported).
     """
+    if not may_repeat(code):
+        return code
     found = tokens(code, LUAJIT)
     closing = _matching_brackets(found)
     places: list[tuple[int, str]] = []

@@ -44,6 +44,7 @@ class LuaFunction:
         self._run = run
 
     def __call__(self, *args: Any) -> Any:
+        __tracebackhide__ = True  # IPython shows the caller's frame, not this one
         return self._run.call_function(self.lua_function, args)
 
     @property

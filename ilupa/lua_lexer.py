@@ -168,11 +168,67 @@ def _master(dialect: Dialect) -> re.Pattern[str]:
 _MASTERS = {dialect: _master(dialect) for dialect in (LUA51, LUA52_PLUS, LUAJIT, ANY)}
 
 
-def _scan(code: str, dialect: Dialect, *, keep_comments: bool) -> Iterator[Token]:
+def tokens_from(code: str, start: int, dialect: Dialect = ANY) -> list[Token]:
+    """The tokens of `code` from `start`, a place between tokens (`quiet_line_start`)."""
+    return list(_scan(code, dialect, keep_comments=False, start=start))
+
+
+# Long strings, long comments, line comments and short strings: what decides whether
+# a place is code. An unclosed long bracket runs to the end, an unfinished short string
+# to its line's end, as the lexer reads them (`closed=False`). With `closed=True` a
+# quoted part must end inside the text matched: matched up to a place (`endpos`), a
+# part still open there does not match, so the match stops short of the place.
+def _quoted(dialect: Dialect, *, closed: bool = False) -> str:
+    end, line_end = ("", r"(?=[\r\n])") if closed else (r"|\Z", "")
+    strings = "|".join(
+        f"{q}{SHORT_BODY[q, dialect.z_escape].pattern}(?:{q}|{line_end or '(?:)'})" for q in "\"'"
+    )
+    return (
+        rf"--\[(?P<c>=*+)\[.*?(?:\](?P=c)\]{end})|--(?!\[=*+\[)[^\r\n]*+"
+        rf"|\[(?P<s>=*+)\[.*?(?:\](?P=s)\]{end})|{strings}"
+    )
+
+
+_DIALECTS = (LUA51, LUA52_PLUS, LUAJIT, ANY)
+_QUOTED = {d: re.compile(_quoted(d), re.DOTALL) for d in _DIALECTS}
+# Text read as a run of code and whole quoted parts, matched by the regex engine alone.
+_QUIET_PREFIX = {
+    d: re.compile(rf"(?:[^-\[\"']++|-(?!-)|\[(?!=*+\[)|{_quoted(d, closed=True)})*+", re.DOTALL)
+    for d in _DIALECTS
+}
+
+
+def quiet_line_start(code: str, before: int, dialect: Dialect = ANY) -> int:
+    """A line start at or before `before` where Lua's lexer is between tokens, or 0.
+
+    Tokens other than strings and comments hold no newline, so a line start outside
+    every string and comment is a place the lexer passes between two tokens: lexing
+    can start there and give the tail of the whole cell's tokens. Whether it is
+    outside is decided by one match of the regex engine over the text before it
+    (no Python step per token), trying a few earlier lines when it is not.
+    """
+    quiet = _QUIET_PREFIX[dialect]
+    place = code.rfind("\n", 0, max(0, before)) + 1
+    for _ in range(8):
+        if place <= 0:
+            return 0
+        found = quiet.match(code, 0, place)
+        if found is not None and found.end() == place:
+            return place
+        place = code.rfind("\n", 0, max(0, place - 1 - (before - place) - 4096)) + 1
+    return 0
+
+
+def without_quoted(code: str, dialect: Dialect = ANY) -> str:
+    """`code` with every string and comment replaced by a space (the regex engine alone)."""
+    return _QUOTED[dialect].sub(" ", code)
+
+
+def _scan(code: str, dialect: Dialect, *, keep_comments: bool, start: int = 0) -> Iterator[Token]:
     keywords = dialect.keywords
     master = _MASTERS.get(dialect) or _master(dialect)
     n = len(code)
-    i = 0
+    i = start
     while i < n:
         found = master.match(code, i)
         if found is None:  # only whitespace left, or a character no token starts with

@@ -25,7 +25,9 @@ from ilupa.lua_lexer import (
     STRING,
     Dialect,
     Token,
+    quiet_line_start,
     tokens_and_comments,
+    tokens_from,
 )
 from ilupa.lua_lexer import tokens as lua_tokens
 
@@ -39,6 +41,56 @@ _EXPRESSION_OPENERS = frozenset(
 _VALUE_ENDERS = frozenset([")", "]", "}", "nil", "true", "false", "...", "end"])
 _OPENERS = frozenset(["(", "[", "{", "function", "do", "if", "repeat"])
 _CLOSERS = frozenset([")", "]", "}", "end", "until"])
+
+
+TAIL_WINDOW = 4096
+"""Characters before a cell's end whose tokens are read first; more when they do not decide."""
+
+_UNDECIDED = object()
+
+
+_last_tail: list[tuple[str, int, Dialect, tuple[list[Token], bool]]] = []
+
+
+def _tail_tokens(code: str, window: int, dialect: Dialect = ANY) -> tuple[list[Token], bool]:
+    """The tokens of the last `window` characters or so of `code`, and whether they are
+    only a tail (False: all of them). The tail starts at a line start outside any
+    string or comment (`quiet_line_start`), so its tokens are the whole cell's last ones.
+
+    The last answer is kept: a cell's value, `;` and `io.write` ending are read from
+    the same text one after the other, and finding the tail scans the whole cell.
+    """
+    if _last_tail and _last_tail[0][0] is code and _last_tail[0][1:3] == (window, dialect):
+        return _last_tail[0][3]
+    found = _tail_tokens_of(code, window, dialect)
+    _last_tail[:] = [(code, window, dialect, found)]
+    return found
+
+
+def _tail_tokens_of(code: str, window: int, dialect: Dialect) -> tuple[list[Token], bool]:
+    if len(code) <= window:
+        return lua_tokens(code, dialect), False
+    start = quiet_line_start(code, len(code) - window, dialect)
+    if start == 0:
+        return lua_tokens(code, dialect), False
+    return tokens_from(code, start, dialect), True
+
+
+def _decided(read: Callable[[list[Token], bool], object], code: str, dialect: Dialect) -> object:
+    """`read(tokens, partial)` over ever longer tails of `code` until it decides.
+
+    Reading a cell's end needs its last tokens only, and a 10 MB cell took a minute
+    to lex whole in Python; the tail is found by the regex engine (linear, no Python
+    step per token), lexed, and read. `read` returns `_UNDECIDED` when what it needs
+    may lie before the tail; the tail then grows fourfold, up to the whole cell.
+    """
+    window = TAIL_WINDOW
+    while True:
+        found, partial = _tail_tokens(code, window, dialect)
+        result = read(found, partial)
+        if result is not _UNDECIDED or not partial:
+            return None if result is _UNDECIDED else result
+        window *= 4
 
 
 def blank_comments(code: str) -> str:
@@ -59,8 +111,13 @@ def _spaces(text: str) -> str:
 
 def ends_with_semicolon(code: str) -> bool:
     """True when the cell's last token is `;`: the notebook's "show nothing"."""
-    found = lua_tokens(code)
-    return bool(found) and found[-1].is_(";")
+
+    def read(found: list[Token], partial: bool) -> object:
+        if not found:
+            return _UNDECIDED if partial else False
+        return found[-1].is_(";")
+
+    return bool(_decided(read, code, ANY))
 
 
 def ends_with_write_call(code: str) -> bool:
@@ -69,9 +126,12 @@ def ends_with_write_call(code: str) -> bool:
     Such a cell's output is its point, whatever the call returns: the file on
     Lua 5.2 and later, `true` on Lua 5.1 and LuaJIT.
     """
-    found = lua_tokens(code)
+    return bool(_decided(_ends_with_write_call, code, ANY))
+
+
+def _ends_with_write_call(found: list[Token], partial: bool) -> object:
     if not found:
-        return False
+        return _UNDECIDED if partial else False
     end = len(found) - 1
     if found[end].is_(")"):
         depth = 0
@@ -82,6 +142,8 @@ def ends_with_write_call(code: str) -> bool:
             end -= 1
     elif found[end].kind != STRING:
         return False
+    if partial and end < 2:
+        return _UNDECIDED  # the "(" or the name before it lies before the tail
     name = found[end - 1] if end >= 2 else None
     return (
         name is not None
@@ -120,12 +182,32 @@ def with_trailing_value(
     expression) or an expression the cell could not run as a statement, now
     shown. Otherwise the cell has no value and runs as written.
     """
-    found = lua_tokens(code, dialect)
+
+    def read(found: list[Token], partial: bool) -> object:
+        return _trailing_value(code, found, compiles, partial)
+
+    rewritten = _decided(read, code, dialect)
+    return rewritten if isinstance(rewritten, str) else None
+
+
+def _trailing_value(
+    code: str, found: list[Token], compiles: Callable[[str], bool], partial: bool
+) -> object:
+    """`with_trailing_value` over `found`, the cell's tokens or (`partial`) its last ones.
+
+    A tail decides only what it can see: its depth is taken as 0 at its start, which
+    holds when it ends at depth 0 again (a cell Lua compiles ends at depth 0); its
+    first token has no previous token to judge it by, so reaching it is undecided.
+    """
     last = len(found) - 1
     while last >= 0 and found[last].is_(";"):
         last -= 1
+    if partial and _depth_change(found) != 0:
+        return _UNDECIDED
     probes = 0
     for start in reversed(_statement_starts(code, found[: last + 1])):
+        if partial and start == 0:
+            return _UNDECIDED
         head = code[: found[start].start]
         probe = _continuation_probe(found, start)
         if probe is not None:
@@ -138,7 +220,19 @@ def with_trailing_value(
         tail = code[found[start].start : found[last].end]
         rewritten = f"local {VALUES_FUNCTION} = ...; {head}return {VALUES_FUNCTION}({tail}\n)"
         return rewritten if compiles(rewritten) else None
-    return None
+    return _UNDECIDED if partial else None
+
+
+def _depth_change(found: list[Token]) -> int:
+    """Openers minus closers over `found`, counted as `_statement_starts` counts depth."""
+    depth = 0
+    for token in found:
+        if token.kind in (KEYWORD, OPERATOR):
+            if token.text in _OPENERS:
+                depth += 1
+            elif token.text in _CLOSERS:
+                depth -= 1
+    return depth
 
 
 MAX_PROBES = 4

@@ -29,6 +29,7 @@ from ilupa.proxy.manners import Manners
 from ilupa.runtimes import load_runtime_module
 from ilupa.stdin import read_line
 from ilupa.streams import StandardStreams
+from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 
 
 class LuaSession:
@@ -40,6 +41,7 @@ class LuaSession:
         namespace: MutableMapping[str, Any] | None = None,
         memory_limit: int | None = None,
         memory_warning: float = DEFAULT_WARNING_SHARE,
+        output_limit: int | None = DEFAULT_OUTPUT_LIMIT,
     ) -> None:
         self.runtime_name = runtime
         self.module: ModuleType = load_runtime_module(runtime)
@@ -70,6 +72,7 @@ class LuaSession:
             write_stdout=self.memory.open_line.writer("stdout"),
             write_stderr=self.memory.open_line.writer("stderr"),
             read_line=read_line,
+            output_limit=output_limit,
         )
         self.layer.load("exit_refusal")
         self._runner = self.layer.load(

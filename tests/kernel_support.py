@@ -20,3 +20,14 @@ SPEC_DIR = Path(install(prefix=str(PREFIX)))
 os.environ["JUPYTER_PATH"] = os.pathsep.join(
     [str(PREFIX / "share" / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])]
 )
+
+
+def kernel_env(**variables: str) -> dict[str, str]:
+    """The environment for a kernel the tests start: `variables`, plus this run's PYTHONPATH.
+
+    jupyter_client starts a kernel with exactly the `env` it is given, so without this
+    a test run from a git worktree (PYTHONPATH pointing at it) would start kernels that
+    import the ilupa the venv has installed (another checkout), not the code under test.
+    """
+    path = os.environ.get("PYTHONPATH")
+    return {**({"PYTHONPATH": path} if path else {}), **variables}

@@ -157,3 +157,19 @@ def test_numbers_that_fit_are_stored_as_numpy_would(
     array = np.zeros(1, dtype=dtype)
     run(session, f"arr[0] = {value}", array)
     assert np.isnan(array[0]) if stored is None else array[0] == stored
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "int32"])
+def test_whole_number_floats_index_views_as_they_index_tables(
+    session: LuaSession, dtype: str
+) -> None:
+    """Lua 5.3+ has floats next to integers: `v[2.0]` and `v[4/2]` name element 2, as
+    `t[2.0]` names `t[2]` of a table (numpy alone refuses float indexes)."""
+    array = np.arange(12, dtype=dtype).reshape(3, 4)
+    code = "local v = arr\nv[1.0][2^1] = 40\nreturn v[4/2][1.0], v[1][2], v[2.0][3], #v[0.0]"
+    assert run(session, code, array) == (9, 40, 11, 4)
+    assert array[1, 2] == 40
+    flat = np.arange(4.0)
+    assert run(session, "arr[2^1] = 7\nreturn arr[6/3], arr[3.0]", flat) == (7, 3)
+    with pytest.raises(LuaRuntimeError, match=r"must be an integer, got 1\.5"):
+        run(session, "return arr[1.5]", flat)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ilupa.completion import complete_lua
+from ilupa.completion import complete_lua, member_access, partial_name, require_argument
 from ilupa.inspection import inspect_lua
 from ilupa.lua_syntax import check_complete
 from ilupa.session import LuaSession
@@ -68,3 +71,56 @@ def test_is_complete_uses_lua_parser(session: LuaSession, code: str, status: str
 
 def test_incomplete_block_suggests_deeper_indent(session: LuaSession) -> None:
     assert check_complete(session, "if x then\n  while y do") == ("incomplete", "    ")
+
+
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+# What completion read before it scanned backwards: regular expressions anchored at the
+# text's end (`\Z`; the old `$` also matched before a final newline, so a cursor at
+# the start of a fresh line completed the previous line's last word).
+ANCHORED = {
+    "require": (re.compile(r"""\brequire\s*\(?\s*["']([\w.\-]*)\Z"""), require_argument),
+    "member": (
+        re.compile(rf"({NAME}(?:\s*\.\s*{NAME})*)\s*([.:])\s*({NAME}|)\Z"),
+        member_access,
+    ),
+    "name": (re.compile(rf"({NAME}|)\Z"), partial_name),
+}
+
+
+def _anchored(kind: str, text: str) -> object:
+    pattern, _ = ANCHORED[kind]
+    found = pattern.search(text)
+    if kind == "name":
+        return found.group(1)  # type: ignore[union-attr]
+    if kind == "require":
+        return found.group(1) if found else None
+    return found.groups() if found else None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.text(alphabet="ab1_ .:\n\t(\"'-é", max_size=16),
+    st.sampled_from(["", "require('", 'require "a.b-', "x . y", "a.b:c", "t.", "1a."]),
+)
+def test_backward_scans_read_what_the_anchored_patterns_read(head: str, tail: str) -> None:
+    text = head + tail
+    for kind, (_, scan) in ANCHORED.items():
+        assert scan(text) == _anchored(kind, text), kind
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("x = " + "a" * 50_000, []),
+        ('s = "' + "a" * 50_000 + '"\npri', ["print"]),
+        ("-- " + "b" * 50_000 + "\nstring.fo", ["format"]),
+        ("t" * 50_000 + ".x", []),
+    ],
+    ids=["identifier", "string", "comment", "chain"],
+)
+def test_a_long_token_before_the_cursor_completes(
+    session: LuaSession, code: str, expected: list[str]
+) -> None:
+    """Tab after a 50 KB token took 93 s (quadratic); the kernel replies in
+    tests/test_kernel_hardening.py, and benchmarks/bench_completion.py times it."""
+    assert complete_lua(session, code).matches == expected

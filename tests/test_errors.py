@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import ilupa
 from ilupa.errors import VALUE_LOST, LuaRuntimeError, lua_error_from
 from ilupa.session import LuaSession
-from tests.conftest import run
+from tests.conftest import lua_magics, run
 
 
 @pytest.fixture
@@ -223,3 +225,90 @@ def test_what_luajit_skips_at_a_chunks_start_stays_skipped_when_the_cell_has_a_v
     assert run(shell, "%%lua\n# shell-style line\nhash_x = 1\nhash_x + 1").result == 2
     error = run(shell, "%%lua\n\ufeffok = 1\nerror('here')").error_in_exec
     assert error.location.line == 3
+
+
+@pytest.mark.parametrize(
+    ("cell", "line", "quoted"),
+    [
+        ("%%lua\nx = 1\nreturn 'a\udcff'", 3, "return 'a\\udcff'"),
+        ("%%lua\n-- a comment \udcff\nreturn 1", 2, "-- a comment \\udcff"),
+        ("%lua 'a\udcff'", 1, "'a\\udcff'"),
+        ("%%lua --sandbox\nlocal s = 1\nreturn 'a\udcff'", 3, "return 'a\\udcff'"),
+    ],
+    ids=["cell", "comment", "line-magic", "sandbox"],
+)
+def test_a_lone_surrogate_names_the_cell_line(prepared, capsys, cell, line, quoted):
+    """A lone surrogate has no UTF-8 form: lupa's encoding of the cell failed with a bare
+    UnicodeEncodeError ("in position 10") and, for `%lua` and the sandbox, a traceback
+    through ilupa's files. Now a syntax error at the cell's line; nothing ran."""
+    if "--sandbox" in cell and lua_magics(prepared).runtime == "luajit20":
+        pytest.skip("the sandbox refuses luajit20 (no memory budget)")
+    error = run(prepared, cell).error_in_exec
+    assert isinstance(error, ilupa.LuaSyntaxError)
+    assert error.location is not None
+    assert (error.location.line, error.location.text) == (line, quoted)
+    assert "U+DCFF" in error.message
+    shown = capsys.readouterr().out
+    assert f"line {line}" in shown
+    assert "ilupa/" not in shown and "lupa/" not in shown
+    assert_state_kept(prepared)
+
+
+def _frame_files(error: BaseException) -> list[str]:
+    """The files of the frames IPython shows (it hides those with `__tracebackhide__`)."""
+    files = []
+    tb = error.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_locals.get("__tracebackhide__"):
+            files.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    return files
+
+
+def _internal(filename: str) -> bool:
+    return "/ilupa/" in filename or filename.endswith((".pyx", "contextlib.py"))
+
+
+def test_a_python_error_raised_through_lua_shows_no_ilupa_frames(prepared, capsys):
+    """`py.l[1.5]` showed ilupa/cell_run.py, contextlib and ilupa/proxy/manners.py
+    frames; now the message and Lua's traceback, as for a Lua error."""
+    prepared.user_ns["numbers"] = [1, 2, 3]
+    error = run(prepared, "%%lua\nlocal x = 1\nreturn py.numbers[1.5]").error_in_exec
+    assert isinstance(error, TypeError)
+    assert not [f for f in _frame_files(error) if _internal(f)]
+    shown = capsys.readouterr().out
+    assert "list indices must be integers" in shown
+    assert "In[" in shown and ":3: in main chunk" in shown
+    assert "ilupa/" not in shown and "contextlib" not in shown
+    assert_state_kept(prepared)
+
+
+def test_a_users_python_frames_are_kept_and_ilupa_s_dropped(prepared, capsys):
+    run(prepared, "def explode(x):\n    raise ValueError(f'bad {x}')").raise_error()
+    error = run(prepared, "%%lua\npy.explode(7)").error_in_exec
+    assert isinstance(error, ValueError)
+    files = _frame_files(error)
+    assert not [f for f in files if _internal(f)]
+    shown = capsys.readouterr().out
+    assert "explode" in shown and "bad 7" in shown
+    assert "ilupa/" not in shown and "contextlib" not in shown
+    function = run(prepared, "%lua function(x) py.explode(x) end").result
+    with pytest.raises(ValueError) as called:
+        function(8)  # a Lua function called from Python
+    assert not [f for f in _frame_files(called.value) if _internal(f)]
+
+
+def test_a_float16_overflow_warning_names_the_cell_line(prepared):
+    """numpy's "overflow encountered in cast" named ilupa/proxy/arrays.py."""
+    import warnings
+
+    import numpy as np
+
+    prepared.user_ns["halves"] = np.zeros(2, dtype=np.float16)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(prepared, "%%lua\nlocal v = py.halves\nv[0] = 1\nv[1] = 1e6").raise_error()
+    overflow = [w for w in caught if "overflow" in str(w.message)]
+    assert [(w.lineno, w.category) for w in overflow] == [(4, RuntimeWarning)]
+    assert re.fullmatch(r"In\[\d+\]", overflow[0].filename)
+    assert np.isinf(prepared.user_ns["halves"][1])

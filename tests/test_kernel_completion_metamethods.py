@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from jupyter_client.manager import KernelManager
 
-import tests.kernel_support  # noqa: F401  (installs the kernelspec first)
 from ilupa.runtimes import available_runtimes
+from tests.kernel_support import kernel_env  # installs the kernelspec first
 from tests.test_kernel_interrupt import TIMEOUT, execute
 
 REPLY_TIMEOUT = 10
@@ -32,7 +32,7 @@ LOOPING = (
 )
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
     manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env={"ILUPA_RUNTIME": request.param})
+    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=request.param))
     kernel_client = manager.client()
     kernel_client.start_channels()
     kernel_client.wait_for_ready(timeout=TIMEOUT)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from jupyter_client.manager import KernelManager
 
-import tests.kernel_support  # noqa: F401  (installs the kernelspec first)
 from ilupa.runtimes import available_runtimes
+from tests.kernel_support import kernel_env  # installs the kernelspec first
 
 pytestmark = pytest.mark.kernel
 
@@ -23,7 +23,7 @@ TIMEOUT = 30
 @pytest.fixture(scope="module", params=available_runtimes())
 def kernel(request: pytest.FixtureRequest) -> Iterator[tuple[KernelManager, Any]]:
     manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env={"ILUPA_RUNTIME": request.param})
+    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=request.param))
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=TIMEOUT)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from jupyter_client.manager import KernelManager
 
+from tests.kernel_support import kernel_env
 from tests.test_kernel_interrupt import TIMEOUT
 
 pytestmark = pytest.mark.kernel
@@ -18,7 +19,7 @@ FUNCTION_CELL = "function greet(name)\n  return 'hi ' .. name\nend"
 @pytest.fixture(scope="module", params=["ilupa", "python3"])
 def kernel(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any]]:
     manager = KernelManager(kernel_name=request.param)
-    manager.start_kernel(env={"ILUPA_RUNTIME": "lua54"})
+    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME="lua54"))
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=TIMEOUT)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import random
 
 import pytest
 
+from ilupa import lua_lexer
 from ilupa.lua_lexer import (
     ERROR,
     KEYWORD,
@@ -95,3 +97,27 @@ def test_strings_read_as_the_runtime_reads_them(runtime: str) -> None:
 def test_linear_on_a_long_cell() -> None:
     code = "x = 1\n" + "+ 1\n" * 20_000
     assert len(tokens(code)) == 3 + 2 * 20_000
+
+
+QUIET_PIECES = (
+    "x = 1", 'print("a\\"b")', "s = 'it''s'", '-- comment "q', "--[[ long\n comment ]]",
+    "s = [==[ long\n]] string ]==]", "a[[x]]", "y = x - -1", "z = 1e-5", '"unfinished',
+    "--[[ never closed", "s = 'a\\z\n  b'", "s = 'a\\\nb'", "[=[ x", "a = b--c",
+    "--[==[ x ]=] y\n ]==]", "t[ [=[k]=] ] = 1",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("dialect", [lua_lexer.ANY, lua_lexer.LUA51], ids=["any", "lua51"])
+def test_lexing_from_a_quiet_line_start_gives_the_whole_cell_s_tail(dialect):
+    """`quiet_line_start` finds a place outside every string and comment with the regex
+    engine alone; the tokens from there are the whole cell's (big cells are read so)."""
+    chooser = random.Random(29)
+    for _ in range(600):
+        code = "\n".join(chooser.choice(QUIET_PIECES) for _ in range(chooser.randint(1, 10)))
+        whole = lua_lexer.tokens(code, dialect)
+        for before in range(0, len(code) + 1, 5):
+            start = lua_lexer.quiet_line_start(code, before, dialect)
+            assert start <= before
+            assert not any(t.start < start < t.end for t in whole), (code, start)
+            tail = lua_lexer.tokens_from(code, start, dialect)
+            assert tail == [t for t in whole if t.start >= start], (code, start)

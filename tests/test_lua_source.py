@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ilupa.lua_source import VALUES_FUNCTION, blank_comments, ends_with_semicolon
+from ilupa.loop_checks import may_repeat, with_loop_checks
+from ilupa.lua_lexer import tokens as lua_tokens
+from ilupa.lua_source import (
+    TAIL_WINDOW,
+    VALUES_FUNCTION,
+    _tail_tokens,
+    _trailing_value,
+    blank_comments,
+    ends_with_semicolon,
+    ends_with_write_call,
+)
 from ilupa.lua_source import with_trailing_value as rewrite
 from ilupa.session import LuaSession
 
@@ -92,3 +102,65 @@ def test_value_where_lua_ends_the_statement(compiles, code, expression):
     rewritten = rewrite(code, compiles)
     assert rewritten is not None
     assert rewritten.endswith(f"return {VALUES_FUNCTION}({expression}\n)")
+
+
+# A cell past TAIL_WINDOW is read from its tail: the tail's answers must be the whole
+# cell's. Each cell below puts what decides across the tail's start.
+FILLER = "x = 1\n" * 2000  # 12 KB of plain statements
+BIG_CELLS = {
+    "plain-then-value": FILLER + "x + 1",
+    "plain-then-statement": FILLER + "y = 2",
+    "table-across-the-tail": "t = {\n" + "1,\n" * 5000 + "}\nreturn t",
+    "value-table-across-the-tail": FILLER + "{\n" + "1,\n" * 5000 + "}",
+    "function-across-the-tail": "function f()\n" + "  local a = 1\n" * 2000 + "end\nf()",
+    "long-string-across-the-tail": "s = [[\n" + "x\n" * 8000 + "]]\ns",
+    "long-comment-across-the-tail": "--[==[\n" + "x = 1\n" * 2000 + "]==]\ny = 3\ny",
+    "statement-goes-on": FILLER + "x = 10\n- 1",
+    "call-goes-on": FILLER + "print\n('a')",
+    "semicolon": FILLER + "x;",
+    "write-call": FILLER + "io.write(\n" + "'a',\n" * 3000 + "'b')",
+    "unfinished-long-string": FILLER + "s = [[ never closed\n" + "x\n" * 3000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIG_CELLS))
+def test_a_big_cell_is_read_from_its_tail_as_it_is_read_whole(compiles, name):
+    code = BIG_CELLS[name]
+    assert len(code) > TAIL_WINDOW
+    whole = lua_tokens(code)
+    assert rewrite(code, compiles) == _trailing_value_whole(code, whole, compiles)
+    assert ends_with_semicolon(code) == (bool(whole) and whole[-1].is_(";"))
+    assert ends_with_write_call(code) == (name == "write-call")
+
+
+def _trailing_value_whole(code, found, compiles):
+    result = _trailing_value(code, found, compiles, False)
+    return result if isinstance(result, str) else None
+
+
+def test_a_big_cell_of_short_lines_is_lexed_only_at_its_end():
+    """A 10 MB cell took 52 s on luajit21 (every read lexed it whole, in Python);
+    benchmarks/bench_big_cell.py times it now."""
+    code = "x = 1\n" * 200_000
+    found, partial = _tail_tokens(code, TAIL_WINDOW)
+    assert partial
+    assert len(found) < TAIL_WINDOW
+    assert found == [t for t in lua_tokens(code) if t.start >= found[0].start]
+
+
+@pytest.mark.parametrize(
+    ("code", "checks"),
+    [
+        ("x = 1\n" * 10, False),
+        ("s = 'do repeat'\n-- return goto", False),
+        ("s = [[\nwhile true do end\n]]", False),
+        ("redo = 1\nundo = dog", False),
+        ("for i = 1, 2 do end", True),
+        ("local f = function() return f() end", True),
+        (f"local {VALUES_FUNCTION} = ...; return {VALUES_FUNCTION}(1\n)", False),
+    ],
+)
+def test_cells_without_loop_words_in_code_need_no_loop_rewrite(code, checks):
+    assert may_repeat(code) == checks
+    if not checks:
+        assert with_loop_checks(code) == code

@@ -187,6 +187,27 @@ def test_help_lists_every_option(shell):
         assert option in doc
 
 
+@pytest.mark.parametrize("name", ["t.x", "a-b", "1abc", "class"])
+@pytest.mark.parametrize("option", ["-o", "-i", "-c"])
+def test_names_that_are_no_python_identifiers_are_refused(shell, option, name):
+    """`-o t.x` used to bind a namespace key no Python code can read as a variable;
+    nothing runs when a name is refused (the global below stays unset)."""
+    result = run(shell, f"%%lua {option} {name}\nnot_run = true")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert f"{option} {name}: not a Python variable name" in str(result.error_in_exec)
+    assert name not in shell.user_ns
+    assert run(shell, "%lua not_run").result is None
+
+
+@pytest.mark.parametrize("cell", ["%lua -h", "%lua --help", "%%lua -h\nran = true"])
+def test_help_option_prints_the_options_and_runs_nothing(shell, capsys, cell):
+    result = run(shell, cell)
+    assert result.success, result.error_in_exec
+    out = capsys.readouterr().out
+    assert "--output" in out and "--sandbox" in out
+    assert run(shell, "%lua ran").result is None
+
+
 def test_version_names_the_live_runtime(runtime_shell, capsys):
     run(runtime_shell, "%lua --version").raise_error()
     session = lua_magics(runtime_shell).session

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ilupa import LuaMemoryError, LuaRuntimeError, LuaSession
 from ilupa.memory.notify import Notice
 from ilupa.runtimes import available_runtimes
+from ilupa.sandbox import SandboxMemoryLimit
+from ilupa.sandbox.state import SandboxState
 
 pytestmark = pytest.mark.slow  # each runtime fills its heap up to the budget
 
@@ -85,3 +89,30 @@ def test_changing_the_budget_applies_to_the_live_state() -> None:
     session.memory.set_limit(16 << 20)
     with pytest.raises(LuaMemoryError, match=r"budget of 16\.0 MiB"):
         session.run("local s = {}\nfor i = 1, 1e8 do s[i] = i end", "In[1]")
+
+
+MANY_GLOBALS = "for i = 1, 3e6 do _G['g' .. i] = i end"
+
+
+@pytest.mark.parametrize("runtime", [r for r in ("luajit21", "lua54") if r in COUNTING_RUNTIMES])
+def test_a_memory_error_names_a_few_dropped_globals_and_counts_the_rest(runtime: str) -> None:
+    """Issue 29, item 8: a cell that made millions of globals got a message listing
+    every one (9.3 million characters). Ten names, then how many more."""
+    session, _ = session_recording(runtime, 32 << 20)
+    with pytest.raises(LuaMemoryError) as failure:
+        session.run(MANY_GLOBALS, "In[1]")
+    message = str(failure.value)
+    assert len(message) < 2000
+    dropped = re.search(r"created: ((?:g\d+, ){9}g\d+) and ([\d,]+) more\.", message)
+    assert dropped is not None, message
+    assert int(dropped[2].replace(",", "")) > 100_000
+    assert session.run("return g1 == nil", "after") == (True,)
+
+
+def test_a_sandbox_memory_error_names_a_few_dropped_globals(runtime: str = "lua54") -> None:
+    sandbox = SandboxState(runtime, 32 << 20, 10**9)
+    with pytest.raises(SandboxMemoryLimit) as failure:
+        sandbox.run(MANY_GLOBALS, "In[1]")
+    message = str(failure.value)
+    assert len(message) < 2000
+    assert re.search(r"created: (?:g\d+, ){9}g\d+ and [\d,]+ more\.", message), message

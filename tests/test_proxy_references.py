@@ -70,6 +70,25 @@ def test_pairs_gives_dict_items_and_object_attributes(session: LuaSession) -> No
     assert lua(session, code, d={"a": 1, "b": 2}, p=Point()) == ("a=1,b=2", "x=1,y=2")
 
 
+def test_pairs_visits_every_item_of_a_dict_with_a_none_key(session: LuaSession) -> None:
+    """A None key used to reach Lua as nil, which ends a `for ... in pairs` loop there:
+    `{'a': 1, None: 2, 'b': 3}` stopped after one item. It comes as a stand-in that
+    prints as None and reads and writes the None entry."""
+    code = """
+    local seen = {}
+    for k, v in pairs(py.d) do
+      seen[#seen + 1] = tostring(k) .. '=' .. v
+      py.d[k] = v * 10
+    end
+    local members = 0
+    for k in pairs(py.s) do members = members + 1 end
+    return table.concat(seen, ','), members
+    """
+    d = {"a": 1, None: 2, "b": 3}
+    assert lua(session, code, d=d, s={None, 1}) == ("a=1,None=2,b=3", 2)
+    assert d == {"a": 10, None: 20, "b": 30}
+
+
 def test_tostring_is_str(session: LuaSession) -> None:
     assert lua(session, "return tostring(py.f)", f=Fraction(1, 3)) == "1/3"
 

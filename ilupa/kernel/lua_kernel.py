@@ -77,9 +77,9 @@ class LuaKernel(IPythonKernel):
         info["supported_features"] = lua_features(info.get("supported_features", []))
         return info
 
-    def do_complete(self, code: str, cursor_pos: int | None) -> dict[str, Any]:
+    def do_complete(self, code: str | None, cursor_pos: int | None) -> dict[str, Any]:
         """Lua completion in Lua and `%%lua` cells; IPython's elsewhere."""
-        cursor = len(code) if cursor_pos is None else cursor_pos
+        code, cursor = _request_text(code, cursor_pos)
         body = lua_body(code)
         if body is None or cursor < body[1]:
             return super().do_complete(code, cursor_pos)
@@ -95,20 +95,22 @@ class LuaKernel(IPythonKernel):
 
     def do_inspect(
         self,
-        code: str,
-        cursor_pos: int,
+        code: str | None,
+        cursor_pos: int | None,
         detail_level: int = 0,
         omit_sections: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """Lua help (standard function, Lua function, Python object) in Lua cells."""
+        code, cursor = _request_text(code, cursor_pos)
         body = lua_body(code)
-        if body is None or cursor_pos < body[1]:
-            return super().do_inspect(code, cursor_pos, detail_level, omit_sections)
+        if body is None or cursor < body[1]:
+            return super().do_inspect(code, cursor, detail_level, omit_sections)
         text, offset = body
-        return inspect_reply(self.lua_session, text, cursor_pos - offset)
+        return inspect_reply(self.lua_session, text, cursor - offset)
 
-    def do_is_complete(self, code: str) -> dict[str, Any]:
+    def do_is_complete(self, code: str | None) -> dict[str, Any]:
         """Lua's parser decides for Lua cells; IPython for the others."""
+        code, _ = _request_text(code, None)
         magic, body = split_cell_magic(code)
         if magic in PYTHON_CELL_MAGICS:
             # The shell's own manager would read the body as a Lua cell.
@@ -124,3 +126,16 @@ class LuaKernel(IPythonKernel):
         if status == "incomplete":
             reply["indent"] = indent
         return reply
+
+
+def _request_text(code: Any, cursor_pos: Any) -> tuple[str, int]:
+    """A request's code and cursor as the handlers need them.
+
+    A frontend may send `code: null` or no cursor (the python3 kernel answers
+    such requests); a handler that raised on them sent no reply at all, and the
+    frontend waited. Missing code is the empty cell, a missing or out-of-range
+    cursor its end.
+    """
+    text = code if isinstance(code, str) else ""
+    cursor = cursor_pos if isinstance(cursor_pos, int) else len(text)
+    return text, max(0, min(cursor, len(text)))

@@ -14,6 +14,9 @@ local read_python, write_python, view_marker = given.read_python, given.write_py
 local setmetatable, type, error, floor, tostring, select, rawget =
   setmetatable, type, error, math.floor, tostring, select, rawget
 local format, concat = string.format, table.concat
+-- Lua 5.3+: `v[2.0]`, `v[4/2]` name the element 2, as they name t[2] of a table;
+-- numpy takes only integers, so a whole float becomes one (5.1/LuaJIT: no-op).
+local tointeger = math.tointeger or function(i) return i end
 
 local has_ffi, ffi = pcall(require, "ffi")
 if not (jit and has_ffi) then
@@ -48,6 +51,7 @@ local function raise(message)
   error(message, level)
 end
 
+-- The index as an integer (a whole float too, as Lua tables take it), or an error.
 local function check_index(v, i)
   if type(i) ~= "number" or i ~= floor(i) then
     raise(format("array index must be an integer, got %s", tostring(i)))
@@ -56,6 +60,7 @@ local function check_index(v, i)
   if i < 0 or i >= n then
     raise(format("array index %s out of range [0, %d)", tostring(i), n))
   end
+  return tointeger(i)
 end
 
 -- An integer element takes a number truncated toward zero, as numpy does; a
@@ -176,7 +181,7 @@ View.__index = function(v, i)
     -- Python reads it (`v:sum()`, `v.T`; arrays come back as views)
     return v.array[i]
   end
-  check_index(v, i)
+  i = check_index(v, i)
   if v.ndim > 1 then return subview(v, i) end
   return read(v, i)
 end
@@ -185,7 +190,7 @@ View.__newindex = function(v, i, value)
   if v.readonly or (v.ptr and not writeable(v)) then
     raise("array view is read-only (the numpy array is not writeable)")
   end
-  check_index(v, i)
+  i = check_index(v, i)
   if v.ndim > 1 then
     raise("assign to an element: v[i][j] = x, not a whole row")
   end
@@ -284,4 +289,21 @@ local function new_view(array, dtype, readonly, address, flags_address, offset, 
   }, View))
 end
 
-return {new = new_view, uses_ffi = ffi ~= nil, View = View}
+-- Where the user's code is that Python code writing an element serves (called
+-- from Python while a view's __newindex runs): the chunk and line of the first
+-- Lua frame outside ilupa's layer (this file, the manners that call Python), for
+-- a warning that names the cell line.
+local find = string.find
+local function user_place()
+  local level = 2
+  while true do
+    local info = getinfo(level, "Sl")
+    if info == nil then return nil end
+    if info.what ~= "C" and info.what ~= "tail" and find(info.source, "=ilupa:", 1, true) ~= 1 then
+      return info.short_src, info.currentline
+    end
+    level = level + 1
+  end
+end
+
+return {new = new_view, uses_ffi = ffi ~= nil, View = View, user_place = user_place}

@@ -7,6 +7,9 @@
 -- takes the snapshot (no call from Python per run); Python names the level.
 local next, rawset, sort, type = next, rawset, table.sort, type
 local snapshots = {}
+-- How many dropped globals a memory error names (a cell may have made millions:
+-- listing them all made a message of 9 million characters); the rest are counted.
+local NAMED = 10
 
 local function remember(level)
   local before = snapshots[level] or {}
@@ -15,20 +18,24 @@ local function remember(level)
   snapshots[level] = before
 end
 
+-- Drops the globals created since the snapshot at `level`; returns a few of
+-- their names (sorted) and how many there were.
 local function drop_new(level)
   local before = snapshots[level]
   local dropped = {}
-  if before == nil then return dropped end
+  if before == nil then return {}, 0 end
   for name in next, _G do
     if not before[name] then dropped[#dropped + 1] = name end
   end
-  for i = 1, #dropped do rawset(_G, dropped[i], nil) end
-  for i = 1, #dropped do  -- named without running a key's __tostring
+  local count = #dropped
+  for i = 1, count do rawset(_G, dropped[i], nil) end
+  local named = {}
+  for i = 1, count < NAMED and count or NAMED do  -- named without running a key's __tostring
     local name = dropped[i]
-    dropped[i] = type(name) == "string" and name or "[" .. type(name) .. " key]"
+    named[i] = type(name) == "string" and name or "[" .. type(name) .. " key]"
   end
-  sort(dropped)
-  return dropped
+  sort(named)
+  return named, count
 end
 
 return { remember = remember, drop_new = drop_new }

@@ -20,10 +20,11 @@ from traitlets import Float, Int, TraitError, Unicode, Union, observe, validate
 
 from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
+from ilupa.errors import refuse_surrogates, users_traceback_of
 from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
 from ilupa.lua_source import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
-from ilupa.magics.options import names_from, split_line_options
+from ilupa.magics.options import asks_for_help, names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
 from ilupa.retired_state import retire_state
@@ -31,6 +32,7 @@ from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime,
 from ilupa.sandbox.cells import run_sandboxed_cell
 from ilupa.sandbox.config import SandboxConfig
 from ilupa.session import LuaSession
+from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 
 RESET_WHILE_RUNNING = (
     "%lua_reset (or a runtime change) cannot run while a Lua cell is running: the cell "
@@ -70,6 +72,16 @@ class LuaMagics(SandboxConfig, Magics):
             "Lua memory budget: bytes, or a size such as '512MB' or '2GiB'. Past it a cell "
             "fails with LuaMemoryError and the kernel lives. Defaults to half of physical "
             "memory. On luajit20 the fixed ~1 GiB heap is the hard ceiling."
+        ),
+    ).tag(config=True)
+
+    output_limit = Union(
+        [Int(), Unicode()],
+        default_value=DEFAULT_OUTPUT_LIMIT,
+        help=(
+            "Text one run may print (stdout and stderr together, sandboxed cells too): "
+            "characters, or a size such as '16MiB'. Past it the output is cut with a note "
+            "and the rest dropped; the cell goes on. 0 means no limit."
         ),
     ).tag(config=True)
 
@@ -141,6 +153,24 @@ class LuaMagics(SandboxConfig, Magics):
             f"{format_bytes(used)}. The budget stays {format_bytes(memory.limit)}."
         )
 
+    @validate("output_limit")
+    def _check_output_limit(self, proposal: dict[str, Any]) -> int:
+        try:
+            limit = parse_bytes(proposal["value"])
+        except ValueError as error:
+            raise TraitError(str(error)) from None
+        if limit < 0:
+            raise TraitError("output_limit must be 0 (no limit) or positive")
+        return limit
+
+    @observe("output_limit")
+    def _output_limit_changed(self, change: dict[str, Any]) -> None:
+        limit = change["new"] or None
+        if self._session is not None:
+            self._session.streams.budget.limit = limit
+        if self._sandbox is not None:
+            self._sandbox.output.limit = limit
+
     @validate("memory_warning")
     def _check_memory_warning(self, proposal: dict[str, Any]) -> float:
         try:
@@ -174,6 +204,7 @@ class LuaMagics(SandboxConfig, Magics):
                 self.shell.user_ns,
                 memory_limit=self.memory_limit,
                 memory_warning=self.memory_warning,
+                output_limit=self.output_limit,
             )
         return self._session
 
@@ -221,12 +252,16 @@ class LuaMagics(SandboxConfig, Magics):
         """
         __tracebackhide__ = True
         session = self.session
+        name = self._chunk_name()
+        refuse_surrogates(
+            placed_at_line(code, first_line, skips_hash_line=False), name, session.sources
+        )
         skips_hash_line = session.runtime_name.startswith("luajit")
         runnable = as_luajit_starts_it(code) if skips_hash_line and cell else code
         runnable = with_trailing_value(runnable, session.compiles) or runnable
         runnable = placed_at_line(runnable, first_line, skips_hash_line=skips_hash_line)
         source = placed_at_line(code, first_line, skips_hash_line=False)
-        values = session.run(runnable, self._chunk_name(), source=source)
+        values = session.run(runnable, name, source=source)
         if not display_value or ends_with_semicolon(code) or not values:
             return None
         if len(values) == 1 and (
@@ -315,6 +350,9 @@ class LuaMagics(SandboxConfig, Magics):
         else:
             option_words, code = line, cell
             first_line = first_lua_line(self._raw_cell, code)
+        if asks_for_help(option_words):
+            print(self.lua.parser.format_help())
+            return None
         args = parse_argstring(self.lua, option_words)
         if args.version:
             session = self.session
@@ -324,29 +362,40 @@ class LuaMagics(SandboxConfig, Magics):
         if args.workers:
             return self._run_on_workers(code, args)
         if args.sandbox:
-            names = names_from(args.input)
+            names = names_from(args.input, "-i")
             sandbox = self.sandbox
             luajit = sandbox.runtime_name.startswith("luajit")
+            placed = placed_at_line(code, first_line, skips_hash_line=luajit)
+            name = self._chunk_name(sandbox.sources)
+            refuse_surrogates(placed, name, sandbox.sources)
             return run_sandboxed_cell(
                 sandbox,
-                placed_at_line(code, first_line, skips_hash_line=luajit),
-                self._chunk_name(sandbox.sources),
+                placed,
+                name,
                 inputs={name: self._python_value(name, local_ns or {}, "-i") for name in names},
-                outputs=names_from(args.output),
-                copies=names_from(args.copy),
+                outputs=names_from(args.output, "-o"),
+                copies=names_from(args.copy, "-c"),
                 display_value=not args.noreturn,
                 bind=self.shell.push,
             )
         # One cell run from inputs to outputs: nothing here touches lupa (whose
         # lock a Python thread running Lua may hold) before the run is entered,
         # so the stop button can end that thread's Lua while this cell waits.
-        with self.session.cell_run.entered(CELL):
-            self._pass_inputs(names_from(args.input), local_ns or {})
-            self._copy_inputs(names_from(args.copy), local_ns or {})
-            result = self.run_lua(
-                code, display_value=not args.noreturn, first_line=first_line, cell=cell is not None
-            )
-            self._bind_outputs(names_from(args.output))
+        inputs, copies = names_from(args.input, "-i"), names_from(args.copy, "-c")
+        outputs = names_from(args.output, "-o")  # refused before the cell runs
+        try:
+            with self.session.cell_run.entered(CELL):
+                self._pass_inputs(inputs, local_ns or {})
+                self._copy_inputs(copies, local_ns or {})
+                result = self.run_lua(
+                    code,
+                    display_value=not args.noreturn,
+                    first_line=first_line,
+                    cell=cell is not None,
+                )
+                self._bind_outputs(outputs)
+        except Exception as error:  # a Python error from Lua: the user's frames only
+            raise users_traceback_of(error) from error.__cause__
         return result
 
     @line_magic

@@ -30,7 +30,7 @@ from ilupa.memory.loop_sampling import (
 )
 from ilupa.memory.notify import Notice, show_notice
 from ilupa.memory.open_line import OpenLine
-from ilupa.memory.report import LargestTables, TableSize, tables_text
+from ilupa.memory.report import LargestTables, TableSize, few_names, tables_text
 from ilupa.memory.watch import MemoryWatch, resident_growth_reader
 
 DEFAULT_WARNING_SHARE = 0.75
@@ -318,7 +318,7 @@ class MemoryGuard:
         request = self.limits.resize_request_steps * self.last_step
         return f"; the next table resize, about {format_bytes(request)}, did not fit"
 
-    def _error_text(self, peak: int, now: int, dropped: list[str], tables: list[TableSize]) -> str:
+    def _error_text(self, peak: int, now: int, dropped: str, tables: list[TableSize]) -> str:
         if self.uses_heap_guard and self.effective_limit < self.limit:
             limit_text = (
                 f"ilupa's guard line of {format_bytes(self.effective_limit)}, kept below the "
@@ -332,7 +332,7 @@ class MemoryGuard:
             f"(about {format_bytes(peak)} in use when the cell failed{self._step_note(peak)}).",
         ]
         if dropped:
-            lines.append("Dropped the globals this cell created: " + ", ".join(dropped) + ".")
+            lines.append(f"Dropped the globals this cell created: {dropped}.")
         lines.append(
             f"Garbage collected: Lua now uses {format_bytes(now)}; globals set before this "
             "cell are intact."
@@ -345,14 +345,18 @@ class MemoryGuard:
         )
         return "\n".join(lines)
 
-    def _drop_globals(self, level: int | None) -> list[str]:
-        """Drop the globals created since the runner's snapshot at `level` (None: none)."""
+    def _drop_globals(self, level: int | None) -> str:
+        """Drop the globals created since the runner's snapshot at `level` (None: none).
+
+        Returns a few of their names and the count of the rest ("" for none).
+        """
         if level is None:
-            return []
+            return ""
         try:
-            return [str(name) for name in self._drop_new_globals(level).values()]
+            named, count = self._drop_new_globals(level)
+            return few_names([str(name) for name in named.values()], int(count))
         except Exception:
-            return []
+            return ""
 
     def _safe_used(self) -> int:
         try:

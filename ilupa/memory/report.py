@@ -62,3 +62,15 @@ class LargestTables:
 def tables_text(tables: list[TableSize]) -> str:
     """Plain lines, one table each; empty when there is nothing to show."""
     return "\n".join(f"  {table.describe()}" for table in tables)
+
+
+def few_names(named: list[str], count: int) -> str:
+    """`a, b, c`, or `a, b, c and 2,999,997 more` when `count` is past the names given.
+
+    A cell that ran out of memory may have created millions of globals; a message
+    that listed them all (9 million characters) was unreadable and itself a
+    memory problem. The Lua side hands over a few names and the count.
+    """
+    text = ", ".join(named)
+    rest = count - len(named)
+    return f"{text} and {rest:,} more" if rest > 0 else text

@@ -7,8 +7,11 @@ writes for runtimes without FFI.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import math
 import sys
+import warnings
 from functools import cache
 from typing import Any
 
@@ -73,6 +76,57 @@ def read_element(array: np.ndarray, *index: int) -> Any:
 
 def write_element(array: np.ndarray, value: Any, *index: int) -> None:
     array[index] = value
+
+
+class ElementWriter:
+    """`write_element` for views, with numpy's overflow warning placed at the Lua line.
+
+    A float too large for the element (`v[0] = 1e6` into float16) becomes inf,
+    as numpy does, with numpy's RuntimeWarning "overflow encountered in cast";
+    raised here, numpy's warning named this file and line, not the cell. So the
+    overflow is seen before the write (a float dtype, a finite number past its
+    largest value) and warned at the cell line that wrote it (`place`, a Lua
+    function array_views.lua returns, set after it loaded), once per line as
+    Python warns; numpy's own warning is silenced for that write.
+    """
+
+    def __init__(self) -> None:
+        self.place: Any = None  # Lua: the chunk name and line of the code writing
+        self._registries: dict[str, dict[Any, Any]] = {}
+
+    def __call__(self, array: np.ndarray, value: Any, *index: int) -> None:
+        if array.dtype.kind == "f" and _overflows(array.dtype, value):
+            self._warn_overflow()
+            with np.errstate(over="ignore"):
+                array[index] = value
+            return
+        array[index] = value
+
+    def _warn_overflow(self) -> None:
+        chunk, line = "<lua>", 0
+        with contextlib.suppress(Exception):  # a place is a courtesy; the write goes on
+            found = self.place() if self.place is not None else None
+            if isinstance(found, tuple) and len(found) == 2:
+                chunk, line = str(found[0]), int(found[1])
+        warnings.warn_explicit(
+            "overflow encountered in cast",
+            RuntimeWarning,
+            chunk,
+            line,
+            registry=self._registries.setdefault(chunk, {}),
+        )
+
+
+@cache
+def _largest(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).max)
+
+
+def _overflows(dtype: np.dtype, value: Any) -> bool:
+    kind = type(value)
+    if kind is not float and kind is not int:
+        return False
+    return abs(value) > _largest(dtype) and math.isfinite(value)
 
 
 WRITEABLE = 0x0400  # NPY_ARRAY_WRITEABLE

@@ -16,7 +16,7 @@ import numpy as np
 from ilupa.lua_function import LuaFunction
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.copy_room import CopyRoom, copy_within_budget
-from ilupa.proxy.arrays import is_viewable, read_element, view_arguments, write_element
+from ilupa.proxy.arrays import ElementWriter, is_viewable, read_element, view_arguments
 from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
@@ -57,12 +57,14 @@ class ProxyLayer:
             self._references.handed,
             session.interrupts.gil_step,
         )
+        writer = ElementWriter()
         views = session.layer.load(
             "array_views",
             read_python=direct(read_element),
-            write_python=direct(write_element),
+            write_python=direct(writer),
             view_marker=self._view_marker,
         )
+        writer.place = views.user_place
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
         self.conversions = ArrayConversions(

@@ -48,6 +48,26 @@ BOUND_CALLABLE_TYPES = frozenset({MethodType, BuiltinFunctionType})
 _ABSENT = object()
 
 
+class NoneKey:
+    """What `pairs` gives Lua for a Python `None` key (`{None: 2}`): Lua has no nil key.
+
+    A nil key would end Lua's `for k, v in pairs(d)` loop at that item, silently
+    dropping the rest. This one object stands in for None instead: it prints
+    as `None`, and indexing a Python object with it (`d[k]`, `d[k] = v`) uses
+    None, so a loop that reads or writes back through its keys works.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "None"
+
+    __str__ = __repr__
+
+
+NONE_KEY = NoneKey()
+
+
 class CallMarker:
     """fb.python's `py.args` / `py.kwargs`: the next argument is spread into the call."""
 
@@ -151,6 +171,8 @@ class Manners:
         if kind is dict:
             value = obj.get(key, _ABSENT)
             if value is _ABSENT:
+                if key is NONE_KEY:
+                    return self.index(obj, None)
                 return self.to_lua(getattr(obj, key, None)) if type(key) is str else None
         elif kind in SEQUENCE_TYPES and type(key) is int:
             try:
@@ -168,6 +190,8 @@ class Manners:
         return self.to_lua(value)
 
     def _index_any(self, obj: Any, key: Any) -> Any:
+        if key is NONE_KEY:
+            key = None
         if hasattr(obj, "__getitem__") and not isinstance(obj, type):
             try:
                 return self.to_lua(obj[key])
@@ -188,6 +212,8 @@ class Manners:
     def newindex(self, obj: Any, key: Any, value: Any) -> None:
         """`obj[key] = value` from Lua: item assignment for containers, else an attribute."""
         value = self.from_lua(value)
+        if key is NONE_KEY:
+            key = None
         kind = type(obj)
         if kind is dict:
             if value is None:
@@ -320,12 +346,19 @@ class Manners:
         return self.to_lua(UNARY_OPERATORS[name](value))
 
     def pairs_of(self, obj: Any) -> Iterator[tuple[Any, Any]]:
-        """`pairs(obj)`: a mapping's items, a sequence's (0-based index, value), else attributes."""
+        """`pairs(obj)`: a mapping's items, a sequence's (0-based index, value), else attributes.
+
+        A `None` key (or set member) comes as `NONE_KEY`: as nil it would end the loop.
+        """
         to_lua = self.to_lua
+
+        def key_of(k: Any) -> Any:
+            return NONE_KEY if k is None else to_lua(k)
+
         if isinstance(obj, Mapping) or (hasattr(obj, "items") and callable(obj.items)):
-            return ((to_lua(k), to_lua(v)) for k, v in obj.items())
+            return ((key_of(k), to_lua(v)) for k, v in obj.items())
         if isinstance(obj, set | frozenset):
-            return ((to_lua(v), True) for v in obj)
+            return ((key_of(v), True) for v in obj)
         if hasattr(obj, "__len__") and hasattr(obj, "__getitem__"):
             return ((i, to_lua(v)) for i, v in enumerate(obj))
         if hasattr(obj, "__dict__"):

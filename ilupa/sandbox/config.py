@@ -15,6 +15,7 @@ from traitlets.config import Configurable
 from ilupa.memory.budget import parse_bytes
 from ilupa.runtimes import RuntimeUnavailable, load_runtime_module
 from ilupa.sandbox.state import SandboxState
+from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 
 DEFAULT_SANDBOX_MEMORY = "64MiB"
 DEFAULT_SANDBOX_INSTRUCTIONS = 100_000_000
@@ -81,6 +82,7 @@ class SandboxConfig(Configurable):
                 self.sandbox_runtime or self.runtime,
                 parse_bytes(self.sandbox_memory_limit),
                 self.sandbox_instruction_limit,
+                output_limit=getattr(self, "output_limit", DEFAULT_OUTPUT_LIMIT),
             )
         return self._sandbox
 

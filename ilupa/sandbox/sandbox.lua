@@ -11,6 +11,7 @@ local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable,
 local sethook, getinfo, gethook, traceback = debug.sethook, debug.getinfo, debug.gethook, debug.traceback
 local coroutine_create, coroutine_resume = coroutine.create, coroutine.resume
 local collectgarbage, concat, byte, find = collectgarbage, table.concat, string.byte, string.find
+local sort = table.sort
 local clock, pcall = os.clock, pcall
 local native_load, loadstring, setfenv = load, rawget(_G, "loadstring"), rawget(_G, "setfenv")
 
@@ -309,12 +310,16 @@ local function drop_new_globals()
       dropped[#dropped + 1] = key
     end
   end
-  for index = 1, #dropped do
+  local count = #dropped
+  for index = 1, count do rawset(env, dropped[index], nil) end
+  -- a few names and the count of the rest: a cell may have made millions
+  local named = {}
+  for index = 1, count < 10 and count or 10 do
     local key = dropped[index]
-    rawset(env, key, nil)
-    dropped[index] = type(key) == "string" and key or "<" .. type(key) .. ">"
+    named[index] = type(key) == "string" and key or "<" .. type(key) .. ">"
   end
-  return concat(dropped, ", ")
+  sort(named)
+  return concat(named, ", "), count
 end
 
 local function global_value(name)

@@ -25,7 +25,7 @@ import gc
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from importlib import resources
 from types import FrameType
@@ -35,6 +35,7 @@ from ilupa.errors import LuaRuntimeError, LuaSyntaxError, lua_error_from
 from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.estimate import LuaCopyRefused, check_copy_fits
+from ilupa.memory.report import few_names
 from ilupa.runtimes import load_runtime_module
 from ilupa.sandbox.errors import (
     SandboxCopyRefused,
@@ -44,6 +45,7 @@ from ilupa.sandbox.errors import (
     SandboxUnavailable,
 )
 from ilupa.sandbox.plain_data import OutputMeter, to_lua, values_from_lua
+from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT, OutputBudget
 
 MEMORY_ERROR_MESSAGE = "not enough memory"
 HEADROOM = 256 << 10  # room a call needs before its protected part (lupa growing Lua's stack)
@@ -53,15 +55,27 @@ def _refuse_attribute(obj: object, name: str, is_setting: bool) -> NoReturn:
     raise AttributeError("the Lua sandbox has no access to Python attributes")
 
 
-def _write_stdout(text: bytes) -> None:
-    sys.stdout.write(text.decode("utf-8", "replace"))
+def _stdout_writer(budget: OutputBudget) -> Callable[[bytes], None]:
+    """The sandbox's `print` target: sys.stdout, within the cell's output budget."""
+
+    def write_stdout(text: bytes) -> None:
+        budget.write(text.decode("utf-8", "replace"), sys.stdout.write)
+
+    return write_stdout
 
 
 class SandboxState:
     """One sandboxed Lua state: run cells, copy plain data in and out."""
 
-    def __init__(self, runtime: str, memory_limit: int, instruction_limit: int) -> None:
+    def __init__(
+        self,
+        runtime: str,
+        memory_limit: int,
+        instruction_limit: int,
+        output_limit: int | None = DEFAULT_OUTPUT_LIMIT,
+    ) -> None:
         self.runtime_name = runtime
+        self.output = OutputBudget(output_limit)  # what one sandboxed cell may print
         self.memory_limit = memory_limit
         self.instruction_limit = instruction_limit
         self.module = load_runtime_module(runtime)
@@ -85,7 +99,7 @@ class SandboxState:
         guard_functions = load_lua_file(self.lua, "c_stack_guard").functions
         source = resources.files("ilupa.sandbox").joinpath("sandbox.lua").read_bytes()
         self._runner = self.lua.execute(
-            source, _write_stdout, instruction_limit, self._poll, guard_functions
+            source, _stdout_writer(self.output), instruction_limit, self._poll, guard_functions
         )
         self.sources: dict[str, str] = {}
 
@@ -109,6 +123,7 @@ class SandboxState:
         """Run `code` as chunk `chunk_name` in the sandbox; return its values as plain data."""
         __tracebackhide__ = True
         self.sources[chunk_name] = code if source is None else source
+        self.output.start_run()
         with self._lifted():
             self._runner.prepare(code.encode("utf-8"), b"=" + chunk_name.encode())
             if self._used() > self.memory_limit - HEADROOM:
@@ -161,7 +176,8 @@ class SandboxState:
 
     def _memory_error(self) -> SandboxMemoryLimit:
         with self._lifted():
-            dropped = self._runner.drop_new_globals().decode("utf-8", "replace")
+            named, count = self._runner.drop_new_globals()
+            dropped = few_names(named.decode("utf-8", "replace").split(", "), count)
             self.lua.execute(b"collectgarbage() collectgarbage()")
         used = self._used()
         text = (

@@ -9,6 +9,10 @@ function and object stays Lua's own: `print` is the C function, `io.stdout`
 a real file (`io.type` says "file", it cannot be closed), `io.lines(nil, "L")`
 keeps its newlines. Where the C library cannot make such files, the
 Lua-level replacements (`ilupa/lua/output.lua`, `stdin.lua`) are loaded instead.
+
+Either way every write passes the run's `OutputBudget` (`budget.py`): each
+outermost run (`routed`) may write `output_limit` characters, then one note,
+then nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 from ilupa.lua_layer import LuaLayer
 from ilupa.streams import c_files
+from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT, OutputBudget
 
 
 class StandardStreams:
@@ -31,13 +36,23 @@ class StandardStreams:
         write_stdout: Callable[[str], None],
         write_stderr: Callable[[str], None],
         read_line: Callable[[], str | None],
+        output_limit: int | None = DEFAULT_OUTPUT_LIMIT,
     ) -> None:
         self.write_stdout = write_stdout
         self.write_stderr = write_stderr
+        self.budget = OutputBudget(output_limit)
         self.in_c = c_files.available()
         if not self.in_c:
+            budget = self.budget  # closures, not bound methods: Lua holds them, no cycle
+
+            def to_stdout(text: str) -> None:
+                budget.write(text, write_stdout)
+
+            def to_stderr(text: str) -> None:
+                budget.write(text, write_stderr)
+
             self._is_standard_stream = layer.load(
-                "output", write_stdout=write_stdout, write_stderr=write_stderr
+                "output", write_stdout=to_stdout, write_stderr=to_stderr
             ).is_standard_stream
             layer.load("stdin", read_line=read_line)
             return
@@ -57,10 +72,10 @@ class StandardStreams:
         self._routed = 0
 
     def _to_stdout(self, text: str) -> None:
-        self.write_stdout(text)
+        self.budget.write(text, self.write_stdout)
 
     def _to_stderr(self, text: str) -> None:
-        self.write_stderr(text)
+        self.budget.write(text, self.write_stderr)
 
     def is_standard_stream(self, value: Any) -> bool:
         """True for `io.stdout`/`io.stderr`, which `io.write(...)` returns: no value to show."""
@@ -68,7 +83,11 @@ class StandardStreams:
 
     @contextlib.contextmanager
     def routed(self) -> Iterator[None]:
-        """While Lua runs: the C library's stdout and stderr are this state's (print, warn)."""
+        """While Lua runs: the C library's stdout and stderr are this state's (print, warn).
+
+        Entered once per outermost run, which starts the run's output budget.
+        """
+        self.budget.start_run()
         if not self.in_c:
             yield
             return

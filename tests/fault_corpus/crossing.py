@@ -103,6 +103,17 @@ CROSSING = (
     gives("missing-list-index-reads-nil", "return py.kept_list[10] == nil", "True"),
     fails("list-assign-out-of-range", "py.kept_list[10] = 1", "IndexError"),
     gives("missing-dict-key-reads-nil", "return py.kept_dict.missing == nil", "True"),
+    # pairs stopped silently at a None key (nil in Lua): every item, None as a stand-in
+    python("dict-with-a-none-key", "none_keyed = {'a': 1, None: 2, 'b': 3}"),
+    gives(
+        "pairs-over-a-none-key",
+        "local s = {} for k, v in pairs(py.none_keyed) do s[#s + 1] = tostring(k) .. v end\n"
+        "return table.concat(s, ' ')",
+        "a1 None2 b3",
+    ),
+    # showed ilupa's frames (cell_run.py, contextlib, manners.py); now message and Lua's
+    # traceback (tests/test_errors.py checks the frames)
+    fails("float-index-on-a-list", "return py.kept_list[1.5]", "list indices must be integers"),
     fails("unhashable-key", "return py.kept_dict[py.kept_list]", "unhashable"),
     fails("call-a-number", "py.kept_number()", "attempt to call"),
     fails("call-missing-python-name", "py.nonexistent_variable()", "(a nil value)"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from jupyter_client.manager import KernelManager
 
-import tests.kernel_support  # noqa: F401  (installs the ilupa kernelspec first)
+from tests.kernel_support import kernel_env  # installs the ilupa kernelspec first
 
 TIMEOUT = 30
 INTERRUPT_AFTER = 0.5
@@ -95,7 +95,7 @@ class CorpusKernel:
     def start(self) -> None:
         self.manager = KernelManager(kernel_name="ilupa" if self.kind == "ilupa" else "python3")
         env = {"ILUPA_RUNTIME": self.runtime} if self.runtime else {}
-        self.manager.start_kernel(env=env)
+        self.manager.start_kernel(env=kernel_env(**env))
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=TIMEOUT)

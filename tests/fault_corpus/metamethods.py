@@ -119,6 +119,18 @@ COMMON = (
         "local weak = setmetatable({}, {__mode = 'k'})\nlocal a, b = {}, {}\n"
         "a.b, b.a = b, a\nweak[a] = b\na, b = nil, nil\ncollectgarbage()\nreturn next(weak) == nil",
     ),
+    # IPython's display probed ~20 names on the value, running this __index with the
+    # GIL held outside any cell run: no interrupt reply, no next execute
+    gives(
+        "cell-value-whose-index-loops",
+        "return setmetatable({1, 2}, {__index = function() while true do end end})",
+        "{1, 2}",
+    ),
+    gives(
+        "cell-value-userdata-whose-index-loops",
+        "local u = newproxy and newproxy(true) or setmetatable({}, {})\n"
+        "getmetatable(u).__index = function() while true do end end\nreturn u",
+    ),
     fails("metatable-of-python-object-locked", "setmetatable(py.kept_list, {})", "bad argument #1"),
 )
 

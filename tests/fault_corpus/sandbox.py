@@ -89,6 +89,18 @@ MEMORY_ENTRIES = (
         error="KeyboardInterrupt",
         interrupt=True,
     ),
+    # printed output had no limit
+    sandboxed(
+        "print-past-the-output-budget",
+        "local s = string.rep('x', 2^20)\nfor i = 1, 40 do print(s) end\nreturn 'printed'",
+        shows="[ilupa: output cut here:",
+    ),
+    # a message listing every dropped global (7 million characters)
+    sandboxed(
+        "millions-of-globals-named-briefly",
+        "for i = 1, 3e6 do _G['g' .. i] = i end",
+        error=" more. The sandbox now uses",
+    ),
     sandboxed("works-after", "return ('abc'):upper()", shows="'ABC'"),
 )
 SANDBOX_RUNTIMES = [name for name in available_runtimes() if name != "luajit20"]

@@ -84,6 +84,11 @@ ENTRIES = (
         shows="7",
     ),
     raw("memory-limit-zero", "%config LuaMagics.memory_limit = 0\n%lua lua_number", shows="7"),
+    # names that are no Python identifiers used to be bound silently; -h was refused
+    raw("output-dotted-name", "%%lua -o t.x\nt = {x = 1}", error="not a Python variable name"),
+    raw("output-dashed-name", "%%lua -o a-b\nx = 1", error="not a Python variable name"),
+    raw("output-digit-first-name", "%%lua -o 1abc\nx = 1", error="not a Python variable name"),
+    raw("line-magic-help", "%lua -h", shows="--output"),
     gives("debug-sethook-cleared", "debug.sethook()\nreturn lua_number", "7"),
 )
 

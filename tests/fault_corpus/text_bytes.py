@@ -34,6 +34,29 @@ ENTRIES = (
     gives("python-bytes-in-lua", "return #py.raw_bytes", "3"),
     gives("python-nul-text-in-lua", "return #py.nul_text", "3"),
     fails("python-lone-surrogate", "return py.surrogate", "surrogates not allowed"),
+    # lupa's encoding failed: a bare UnicodeEncodeError "in position 10", no line. The
+    # protocol's JSON cannot carry a lone surrogate (it arrives as U+FFFD), so Python
+    # code in the kernel makes the cells.
+    python(
+        "lone-surrogate-in-cell",
+        "get_ipython().run_cell_magic('lua', '', 'x = 1\\nreturn \"a\\udcff\"')",
+        error=":3: a lone surrogate (U+DCFF)",
+    ),
+    python(
+        "lone-surrogate-in-comment",
+        "get_ipython().run_cell_magic('lua', '', '-- \\udcff\\nreturn 1')",
+        error=":2: a lone surrogate (U+DCFF)",
+    ),
+    python(
+        "lone-surrogate-in-line-magic",
+        "get_ipython().run_line_magic('lua', \"'a\\udcff'\")",
+        error=":1: a lone surrogate (U+DCFF)",
+    ),
+    python(
+        "lone-surrogate-in-sandbox",
+        "get_ipython().run_cell_magic('lua', '--sandbox', 'return \"a\\udcff\"')",
+        error="a lone surrogate (U+DCFF)",
+    ),
     gives("emoji-string", "return '😀'", "😀"),
     gives("byte-order-mark-in-string", "return #'\ufeff'", "3"),
     gives("byte-order-mark-before-code", "\ufeffbom_x = 1\nreturn bom_x", "1"),
@@ -54,6 +77,12 @@ ENTRIES = (
         "huge-string-literal-in-code", "local s = '" + "z" * 1_000_000 + "'\nreturn #s", "1000000"
     ),
     gives("huge-key", "local t = {[string.rep('k', 2^20)] = 1}\nreturn next(t):len()", "1048576"),
+    # printed output had no limit (320 MiB captured; the kernel grew by 820 MB)
+    gives(
+        "print-past-the-output-budget",
+        "local s = string.rep('x', 2^20)\nfor i = 1, 40 do print(s) end\nreturn 'printed'",
+        "[ilupa: output cut here:",
+    ),
     python(
         "huge-python-string-to-lua",
         "big_py_text = 'q' * 2**24\n%lua #py.big_py_text",
