@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import builtins
 
+from IPython.core.error import StdinNotImplementedError
+
 
 def read_line() -> str | None:
-    """One line of input, or None at the end of input (Lua's nil)."""
+    """One line of input, or None at the end of input (Lua's nil).
+
+    A frontend that takes no input (nbclient, papermill, `allow_stdin` off)
+    is an empty standard input, as `lua script.lua < /dev/null` has: reads
+    return nil instead of failing the cell.
+    """
     try:
         return builtins.input()
-    except EOFError:
+    except (EOFError, StdinNotImplementedError):
         return None
