@@ -179,7 +179,8 @@ class InterruptGuard:
     and enters `signals_watched` and `armed` once per outermost run.
     """
 
-    def __init__(self, lua: Any, module: ModuleType, layer: LuaLayer) -> None:
+    def __init__(self, lua: Any, module: ModuleType, layer: LuaLayer, runner: Any) -> None:
+        """`runner` is runner.lua's table: the hook must not raise in its message handler."""
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
@@ -201,6 +202,7 @@ class InterruptGuard:
             flag_address=address,
             register=None if hooks is None else hooks.register,
             unregister=None if hooks is None else hooks.unregister,
+            message_handler=runner.message_handler,
         )
         self._forget_freed = interrupt.forget_freed
         self._quiet_codes = {

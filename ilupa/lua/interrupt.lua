@@ -21,6 +21,7 @@
 --   `loop_count` passes.
 local given = ...
 local poll, count, loop_count = given.poll, given.count, given.loop_count
+local message_handler = given.message_handler
 local flag_address, register, unregister = given.flag_address, given.register, given.unregister
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
@@ -153,6 +154,24 @@ local clock, floor = os.clock, math.floor
 -- One count for all threads: a thread whose hook fires takes the current one.
 local current, hooked_at, polled_at = MIN_COUNT, clock(), -1
 
+-- True while the runner's message handler (or what it calls: a `__tostring`)
+-- runs: an error raised there is "error in error handling", before the
+-- handler took the traceback, and the interrupt could not name its line. The
+-- handler is the innermost frames, so a few levels above the hook suffice.
+local HANDLER_LEVELS = 8
+local function in_message_handler()
+  for level = 3, HANDLER_LEVELS + 2 do
+    local info = getinfo(level, "f")
+    if info == nil then
+      return false
+    end
+    if info.func == message_handler then
+      return true
+    end
+  end
+  return false
+end
+
 -- How the hook sets its new count: user_hooks.lua routes it through the
 -- dispatcher while a user's hook is set on the running thread.
 local hook
@@ -180,7 +199,7 @@ function hook()
     -- `poll` may be refused while python_references.lua frees Python
     -- references (the hook can fire in a `__gc`): it asks again next time.
     local ok, stop = raw_pcall(raw_call, poll)
-    if ok and stop then
+    if ok and stop and not in_message_handler() then
       error(INTERRUPT, 0)
     end
   end
