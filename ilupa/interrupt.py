@@ -66,7 +66,9 @@ class _SignalWatcher:
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         os.set_blocking(self._read_fd, False)
-        self._lock = threading.Lock()
+        # Reentrant: a garbage collection inside a locked section may run a
+        # finalizer that calls Lua, and so enter a run that arms.
+        self._lock = threading.RLock()
         self._guards: list[InterruptGuard] = []
         self._forward_fd = -1
         threading.Thread(target=self._watch, name="ilupa-sigint-watcher", daemon=True).start()
