@@ -19,6 +19,16 @@ and, when the main thread is in Python code that Lua called (`time.sleep`),
 raises KeyboardInterrupt there. The flag stays raised until the cell ends, so
 a `pcall` in the user's code cannot swallow the interrupt; the cell then
 raises KeyboardInterrupt. Lua globals and Python variables are untouched.
+
+One SIGINT stops the run that is armed when it arrives, and no other. Both
+messengers may act late (the watcher waits for the GIL, the Python-level
+handler for the main thread's next check of pending signals), so a run
+neither starts nor ends while news of an earlier signal is still on its way:
+arming and disarming happen under the watcher's lock after every wake-up
+byte already written has been acted on, `interrupt` does nothing outside an
+armed run, and the outermost run in the main thread lets pending Python-level
+handlers run before it installs its own and before it restores the previous
+one.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -43,12 +54,21 @@ COUNT_HOOK_RUNTIMES = ("Lua 5.1", "LuaJIT")
 
 
 class _SignalWatcher:
-    """One daemon thread per process that passes SIGINT wake-ups to the armed guards."""
+    """One daemon thread per process that passes SIGINT wake-ups to the armed guards.
+
+    Every wake-up byte is read and acted on under `_lock`, by the watcher
+    thread or by a guard that arms or disarms (`caught_up`), never read in
+    one place and acted on later: a watcher that read a byte during one run
+    and got the GIL only after the next run was armed stopped that next run.
+    """
 
     def __init__(self) -> None:
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
-        self._lock = threading.Lock()
+        os.set_blocking(self._read_fd, False)
+        # Reentrant: a garbage collection inside a locked section may run a
+        # finalizer that calls Lua, and so enter a run that arms.
+        self._lock = threading.RLock()
         self._guards: list[InterruptGuard] = []
         self._forward_fd = -1
         threading.Thread(target=self._watch, name="ilupa-sigint-watcher", daemon=True).start()
@@ -60,6 +80,9 @@ class _SignalWatcher:
         Blocks may nest (a second Lua state run from Python code that Lua
         called): the wake-up fd is ours once, and what it was before the
         outermost block is where signals are forwarded and what is restored.
+        The fd is given back before the guard leaves, and the bytes written
+        until then are passed on first, so none is dropped or forwarded to
+        nobody.
         """
         previous = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         with self._lock:
@@ -69,22 +92,42 @@ class _SignalWatcher:
         try:
             yield
         finally:
+            signal.set_wakeup_fd(previous)
             with self._lock:
+                self._take_wake_ups()
                 self._guards.remove(guard)
                 if previous != self._write_fd:
                     self._forward_fd = -1
-            signal.set_wakeup_fd(previous)
+
+    @contextlib.contextmanager
+    def caught_up(self) -> Iterator[None]:
+        """Run the block with every wake-up written so far acted on, and no other meanwhile.
+
+        A guard arms and disarms inside it, so a signal counts for the run
+        that was armed when its byte was written.
+        """
+        with self._lock:
+            self._take_wake_ups()
+            yield
 
     def _watch(self) -> None:
         while True:
-            data = os.read(self._read_fd, 512)
+            select.select([self._read_fd], [], [])
             with self._lock:
-                if signal.SIGINT in data:
-                    self._interrupt_guards()
-                forward = self._forward_fd
-            if forward >= 0:
+                self._take_wake_ups()
+
+    def _take_wake_ups(self) -> None:
+        """Act on every wake-up byte in the pipe (the lock held): interrupt, forward."""
+        while True:
+            try:
+                data = os.read(self._read_fd, 512)
+            except BlockingIOError:
+                return
+            if signal.SIGINT in data:
+                self._interrupt_guards()
+            if self._forward_fd >= 0:
                 with contextlib.suppress(OSError):
-                    os.write(forward, data)
+                    os.write(self._forward_fd, data)
 
     def _interrupt_guards(self) -> None:
         """Interrupt every watching guard (the lock held).
@@ -109,6 +152,23 @@ def _signal_watcher() -> _SignalWatcher:
         return _watcher
 
 
+def _run_pending_signal_handlers() -> None:
+    """Run the Python-level handlers of signals that arrived but whose handlers have not run.
+
+    CPython runs a signal's handler at a later check in the main thread, and
+    calls the handler installed then: a SIGINT that came during one run but
+    whose handler runs only after the next run installed its own would stop
+    that next run. Calling this where handlers change settles which run a
+    signal belongs to. Main thread only; a handler that raises raises here.
+    """
+    _check_signals()
+
+
+_check_signals = ctypes.pythonapi.PyErr_CheckSignals
+_check_signals.argtypes = []
+_check_signals.restype = ctypes.c_int
+
+
 def uses_count_hook(implementation: str) -> bool:
     """True for runtimes that need a hook polling all the time (no thread addresses)."""
     return implementation.startswith(COUNT_HOOK_RUNTIMES)
@@ -121,13 +181,20 @@ class InterruptGuard:
     and enters `signals_watched` and `armed` once per outermost run.
     """
 
-    def __init__(self, lua: Any, module: ModuleType, layer: LuaLayer) -> None:
+    def __init__(self, lua: Any, module: ModuleType, layer: LuaLayer, runner: Any) -> None:
+        """`runner` is runner.lua's table: the hook must not raise in its message handler."""
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
         self._flag = ctypes.create_string_buffer(1)
-        self._armed = False  # Lua runs for the user (see `armed`); only then may poll stop it
-        self.hooks = None if uses_count_hook(implementation) else ThreadHooks(module)
+        self._armed = False  # Lua runs for the user (see `armed`); only then an interrupt counts
+        # `_armed` and the flag change together: the Python-level handler (main
+        # thread) may interrupt while another thread's run disarms. Shared with
+        # the hooks (see ThreadHooks); reentrant, as that handler may run inside
+        # a section that holds it.
+        self._state_lock = threading.RLock()
+        hooks = None if uses_count_hook(implementation) else ThreadHooks(module, self._state_lock)
+        self.hooks = hooks
         address = ctypes.addressof(self._flag) if self.jit else None
         interrupt = layer.load(
             "interrupt",
@@ -135,8 +202,9 @@ class InterruptGuard:
             count=HOOK_COUNT,
             loop_count=LOOP_CHECK_COUNT,
             flag_address=address,
-            register=None if self.hooks is None else self.hooks.register,
-            unregister=None if self.hooks is None else self.hooks.unregister,
+            register=None if hooks is None else hooks.register,
+            unregister=None if hooks is None else hooks.unregister,
+            message_handler=runner.message_handler,
         )
         self._forget_freed = interrupt.forget_freed
         self._quiet_codes = {
@@ -184,10 +252,17 @@ class InterruptGuard:
         return self._armed and self.interrupted
 
     def interrupt(self) -> None:
-        """Ask the running Lua to stop (from any thread)."""
-        self._flag[0] = b"\x01"
-        if self.hooks is not None:
-            self.hooks.hook_all()
+        """Ask the armed run's Lua to stop (from any thread); between runs it does nothing.
+
+        The flag is raised only while a run is armed, so news of a signal that
+        arrives late (after its run ended) cannot stop the next run.
+        """
+        with self._state_lock:
+            if not self._armed:
+                return
+            self._flag[0] = b"\x01"
+            if self.hooks is not None:
+                self.hooks.hook_all()
 
     @contextlib.contextmanager
     def signals_watched(self, in_python_called_by_lua: Callable[[], bool]) -> Iterator[None]:
@@ -205,37 +280,48 @@ class InterruptGuard:
             if in_python_called_by_lua() and not self._in_own_work(frame):
                 raise KeyboardInterrupt(INTERRUPT_MESSAGE)
 
+        # A signal that came before this run is the previous handler's.
+        _run_pending_signal_handlers()
         previous = signal.signal(signal.SIGINT, on_sigint)
         try:
             with _signal_watcher().watching(self):
                 yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            try:
+                # One that came during it is this handler's (disarmed now, it
+                # raises nothing), never the next run's handler's.
+                _run_pending_signal_handlers()
+            finally:
+                signal.signal(signal.SIGINT, previous)
 
     @contextlib.contextmanager
     def armed(self) -> Iterator[None]:
         """Let an interrupt stop Lua while the block runs; the flag starts lowered.
 
-        The hooks are gone when the block exits, before anything else
-        (tracebacks, memory reports) runs Lua. The flag stays raised until
-        `take_interrupt` reads it, so a `pcall` cannot swallow the interrupt.
+        Arming and disarming wait until every SIGINT already signalled has
+        been acted on (`_SignalWatcher.caught_up`): one from before the block
+        finds the guard unarmed, one from during it raises the flag before the
+        block is over. The hooks are gone when the block exits, before
+        anything else (tracebacks, memory reports) runs Lua. The flag stays
+        raised until `take_interrupt` reads it, so a `pcall` cannot swallow
+        the interrupt.
         """
-        self._flag[0] = b"\x00"
-        self._armed = True
+        watcher = _signal_watcher()
+        with watcher.caught_up(), self._state_lock:
+            self._flag[0] = b"\x00"
+            self._armed = True
+            if self.hooks is not None:
+                self.hooks.arm()
         try:
-            if self.hooks is None:
-                yield
-                return
-            self.hooks.arm()
-            if self.interrupted:  # the signal came between lowering the flag and arming
-                self.hooks.hook_all()
-            try:
-                yield
-            finally:
-                self.hooks.disarm()
-                self._forget_freed()  # Lua runs again only now, with the hooks gone
+            yield
         finally:
-            self._armed = False
+            try:
+                with watcher.caught_up(), self._state_lock:
+                    self._armed = False
+            finally:
+                if self.hooks is not None:
+                    self.hooks.disarm()
+                    self._forget_freed()  # Lua runs again only now, with the hooks gone
 
     def hooks_paused(self) -> contextlib.AbstractContextManager[None]:
         """Let ilupa read Lua briefly while an interrupted run's hooks are set (5.2-5.5)."""

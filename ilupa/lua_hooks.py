@@ -27,14 +27,20 @@ LUA_MASKCOUNT = 1 << 3
 class ThreadHooks:
     """The Lua threads (lua_State addresses) of one state, hooked on demand."""
 
-    def __init__(self, module: ModuleType) -> None:
+    def __init__(self, module: ModuleType, lock: threading.RLock) -> None:
+        """`lock` is the interrupt guard's own: one lock for its armed state and the hooks.
+
+        Two locks would deadlock: the SIGINT handler may run inside a
+        registration (hooks lock held) and ask for the guard's, while the
+        watcher thread holds the guard's and asks for the hooks'.
+        """
         library = ctypes.CDLL(module.__file__)
         self._sethook = library.lua_sethook
         self._sethook.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         self._sethook.restype = None
         self._raise_error = ctypes.cast(library.luaL_error, ctypes.c_void_p).value
         # Reentrant: the SIGINT handler may run (and hook) inside a registration.
-        self._lock = threading.RLock()
+        self._lock = lock
         self._threads: set[int] = set()
         self._armed = False
         self._hooked = False

@@ -12,6 +12,8 @@ import importlib
 import os
 from types import ModuleType
 
+from ilupa.pickling import refuse_pickling
+
 RUNTIME_NAMES: tuple[str, ...] = (
     "lua51",
     "lua52",
@@ -30,18 +32,25 @@ class RuntimeUnavailable(ValueError):
 
 
 def load_runtime_module(name: str) -> ModuleType:
-    """Import lupa's submodule for `name`, with an error that lists the choices."""
+    """Import lupa's submodule for `name`, with an error that lists the choices.
+
+    Every Lua state ilupa makes comes from a module loaded here, so this is
+    where the module's Lua objects learn to refuse pickling clearly
+    (ilupa/pickling.py), before any of them reaches Python.
+    """
     if name not in RUNTIME_NAMES:
         raise RuntimeUnavailable(
             f"unknown Lua runtime {name!r}; choose one of {', '.join(available_runtimes())}"
         )
     try:
-        return importlib.import_module(f"lupa.{name}")
+        module = importlib.import_module(f"lupa.{name}")
     except ImportError as error:
         raise RuntimeUnavailable(
             f"lupa has no {name} runtime on this platform ({error}); "
             f"available: {', '.join(available_runtimes())}"
         ) from None
+    refuse_pickling(module)
+    return module
 
 
 def available_runtimes() -> list[str]:

@@ -81,7 +81,7 @@ class LuaSession:
             failed=FAILED,
             remember=self.memory.remember_globals,
         )
-        self.interrupts = InterruptGuard(self.lua, self.module, self.layer)
+        self.interrupts = InterruptGuard(self.lua, self.module, self.layer, self._runner)
         self.interrupts.on_poll = self.memory.sample_in_cell
         self.interrupts.quiet_in(self.memory.sample_in_cell)  # also from LuaJIT's loops
         if self.interrupts.own_hook is not None:  # Lua 5.1, LuaJIT: a count hook always on

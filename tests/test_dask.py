@@ -27,9 +27,9 @@ from IPython.core.error import UsageError  # noqa: E402
 
 import ilupa.dask as ld  # noqa: E402
 from ilupa import LuaMemoryError, LuaRuntimeError, LuaSession  # noqa: E402
-from ilupa.dask.errors import refuse_pickling_lua_objects  # noqa: E402
 from ilupa.dask.plugin import describe_state, worker_lua  # noqa: E402
 from ilupa.dask.settings import DEFAULT_WORKER_SHARE  # noqa: E402
+from ilupa.pickling import refuse_pickling_lua_objects  # noqa: E402
 from tests.conftest import lua_magics, run  # noqa: E402
 
 pytestmark = pytest.mark.slow

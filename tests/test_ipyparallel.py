@@ -61,3 +61,19 @@ def test_px_lua_error_on_an_engine_is_reported(shell, engines):
     assert len(composite.elist) == 2  # both engines
     assert {ename for ename, *_ in composite.elist} == {"LuaRuntimeError"}
     assert all("engine says no" in evalue for _, evalue, *_ in composite.elist)
+
+
+def test_pulling_a_live_lua_table_says_how_to_copy_it(shell, engines):
+    """A table not copied with ilupa.topython cannot leave its engine: the error says so."""
+    engines.activate()
+    run(shell, "%px %load_ext ilupa").raise_error()
+    run(shell, "%%px\n%%lua -n -o t\nt = {1, 2, 3}").raise_error()
+    with pytest.raises(Exception) as raised:
+        engines.pull("t", block=True)
+    text = str(raised.value)
+    assert "a Lua table cannot leave the Lua state that owns it" in text
+    assert "ilupa.topython(t)" in text
+    assert "__cinit__" not in text
+    # the engines go on: the copy travels
+    run(shell, "%%px\n%%lua -n -o t\nt = ilupa.topython(t)").raise_error()
+    assert engines.pull("t", block=True) == [[1, 2, 3], [1, 2, 3]]

@@ -17,7 +17,6 @@ from typing import Any
 
 from distributed import Client
 
-from ilupa.dask.errors import refuse_pickling_lua_objects
 from ilupa.dask.plugin import PLUGIN_NAME, LuaWorkerPlugin, describe_state, drop_state
 from ilupa.dask.settings import (
     DEFAULT_WORKER_SHARE,
@@ -26,6 +25,7 @@ from ilupa.dask.settings import (
     settings_from_shell,
 )
 from ilupa.dask.worker_lua import WorkerCell
+from ilupa.pickling import refuse_pickling_lua_objects
 
 
 class LuaCluster:

@@ -17,9 +17,9 @@ from typing import Any
 
 from distributed import Worker, WorkerPlugin, get_worker
 
-from ilupa.dask.errors import refuse_pickling_lua_objects
 from ilupa.dask.settings import LuaSettings
 from ilupa.dask.worker_lua import WorkerCell, WorkerLua
+from ilupa.pickling import refuse_pickling_lua_objects
 
 PLUGIN_NAME = "ilupa-lua"
 NOT_ATTACHED = (

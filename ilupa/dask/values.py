@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ilupa.dask.errors import NOT_PICKLABLE
 from ilupa.lua_types import lua_type_of
+from ilupa.pickling import not_picklable
 from ilupa.session import LuaSession
 
 
@@ -73,7 +73,7 @@ def to_python_result(session: LuaSession, value: Any) -> Any:
     if array is not None:
         return array
     what = kind if kind == "userdata" else "function or coroutine"
-    raise TypeError(NOT_PICKLABLE.format(kind=what))
+    raise not_picklable(what)
 
 
 def _plain(session: LuaSession, value: Any) -> Any:

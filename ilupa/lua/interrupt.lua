@@ -21,6 +21,7 @@
 --   `loop_count` passes.
 local given = ...
 local poll, count, loop_count = given.poll, given.count, given.loop_count
+local message_handler = given.message_handler
 local flag_address, register, unregister = given.flag_address, given.register, given.unregister
 local error, sethook, create = error, debug.sethook, coroutine.create
 local setmetatable, tostring = setmetatable, tostring
@@ -153,6 +154,33 @@ local clock, floor = os.clock, math.floor
 -- One count for all threads: a thread whose hook fires takes the current one.
 local current, hooked_at, polled_at = MIN_COUNT, clock(), -1
 
+-- True while an error is being handled: the runner's message handler runs,
+-- or ilupa's Lua called by `error` or by lupa's call of Python (raising the
+-- Python exception): the C-stack guard's handler, which calls the runner's.
+-- An interrupt raised there is "error in error handling",
+-- before the runner took the traceback, and the KeyboardInterrupt could not
+-- name its line; the next hook raises it. A user's own frame ends the search:
+-- a user's message handler that loops is still stopped. The handler is the
+-- innermost frames, so a few levels above the hook suffice.
+local HANDLER_LEVELS = 8
+local sub = string.sub
+local function in_error_handling()
+  for level = 3, HANDLER_LEVELS + 2 do
+    local info = getinfo(level, "fS")
+    if info == nil then
+      return false
+    end
+    local func = info.func
+    if func == message_handler or func == error or func == raw_call then
+      return true
+    end
+    if info.what ~= "C" and sub(info.source, 1, 7) ~= "=ilupa:" then
+      return false
+    end
+  end
+  return false
+end
+
 -- How the hook sets its new count: user_hooks.lua routes it through the
 -- dispatcher while a user's hook is set on the running thread.
 local hook
@@ -180,7 +208,7 @@ function hook()
     -- `poll` may be refused while python_references.lua frees Python
     -- references (the hook can fire in a `__gc`): it asks again next time.
     local ok, stop = raw_pcall(raw_call, poll)
-    if ok and stop then
+    if ok and stop and not in_error_handling() then
       error(INTERRUPT, 0)
     end
   end

@@ -122,4 +122,8 @@ function runner.traceback()
   return last_traceback
 end
 
+-- The message handler itself, for the interrupt's count hook: it must not
+-- raise inside it, where the traceback has not been taken yet.
+runner.message_handler = on_error
+
 return runner
