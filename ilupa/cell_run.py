@@ -212,38 +212,38 @@ class CellRun:
     def call_function(self, function: Any, args: tuple[Any, ...]) -> Any:
         """Call a Lua function for Python: None, one value, or a tuple, as lupa returns them."""
         __tracebackhide__ = True
-        values = self.call_values(function, args)
+        # straight to the runner, not through call_values: Lua and Python calling each
+        # other in turn pay as few Python frames per level as can be (recursion limit)
+        values = self._through_runner(
+            FUNCTION_CALL, self._runner_call, function, *map(unwrapped, args)
+        )
         if not values:
             return None
         return values[0] if len(values) == 1 else values
 
     def _through_runner(self, what: str, entry_point: Any, *args: Any) -> tuple[Any, ...]:
         __tracebackhide__ = True
+        restore, lift = self._memory.budget_switches()
         try:
-            return self._runner_values(what, entry_point, *args)
+            with self.entered(what) as entry:
+                self._runner_level += 1
+                entry.level = self._runner_level
+                try:
+                    # Lifted while lupa pushes arguments and takes results (outside a
+                    # protected call), also in a nested run, where Lua has it in force.
+                    with self._memory.lifted():
+                        result = entry_point(restore, lift, entry.level, *args)
+                        if isinstance(result, tuple) and result and result[0] is FAILED:
+                            raise _Failed(result[1], result[2])
+                        if result is None:
+                            return ()
+                        values = result if isinstance(result, tuple) else (result,)
+                        return tuple(map(self.to_python, values))
+                finally:
+                    self._runner_level -= 1
         except Exception as error:
             # the frames of `entered` (contextlib's) are added on the way out of it
             raise users_traceback_of(error) from error.__cause__
-
-    def _runner_values(self, what: str, entry_point: Any, *args: Any) -> tuple[Any, ...]:
-        __tracebackhide__ = True
-        restore, lift = self._memory.budget_switches()
-        with self.entered(what) as entry:
-            self._runner_level += 1
-            entry.level = self._runner_level
-            try:
-                # Lifted while lupa pushes arguments and takes results (outside a
-                # protected call), also in a nested run, where Lua has it in force.
-                with self._memory.lifted():
-                    result = entry_point(restore, lift, entry.level, *args)
-                    if isinstance(result, tuple) and result and result[0] is FAILED:
-                        raise _Failed(result[1], result[2])
-                    if result is None:
-                        return ()
-                    values = result if isinstance(result, tuple) else (result,)
-                    return tuple(map(self.to_python, values))
-            finally:
-                self._runner_level -= 1
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- errors ------------------------------------------------------------------------

@@ -111,8 +111,6 @@ class LuaSession:
         self.proxy: ProxyLayer = install_proxy_layer(self)
         self.cell_run.to_python = self.to_python
         install_display(self)
-        if self.interrupts.jit:  # the first cell finds no trace of ilupa's set-up, as in plain lupa
-            self.lua.execute("jit.flush()")
 
     # -- what the user sees -------------------------------------------------
 

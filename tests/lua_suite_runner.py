@@ -8,7 +8,7 @@ listed in `PATCHES`), under the same chunk name (`In[1]`: a notebook's first
 cell), from the suite's folder. The cell is a Lua cell as the ilupa kernel
 runs it (its line 1 is the chunk's line 1; a `%%lua` cell starts at line 2).
 The last line printed is
-`OUTCOME PASS` or `OUTCOME FAIL <type>: <message>`.
+`OUTCOME PASS` or `OUTCOME FAIL <Lua's message>`.
 
     python tests/lua_suite_runner.py plain|cell RUNTIME PATH [--as-is]
 
@@ -83,7 +83,8 @@ def main() -> None:
     except BaseException as error:  # the outcome is the point, whatever it is
         # Lua's message: its first line (a cell's error goes on with the source line)
         message = (str(error).splitlines() or [""])[0][:500]
-        print(f"OUTCOME FAIL {type(error).__name__}: {message}", flush=True)
+        # no exception class: lupa's LuaError is ilupa's LuaRuntimeError, the same failure
+        print(f"OUTCOME FAIL {message}", flush=True)
         os._exit(0)
     print("OUTCOME PASS", flush=True)
     os._exit(0)  # skip interpreter teardown: some files leave odd state behind

@@ -8,7 +8,9 @@
 -- finalizers of Python objects among them) still run, so the state can be
 -- closed cleanly.
 local message = (...).message
-local error, sethook, getinfo = error, debug.sethook, debug.getinfo
+local error, getinfo = error, debug.getinfo
+-- Lua's own sethook: on Lua 5.1 and LuaJIT debug.sethook is user_hooks.lua's
+local sethook = debug.getregistry()["ilupa.sethook"] or debug.sethook
 local jit = rawget(_G, "jit")
 if jit then
   jit.off()   -- compiled code calls no hooks

@@ -107,8 +107,18 @@ end
 
 local runner = {}
 
+-- LuaJIT: ilupa's own set-up and run bookkeeping (the globals snapshot loops
+-- over _G) may leave traces behind; the first cell finds none, as the first
+-- chunk of a plain lupa state does.
+local jit = rawget(_G, "jit")
+local fresh = jit ~= nil
+
 function runner.run(restore, lift, level, chunk)
   start(restore, level)
+  if fresh then
+    fresh = false
+    jit.flush()
+  end
   return lifted(lift, finish(xpcall(function() return chunk(values) end, on_error)))
 end
 

@@ -24,6 +24,10 @@ local running, type, error, select, tostring = coroutine.running, type, error, s
 local find, sub = string.find, string.sub
 local setmetatable, rawget = setmetatable, rawget
 
+-- The real sethook, for ilupa's own layer (retired_state.lua sets its call hook
+-- directly: no dispatcher, and the interrupt's hook is gone from a retired state).
+debug.getregistry()["ilupa.sethook"] = sethook
+
 local MAIN = {} -- Lua 5.1's main thread (coroutine.running() gives nil there)
 local records = setmetatable({}, { __mode = "k" }) -- thread -> the user's hook
 local OWN_SOURCE = "=ilupa:"
