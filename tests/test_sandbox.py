@@ -220,3 +220,28 @@ def test_a_sandbox_filled_through_an_old_global_can_still_free_it(runtime: str) 
     assert sandbox.lua.get_memory_used() < 1 << 20
     with pytest.raises(SandboxMemoryLimit):  # the budget holds again
         sandbox.run("local t = {} while true do t = {t} end", "refill")
+
+
+# -- errors read as in plain lupa, placed at the cell's lines ----------------------------------
+
+
+def test_error_at_level_2_of_a_cell_has_no_position_as_in_plain_lupa(sandbox_shell) -> None:
+    """The cell's caller is C in plain lupa: `error(x, 2)` there names no place."""
+    result = sandboxed(sandbox_shell, "error('outer', 2)")
+    assert isinstance(result.error_in_exec, LuaRuntimeError)
+    assert str(result.error_in_exec).splitlines()[0] == "outer"
+
+
+def test_a_reader_load_cannot_read_fails_as_lua_s_load(sandbox_shell) -> None:
+    assert value_of(sandbox_shell, "return load(function() return {} end)") == (
+        None,
+        "reader function must return a string",
+    )
+    failed, message = value_of(sandbox_shell, "return load(function() error('no more', 0) end)")
+    assert failed is None and message == "no more"
+
+
+def test_a_bad_load_names_the_cell_line(sandbox_shell) -> None:
+    result = sandboxed(sandbox_shell, "local x = 1\nload(nil)")
+    first = str(result.error_in_exec).splitlines()[0]
+    assert ":3: bad argument #1 to 'load'" in first and "ilupa" not in first

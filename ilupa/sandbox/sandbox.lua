@@ -156,14 +156,19 @@ function env.load(chunk, name, mode, chunk_env)
     return nil, "attempt to load a text chunk (the sandbox loads text only)"
   end
   if type(chunk) == "function" then
+    -- as Lua's load: a reader's error, or a piece that is no string, is load's
+    -- failure (nil and the message), not an error
     local pieces = {}
     while true do
-      local piece = chunk()
+      local ok, piece = pcall(chunk)
+      if not ok then
+        return nil, piece
+      end
       if piece == nil or piece == "" then
         break
       end
       if type(piece) ~= "string" then
-        error("reader function must return a string", 2)
+        return nil, "reader function must return a string"
       end
       pieces[#pieces + 1] = piece
     end

@@ -22,6 +22,7 @@ as they are copied out (plain_data.py).
 from __future__ import annotations
 
 import gc
+import re
 import signal
 import sys
 import threading
@@ -46,6 +47,8 @@ from ilupa.sandbox.errors import (
 )
 from ilupa.sandbox.plain_data import OutputMeter, to_lua, values_from_lua
 from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT, OutputBudget
+
+RUNNER_POSITION = re.compile(r"^ilupa:sandbox:\d+: ")
 
 MEMORY_ERROR_MESSAGE = "not enough memory"
 HEADROOM = 256 << 10  # room a call needs before its protected part (lupa growing Lua's stack)
@@ -99,7 +102,12 @@ class SandboxState:
         guard_functions = load_lua_file(self.lua, "c_stack_guard").functions
         source = resources.files("ilupa.sandbox").joinpath("sandbox.lua").read_bytes()
         self._runner = self.lua.execute(
-            source, _stdout_writer(self.output), instruction_limit, self._poll, guard_functions
+            source,
+            _stdout_writer(self.output),
+            instruction_limit,
+            self._poll,
+            guard_functions,
+            name="=ilupa:sandbox",
         )
         self.sources: dict[str, str] = {}
 
@@ -172,6 +180,9 @@ class SandboxState:
         with self._lifted():
             traceback = self._runner.traceback()
         traceback = traceback.decode("utf-8", "replace") if traceback else None
+        # `error(x, 2)` at a cell's top level names the runner that called the cell:
+        # plain lupa's caller there is C, so Lua gives no position at all
+        message = RUNNER_POSITION.sub("", message, count=1)
         raise lua_error_from(LuaRuntimeError, message, self.sources, traceback)
 
     def _memory_error(self) -> SandboxMemoryLimit:
