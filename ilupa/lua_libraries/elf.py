@@ -58,6 +58,12 @@ def elf_kind(data: bytes) -> ElfKind:
     return ElfKind(data[4], order, machine, flags)
 
 
+def elf_kind_of(path: Path) -> ElfKind:
+    """The kind of the ELF object at `path`, read from its header alone."""
+    with path.open("rb") as file:
+        return elf_kind(file.read(64))
+
+
 def imported_symbols(path: Path) -> frozenset[str]:
     """Names the shared object at `path` needs from elsewhere (undefined dynamic symbols)."""
     data = path.read_bytes()
@@ -107,7 +113,7 @@ def write_linker_stub(path: Path, needed: list[str], like: Path) -> None:
     non-executable stack marker (without it, loading asks for an executable
     stack).
     """
-    kind = elf_kind(like.read_bytes()[:64])
+    kind = elf_kind_of(like)
     o = kind.byte_order
     word = "Q" if kind.is_64 else "I"
     sword = "q" if kind.is_64 else "i"

@@ -40,7 +40,7 @@ from types import ModuleType
 
 from ilupa.lua_libraries.elf import (
     NotAnElfObject,
-    elf_kind,
+    elf_kind_of,
     imported_symbols,
     write_linker_stub,
 )
@@ -159,9 +159,7 @@ class NativeModules:
                 f"ilupa binds C modules to lupa's runtime on Linux only; here ({sys.platform}) "
                 "use pure-Lua modules"
             )
-        with source.open("rb") as file:
-            kind = elf_kind(file.read(64))
-        if kind != elf_kind(Path(self.runtime_file).read_bytes()[:64]):
+        if elf_kind_of(source) != elf_kind_of(Path(self.runtime_file)):
             raise NativeModuleRefused(f"{source} is built for another kind of machine")
         self._check_api(source)
         folder = _private_folder() / self.runtime / str(len(_bound))
