@@ -17,7 +17,7 @@ import json
 import time
 from pathlib import Path
 
-from ilupa.completion import complete_lua
+from ilupa.editor.completion import complete_lua
 from ilupa.session import LuaSession
 
 SIZES_KB = (5, 10, 20, 50)

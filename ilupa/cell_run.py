@@ -7,7 +7,7 @@ which owns "Lua is running for the user" for one Lua state:
 
 - one run at a time: a lock serializes runs from different threads (lupa
   runs one call at a time anyway); a run in the same thread nests;
-- the interrupt (ilupa/interrupt.py): the outermost run watches SIGINT (main
+- the interrupt (ilupa/interrupt/guard.py): the outermost run watches SIGINT (main
   thread) and arms the hooks; a nested run (Lua -> Python -> `%lua`) leaves
   both alone, so one SIGINT is one interrupt and the outer run stays
   stoppable. A stopped run raises a KeyboardInterrupt naming the cell and
@@ -46,7 +46,7 @@ from ilupa.errors import (
     users_traceback_of,
     without_binding_frames,
 )
-from ilupa.interrupt import InterruptGuard
+from ilupa.interrupt.guard import InterruptGuard
 from ilupa.lua_function import unwrapped
 from ilupa.memory.guard import MemoryGuard
 from ilupa.proxy.lifetimes import PythonReferences

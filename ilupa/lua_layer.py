@@ -1,14 +1,19 @@
 """ilupa's Lua layer: which Lua files a session loads, in which order, and why.
 
-Every Lua file ilupa runs inside a user's state is listed in `LOAD_ORDER` (or
-`ON_DEMAND`) and loaded through `LuaLayer.load`, so the order the layers depend
-on is written down in one place (docs/architecture.md shows the same table).
-The parts that load a file (the proxy layer, the display, the memory report)
-get the session's `LuaLayer` instead of reaching into the session.
+Each part declares the Lua files it loads, beside its Python: a module-level
+`LUA_FILES` tuple of `LuaFile` in the part's package (`ilupa/proxy/__init__.py`,
+`ilupa/interrupt/__init__.py`, ...), each file with its place in the order. The
+core's own files (beside this module) are declared here. This module collects
+the declarations (`LOAD_ORDER`, `ON_DEMAND`), checks that no file is declared
+twice and that the places make one order, and `LuaLayer.load` is the one way a
+file is run (docs/architecture.md shows the same table). The parts that load a
+file (the proxy layer, the display, the memory report) get the session's
+`LuaLayer` instead of reaching into the session.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,87 +22,109 @@ from typing import Any
 
 @dataclass(frozen=True)
 class LuaFile:
-    """One file of ilupa/lua: who loads it and why it sits where it does."""
+    """One Lua file of ilupa: the package it sits in, its place, who loads it and why there.
+
+    `place` is the file's position in the load order (None: loaded on demand);
+    `file` is its name in `package` when that is not ``<name>.lua``.
+    """
 
     name: str
+    package: str
+    place: int | None
     loaded_by: str
     why_here: str
+    file: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.file or f"{self.name}.lua"
 
 
-LOAD_ORDER: tuple[LuaFile, ...] = (
+# The packages whose `LUA_FILES` make the layer, besides the core's below.
+PARTS: tuple[str, ...] = (
+    "ilupa.proxy",
+    "ilupa.streams",
+    "ilupa.memory",
+    "ilupa.interrupt",
+    "ilupa.source",
+    "ilupa.lua_libraries",
+    "ilupa.display",
+)
+
+# The core's files: ilupa/<name>.lua.
+LUA_FILES: tuple[LuaFile, ...] = (
     LuaFile(
         "builtin_errors",
+        "ilupa",
+        0,
         "lua_layer.py, before any other file",
         "before every wrapper of a builtin: their errors rebuilt as the builtin's",
     ),
     LuaFile(
-        "python_references",
-        "proxy/lifetimes.py",
-        "before anything holds Python objects: lupa's reference table made strong",
-    ),
-    LuaFile(
         "c_stack_guard",
+        "ilupa",
+        2,
         "session, sandbox/state.py",
         "first, so every later layer captures the guarded functions",
     ),
+    LuaFile("exit_refusal", "ilupa", 5, "session", "os.exit refused"),
+    LuaFile("runner", "ilupa", 7, "session", "runs chunks and calls functions in protected calls"),
+    LuaFile("namespace", "ilupa", 14, "session", "the py table"),
     LuaFile(
-        "standard_files",
-        "streams/__init__.py",
-        "where io.stdout/stderr/stdin keep their FILE*, before any user code",
+        "retired_state", "ilupa", None, "retired_state.py", "%lua_reset, on the state it replaces"
     ),
-    LuaFile(
-        "output",
-        "streams/__init__.py (no fopencookie)",
-        "print and io writes routed to Python's streams, where C files cannot be",
-    ),
-    LuaFile("exit_refusal", "session", "os.exit refused"),
-    LuaFile("stdin", "streams/__init__.py (no fopencookie)", "io.read asks the frontend"),
-    LuaFile("runner", "session", "runs chunks and calls functions in protected calls"),
-    LuaFile("new_globals", "memory/guard.py", "which globals a cell added (memory report)"),
-    LuaFile("interrupt", "interrupt.py", "hooks, coroutine registration, pcall passing interrupts"),
-    LuaFile(
-        "user_hooks",
-        "session",
-        "debug.sethook/gethook: a user's hook sees no ilupa frame, the interrupt's goes on",
-    ),
-    LuaFile("checked_loading", "session (LuaJIT)", "loop checks in code loaded at run time"),
-    LuaFile(
-        "native_modules",
-        "lua_libraries/__init__.py",
-        "require's C searchers bind C modules to this runtime (after checked_loading's Lua one)",
-    ),
-    LuaFile("loop_sampling", "memory/loop_sampling.py (LuaJIT 2.0)", "memory checks from loops"),
-    LuaFile("namespace", "session", "the py table"),
-    LuaFile("proxy_manners", "proxy/layer.py", "metamethods of Python objects"),
-    LuaFile(
-        "ffi_references",
-        "proxy/c_api.py (LuaJIT)",
-        "C-API reads, after the manners it falls back to",
-    ),
-    LuaFile("array_views", "proxy/layer.py", "numpy views"),
-    LuaFile("array_conversions", "proxy/layer.py", "fast conversions between arrays and tables"),
-    LuaFile("fb_python", "proxy/layer.py", "require 'fb.python'"),
-    LuaFile("display", "display/lua_display.py", "display, widgets"),
 )
 
-ON_DEMAND: tuple[LuaFile, ...] = (
-    LuaFile("largest_tables", "memory/report.py", "the memory report, when asked"),
-    LuaFile("retired_state", "retired_state.py", "%lua_reset, on the state it replaces"),
-)
 
-KNOWN = frozenset(file.name for file in LOAD_ORDER + ON_DEMAND)
+@cache
+def _declared() -> tuple[tuple[LuaFile, ...], tuple[LuaFile, ...]]:
+    """(LOAD_ORDER, ON_DEMAND), collected from the parts and checked.
+
+    The parts are imported here, when the first file is loaded, not when this
+    module is: every part imports this module for its `LuaLayer`.
+    """
+    files = list(LUA_FILES)
+    for part in PARTS:
+        files.extend(importlib.import_module(part).LUA_FILES)
+    names = [file.name for file in files]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise RuntimeError(f"Lua files declared twice: {', '.join(twice)}")
+    ordered = sorted((file for file in files if file.place is not None), key=lambda f: f.place)
+    places = [file.place for file in ordered]
+    if places != list(range(len(ordered))):
+        raise RuntimeError(f"the Lua layer's places are not one order 0..n-1: {places}")
+    return tuple(ordered), tuple(file for file in files if file.place is None)
+
+
+@cache
+def _by_name() -> dict[str, LuaFile]:
+    load_order, on_demand = _declared()
+    return {file.name: file for file in load_order + on_demand}
+
+
+def __getattr__(name: str) -> Any:
+    # LOAD_ORDER, ON_DEMAND and KNOWN are collected from the parts on first use.
+    if name == "LOAD_ORDER":
+        return _declared()[0]
+    if name == "ON_DEMAND":
+        return _declared()[1]
+    if name == "KNOWN":
+        return frozenset(_by_name())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
 def lua_source(name: str) -> str:
-    """The text of ilupa/lua/<name>.lua (one of `KNOWN`)."""
-    if name not in KNOWN:
+    """The text of the declared Lua file `name`, read from the package that declares it."""
+    file = _by_name().get(name)
+    if file is None:
         raise KeyError(f"{name}.lua is not part of ilupa's Lua layer (ilupa/lua_layer.py)")
-    return resources.files("ilupa.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    return resources.files(file.package).joinpath(file.file_name).read_text(encoding="utf-8")
 
 
 def load_lua_file(lua: Any, name: str, given: Any = None, /, **inputs: Any) -> Any:
-    """Run ilupa/lua/<name>.lua once in `lua`; return the table of named results it returns.
+    """Run the declared Lua file `name` once in `lua`; return the table of named results it returns.
 
     The file gets one table of named inputs (``local given = ...``): `given`, a
     Lua table built by the caller, or else the keyword `inputs`. Each file takes
@@ -120,5 +147,5 @@ class LuaLayer:
         self._lua = lua
 
     def load(self, name: str, given: Any = None, /, **inputs: Any) -> Any:
-        """Run ilupa/lua/<name>.lua in this state with named inputs; return its named results."""
+        """Run the declared Lua file `name` in this state with named inputs; return its results."""
         return load_lua_file(self._lua, name, given, **inputs)

@@ -1,6 +1,6 @@
 """A Lua state that `%lua_reset` replaced: its functions fail clearly instead of running unwatched.
 
-See ilupa/lua/retired_state.lua for why: nothing of ilupa guards that state
+See ilupa/retired_state.lua for why: nothing of ilupa guards that state
 any more (interrupt, memory budget, LuaJIT 2.0's heap guard), and on LuaJIT
 2.0 a call into it could fill the heap window the new state shares and abort
 the process.

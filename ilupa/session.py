@@ -15,8 +15,7 @@ from typing import Any
 from ilupa.cell_run import FAILED, CellRun
 from ilupa.display.lua_display import install_display
 from ilupa.errors import LuaSyntaxError, lua_error_from
-from ilupa.interrupt import InterruptGuard
-from ilupa.loop_checks import with_loop_checks
+from ilupa.interrupt.guard import InterruptGuard
 from ilupa.lua_function import LuaFunction
 from ilupa.lua_layer import LuaLayer
 from ilupa.lua_libraries import install_lua_libraries
@@ -27,9 +26,10 @@ from ilupa.proxy.fb_python import Reference
 from ilupa.proxy.lifetimes import PythonReferences
 from ilupa.proxy.manners import Manners
 from ilupa.runtimes import load_runtime_module
-from ilupa.stdin import read_line
+from ilupa.source.loop_checks import with_loop_checks
 from ilupa.streams import StandardStreams
 from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
+from ilupa.streams.stdin import read_line
 
 
 class LuaSession:

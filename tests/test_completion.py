@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ilupa.completion import complete_lua, member_access, partial_name, require_argument
-from ilupa.inspection import inspect_lua
-from ilupa.lua_syntax import check_complete
+from ilupa.editor.completion import complete_lua, member_access, partial_name, require_argument
+from ilupa.editor.inspection import inspect_lua
 from ilupa.session import LuaSession
+from ilupa.source.syntax import check_complete
 
 
 @pytest.fixture(scope="module")

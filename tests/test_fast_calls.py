@@ -1,6 +1,6 @@
 """Calls of math's pure functions with plain arguments take the FFI fast path on LuaJIT.
 
-The fast path (ilupa/lua/ffi_references.lua, `fast_call`) must give what the
+The fast path (ilupa/proxy/ffi_references.lua, `fast_call`) must give what the
 Python-side path gives for every argument: the same values, the same count of
 results, the same errors. The differential test calls each function both ways
 in one Lua state: directly (the fast path on LuaJIT) and through a Python

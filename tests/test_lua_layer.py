@@ -7,18 +7,20 @@ from importlib import resources
 import lupa.lua54
 import pytest
 
-from ilupa.lua_layer import KNOWN, LOAD_ORDER, ON_DEMAND, load_lua_file
+from ilupa.lua_layer import KNOWN, LOAD_ORDER, ON_DEMAND, PARTS, load_lua_file
 
 
 def test_every_lua_file_of_the_layer_is_declared_once() -> None:
     on_disk = {
-        entry.name.removesuffix(".lua")
-        for entry in resources.files("ilupa.lua").iterdir()
+        (package, entry.name)
+        for package in ("ilupa", *PARTS)
+        for entry in resources.files(package).iterdir()
         if entry.name.endswith(".lua")
     }
     declared = [file.name for file in LOAD_ORDER + ON_DEMAND]
+    assert {(file.package, file.file_name) for file in LOAD_ORDER + ON_DEMAND} == on_disk
     assert sorted(declared) == sorted(set(declared))
-    assert set(declared) == on_disk == KNOWN
+    assert set(declared) == KNOWN
 
 
 def test_a_file_gets_named_inputs_and_returns_named_results() -> None:

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from ilupa import lua_lexer
-from ilupa.lua_lexer import (
+from ilupa.source import lexer as lua_lexer
+from ilupa.source.lexer import (
     ERROR,
     KEYWORD,
     LUA51,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ilupa.loop_checks import may_repeat, with_loop_checks
-from ilupa.lua_lexer import tokens as lua_tokens
-from ilupa.lua_source import (
+from ilupa.session import LuaSession
+from ilupa.source.cells import (
     TAIL_WINDOW,
     VALUES_FUNCTION,
     _tail_tokens,
@@ -15,8 +14,9 @@ from ilupa.lua_source import (
     ends_with_semicolon,
     ends_with_write_call,
 )
-from ilupa.lua_source import with_trailing_value as rewrite
-from ilupa.session import LuaSession
+from ilupa.source.cells import with_trailing_value as rewrite
+from ilupa.source.lexer import tokens as lua_tokens
+from ilupa.source.loop_checks import may_repeat, with_loop_checks
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import builtins
 
 import pytest
 
-from ilupa.loop_checks import with_loop_checks
 from ilupa.session import LuaSession
+from ilupa.source.loop_checks import with_loop_checks
 
 
 def test_io_read_formats_read_lines_from_input(monkeypatch: pytest.MonkeyPatch) -> None:

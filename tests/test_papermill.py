@@ -21,7 +21,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import tests.kernel_support  # noqa: F401  (installs the kernelspec first)
-from ilupa.papermill_lua import LuaTranslator, lua_string
+from ilupa.papermill.translator import LuaTranslator, lua_string
 from ilupa.runtimes import load_runtime_module
 from tests.notebook_helpers import stream_text
 

@@ -12,7 +12,7 @@ import weakref
 
 import pytest
 
-import ilupa.interrupt
+import ilupa.interrupt.guard
 from ilupa.proxy.lifetimes import RELEASE_EVERY
 from ilupa.runtimes import available_runtimes
 from ilupa.session import LuaSession
@@ -138,7 +138,7 @@ def test_dropped_objects_are_freed_without_an_explicit_collection(session):
     assert alive() is None
 
 
-# Lua 5.1 and LuaJIT (ilupa.interrupt.COUNT_HOOK_RUNTIMES) run a count hook all along.
+# Lua 5.1 and LuaJIT (ilupa.interrupt.guard.COUNT_HOOK_RUNTIMES) run a count hook all along.
 HOOKED_RUNTIMES = [r for r in available_runtimes() if r == "lua51" or r.startswith("luajit")]
 
 
@@ -148,7 +148,7 @@ def test_the_interrupt_hook_may_fire_while_references_are_released(
 ) -> None:
     """Lua 5.1 and LuaJIT poll Python from a count hook; a release must not refuse that poll."""
     # A release runs far more than 7 Lua instructions while Python objects refuse calls.
-    monkeypatch.setattr(ilupa.interrupt, "HOOK_COUNT", 7)
+    monkeypatch.setattr(ilupa.interrupt.guard, "HOOK_COUNT", 7)
     session = LuaSession(runtime, {"make": Token})
     count = RELEASE_EVERY * 2
     code = f"local n = 0 for i = 1, {count} do n = n + #tostring(py.make()) end return n"

@@ -15,7 +15,7 @@ from typing import Any
 from IPython.core import page
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ilupa.inspection import inspect_lua
+from ilupa.editor.inspection import inspect_lua
 from ilupa.kernel.lua_cells import lua_magic_body
 from ilupa.session import LuaSession
 

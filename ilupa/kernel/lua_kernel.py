@@ -14,7 +14,7 @@ from ipykernel.ipkernel import IPythonKernel
 from IPython.core.inputtransformer2 import TransformerManager
 
 import ilupa
-from ilupa.completion import complete_lua
+from ilupa.editor.completion import complete_lua
 from ilupa.kernel.kernel_info import help_links, lua_features
 from ilupa.kernel.lua_cells import (
     LUA_CELL_MAGICS,
@@ -25,9 +25,9 @@ from ilupa.kernel.lua_cells import (
 )
 from ilupa.kernel.lua_help import LuaHelpMagics, inspect_reply
 from ilupa.kernel.python_cells import PythonCellMagics
-from ilupa.lua_syntax import check_complete
 from ilupa.magics import LuaMagics
 from ilupa.session import LuaSession
+from ilupa.source.syntax import check_complete
 
 
 class LuaKernel(IPythonKernel):

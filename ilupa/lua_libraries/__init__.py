@@ -3,7 +3,7 @@
 `install_lua_libraries` gives a new Lua state the search paths of a standalone
 interpreter of its Lua version (`search_paths.py`) and C searchers that bind
 C modules to the state's runtime before Lua opens them (`native_modules.py`
-and `ilupa/lua/native_modules.lua`). `%lua_path` shows the paths and
+and `ilupa/lua_libraries/native_modules.lua`). `%lua_path` shows the paths and
 `%lua_rocks` installs rocks where they are found (`rocks.py`).
 """
 
@@ -12,9 +12,19 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from ilupa.lua_layer import LuaLayer
+from ilupa.lua_layer import LuaFile, LuaLayer
 from ilupa.lua_libraries.native_modules import NativeModules
 from ilupa.lua_libraries.search_paths import SearchPaths, search_paths_for
+
+LUA_FILES: tuple[LuaFile, ...] = (
+    LuaFile(
+        "native_modules",
+        __name__,
+        12,
+        "lua_libraries/__init__.py",
+        "require's C searchers bind C modules to this runtime (after checked_loading's Lua one)",
+    ),
+)
 
 __all__ = ["SearchPaths", "install_lua_libraries"]
 

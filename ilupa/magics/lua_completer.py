@@ -7,7 +7,7 @@ from typing import Any
 
 from IPython.core.completer import CompletionContext, SimpleCompletion, context_matcher
 
-from ilupa.completion import complete_lua
+from ilupa.editor.completion import complete_lua
 from ilupa.kernel.lua_cells import LUA_CELL_MAGIC
 
 

@@ -22,7 +22,6 @@ from ilupa.cell_run import CELL
 from ilupa.display.reading import RunReader
 from ilupa.errors import refuse_surrogates, users_traceback_of
 from ilupa.lua_libraries.rocks import RocksFailed, run_rocks
-from ilupa.lua_source import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_at_line
 from ilupa.magics.options import asks_for_help, names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
@@ -32,6 +31,7 @@ from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime,
 from ilupa.sandbox.cells import run_sandboxed_cell
 from ilupa.sandbox.config import SandboxConfig
 from ilupa.session import LuaSession
+from ilupa.source.cells import ends_with_semicolon, ends_with_write_call, with_trailing_value
 from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 
 RESET_WHILE_RUNNING = (

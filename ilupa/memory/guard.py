@@ -79,7 +79,7 @@ class MemoryGuard:
         self._drop_new_globals = new_globals.drop_new
 
     def budget_switches(self) -> tuple[Callable[[], None] | None, Callable[[], None] | None]:
-        """(restore, lift) for ilupa/lua/runner.lua, or (None, None) without a budget.
+        """(restore, lift) for ilupa/runner.lua, or (None, None) without a budget.
 
         A cell run keeps the budget lifted (`lifted`) for all of ilupa's own
         work, where lupa pushes arguments, takes results and keeps references

@@ -8,8 +8,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from ilupa.lua_layer import LuaFile
 from ilupa.proxy.copies import CopyError
 from ilupa.proxy.layer import ProxyLayer, install_proxy_layer
+
+LUA_FILES: tuple[LuaFile, ...] = (
+    LuaFile(
+        "python_references",
+        __name__,
+        1,
+        "proxy/lifetimes.py",
+        "before anything holds Python objects: lupa's reference table made strong",
+    ),
+    LuaFile(
+        "proxy_manners",
+        __name__,
+        15,
+        "proxy/layer.py",
+        "metamethods of Python objects",
+        file="manners.lua",
+    ),
+    LuaFile(
+        "ffi_references",
+        __name__,
+        16,
+        "proxy/c_api.py (LuaJIT)",
+        "C-API reads, after the manners it falls back to",
+    ),
+    LuaFile("array_views", __name__, 17, "proxy/layer.py", "numpy views"),
+    LuaFile(
+        "array_conversions",
+        __name__,
+        18,
+        "proxy/layer.py",
+        "fast conversions between arrays and tables",
+    ),
+    LuaFile("fb_python", __name__, 19, "proxy/layer.py", "require 'fb.python'"),
+)
 
 __all__ = ["CopyError", "ProxyLayer", "install_proxy_layer", "to_lua", "to_python"]
 

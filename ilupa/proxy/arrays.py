@@ -1,6 +1,6 @@
 """Numpy arrays as Lua array views: which arrays qualify and how Lua reaches their memory.
 
-The Lua side is ilupa/lua/array_views.lua. Here Python describes an array
+The Lua side is ilupa/proxy/array_views.lua. Here Python describes an array
 (dtype, shape, strides in elements, data address) and serves element reads and
 writes for runtimes without FFI.
 """

@@ -1,6 +1,6 @@
 """Fast Python references on LuaJIT: the CPython C API called through LuaJIT's FFI.
 
-ilupa/lua/ffi_references.lua reads dicts, lists and tuples from Lua without a
+ilupa/proxy/ffi_references.lua reads dicts, lists and tuples from Lua without a
 round trip through lupa; this is its Python half. It owns the memory that holds
 the references Lua's boxes keep (the arena: Python frees it, so a Lua state that
 is reset, dropped or still alive at exit never leaves a reference behind), the

@@ -1,6 +1,6 @@
 """Fast copies between 1-d numpy arrays and numeric Lua tables, on every runtime.
 
-The Lua side is ilupa/lua/array_conversions.lua. Each runtime takes its
+The Lua side is ilupa/proxy/array_conversions.lua. Each runtime takes its
 fastest route that makes no Python call per element: FFI pointers on LuaJIT;
 on PUC Lua 5.3+ the array's bytes unpacked by `string.unpack` (numpy to Lua);
 elsewhere lupa's own C conversions, many values per call.

@@ -8,7 +8,7 @@ module; `py.NAME`, `-i` and `-o` keep ilupa's own (ilupa/proxy/manners.py):
 
 - *opaque references*: `py.int`, `py.str`, `py.ref`, `py.reval`, `py.import`
   and the other constructors return references (a `Reference` here, held by a
-  Lua handle in ilupa/lua/fb_python.lua), and every operation on a reference
+  Lua handle in ilupa/proxy/fb_python.lua), and every operation on a reference
   (indexing, attribute reads, calls, arithmetic, `..`) returns a reference
   again, for chaining, until `py.eval(ref)` converts it;
 - *Lua to Python*: numbers become `float` (integral table keys `int`), strings
@@ -190,7 +190,7 @@ def _python_traceback(error: BaseException) -> str:
 
 
 class FbPython:
-    """The Python half of the fb.python module; ilupa/lua/fb_python.lua is the other."""
+    """The Python half of the fb.python module; ilupa/proxy/fb_python.lua is the other."""
 
     def __init__(self, layer: ProxyLayer) -> None:
         self.layer = layer

@@ -1,7 +1,7 @@
 """When Python objects that Lua dropped are given back to Python.
 
 lupa's bookkeeping of Python objects held by Lua goes wrong when Lua's
-collector finalizes a dropped reference late (ilupa/lua/python_references.lua
+collector finalizes a dropped reference late (ilupa/proxy/python_references.lua
 says how): Lua then calls a freed or unrelated Python object. ilupa keeps that
 bookkeeping strong and releases dropped references in whole collections:
 after a batch of Python objects handed to Lua, and whenever Lua code calls

@@ -1,7 +1,7 @@
 """What Lua's metamethods on Python objects do, decided in Python.
 
 ilupa extends lupa's own metatable for Python objects (see
-ilupa/lua/proxy_manners.lua) so that `#obj`, `pairs`, `ipairs`, `==`, `<`,
+ilupa/proxy/manners.lua) so that `#obj`, `pairs`, `ipairs`, `==`, `<`,
 arithmetic, `..` and `obj:method()` behave in Lua as they do for Lua values,
 while the object itself (not a copy, not a wrapper) is what Lua holds.
 Indexing follows the owner: Python sequences are 0-based from Lua too.

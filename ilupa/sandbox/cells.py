@@ -12,8 +12,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ilupa.lua_source import ends_with_semicolon, with_trailing_value
 from ilupa.sandbox.state import SandboxState
+from ilupa.source.cells import ends_with_semicolon, with_trailing_value
 
 
 def run_sandboxed_cell(

@@ -8,7 +8,7 @@
 function and object stays Lua's own: `print` is the C function, `io.stdout`
 a real file (`io.type` says "file", it cannot be closed), `io.lines(nil, "L")`
 keeps its newlines. Where the C library cannot make such files, the
-Lua-level replacements (`ilupa/lua/output.lua`, `stdin.lua`) are loaded instead.
+Lua-level replacements (`ilupa/streams/output.lua`, `stdin.lua`) are loaded instead.
 
 Either way every write passes the run's `OutputBudget` (`budget.py`): each
 outermost run (`routed`) may write `output_limit` characters, then one note,
@@ -22,9 +22,29 @@ import ctypes
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ilupa.lua_layer import LuaLayer
+from ilupa.lua_layer import LuaFile, LuaLayer
 from ilupa.streams import c_files
 from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT, OutputBudget
+
+LUA_FILES: tuple[LuaFile, ...] = (
+    LuaFile(
+        "standard_files",
+        __name__,
+        3,
+        "streams/__init__.py",
+        "where io.stdout/stderr/stdin keep their FILE*, before any user code",
+    ),
+    LuaFile(
+        "output",
+        __name__,
+        4,
+        "streams/__init__.py (no fopencookie)",
+        "print and io writes routed to Python's streams, where C files cannot be",
+    ),
+    LuaFile(
+        "stdin", __name__, 6, "streams/__init__.py (no fopencookie)", "io.read asks the frontend"
+    ),
+)
 
 
 class StandardStreams:

@@ -110,7 +110,7 @@ class ReadingFile:
     """
 
     def __init__(self, read_line: Callable[[], str | None]) -> None:
-        pending = bytearray()  # read_line is a plain function (ilupa/stdin.py): no cycle
+        pending = bytearray()  # read_line is a plain function (ilupa/streams/stdin.py): no cycle
 
         def on_read(_cookie: int, buffer: int, size: int) -> int:
             if not pending:

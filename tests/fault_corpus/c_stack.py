@@ -1,7 +1,7 @@
 """Recursion through C functions that call back into Lua, mixed across coroutines.
 
 LuaJIT puts no limit on C functions calling Lua (PUC Lua stops at 200 with
-"C stack overflow"): before one count covered them all (ilupa/lua/c_stack_guard.lua)
+"C stack overflow"): before one count covered them all (ilupa/c_stack_guard.lua)
 a `table.sort` comparator recursing inside nested `coroutine.wrap`s, each
 level a fresh coroutine, ended the kernel with SIGSEGV on luajit21 and
 luajit20. Each entry recurses through a different C function, or several at

@@ -1,10 +1,10 @@
 """Values Lua code can forge must not steer ilupa's C-level calls.
 
 On Lua 5.2-5.5 the interrupt hooks Lua threads by address through the C API
-(ilupa/lua_hooks.py). Addresses used to be read from `tostring(co)`, which a
+(ilupa/interrupt/hooks.py). Addresses used to be read from `tostring(co)`, which a
 cell can make say anything by giving threads a metatable; the interrupt then
 called `lua_sethook` on that address and the kernel died. Addresses now come
-from the thread itself (ilupa/lua/interrupt.lua). Array views hand Python no
+from the thread itself (ilupa/interrupt/interrupt.lua). Array views hand Python no
 address back: a forged view (a table with a view's metatable, or with the
 fields of one) reaches only Python's bounds-checked numpy.
 """

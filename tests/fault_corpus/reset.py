@@ -4,7 +4,7 @@ Nothing of ilupa watches a replaced state (interrupt, memory budget, LuaJIT
 2.0's heap guard). On LuaJIT 2.0, whose 1 GiB heap window every state of the
 process shares, calling such a function after the new state took part of the
 window aborted the process. Replaced states now refuse to run Lua functions,
-with a message that says why (ilupa/lua/retired_state.lua); their tables stay
+with a message that says why (ilupa/retired_state.lua); their tables stay
 readable.
 """
 

@@ -1,4 +1,4 @@
--- Makes running Lua stoppable (see ilupa/interrupt.py). Two modes:
+-- Makes running Lua stoppable (see ilupa/interrupt/guard.py). Two modes:
 -- * `register` given (Lua 5.2-5.5): no hook while the cell runs. Python sets a
 --   count hook on every registered Lua thread when the interrupt arrives, so
 --   this side only tells Python the address of each thread: the main one now,
@@ -46,7 +46,7 @@ end
 local gil_step = { held = false }
 -- lupa's own call, kept before the proxy layer adds argument handling to it:
 -- the hook can fire while ilupa frees Python references, when the patched
--- call refuses (ilupa/lua/python_references.lua). `poll` returns a boolean,
+-- call refuses (ilupa/proxy/python_references.lua). `poll` returns a boolean,
 -- so calling it then pushes no Python object.
 local raw_call = debug.getregistry().POBJECT.__call
 

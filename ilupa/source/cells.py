@@ -8,7 +8,7 @@ through a function the runner hands the chunk (`...`), so the last call is no
 tail call and keeps its frame in Lua's traceback.
 
 The split must never change what the cell means: `x = 10` / `- 1` sets x to
-9 and shows nothing, `y = f` / `{1}` calls f. So the tokens (ilupa.lua_lexer)
+9 and shows nothing, `y = f` / `{1}` calls f. So the tokens (ilupa.source.lexer)
 choose one place, and Lua's own compiler judges it (see `with_trailing_value`).
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ilupa.lua_lexer import (
+from ilupa.source.lexer import (
     ANY,
     KEYWORD,
     NAME,
@@ -29,7 +29,7 @@ from ilupa.lua_lexer import (
     tokens_and_comments,
     tokens_from,
 )
-from ilupa.lua_lexer import tokens as lua_tokens
+from ilupa.source.lexer import tokens as lua_tokens
 
 VALUES_FUNCTION = "__ilupa_values"
 

@@ -18,7 +18,7 @@ the state. After `do`/`repeat` it is followed by `;`, so a statement that
 starts with `(` is not read as its arguments; before `goto` and `return` it is
 wrapped in `do ... end`, which no previous statement can continue. Each goes on
 the same line, so error line numbers still match; strings and comments are
-never touched (ilupa.lua_lexer reads the code as LuaJIT does).
+never touched (ilupa.source.lexer reads the code as LuaJIT does).
 
 If the rewritten code does not compile where the original does (a form this
 rewrite did not foresee), the original runs as written: the count hook still
@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ilupa.lua_lexer import KEYWORD, LUAJIT, NAME, NUMBER, STRING, Token, tokens, without_quoted
+from ilupa.source.lexer import KEYWORD, LUAJIT, NAME, NUMBER, STRING, Token, tokens, without_quoted
 
 CHECK = "(0i)()"
 AFTER_LOOP_START = f" {CHECK};"

@@ -22,7 +22,7 @@ from typing import Any
 from papermill.models import Parameter
 from papermill.translators import Translator, papermill_translators
 
-from ilupa.lua_lexer import KEYWORDS_51
+from ilupa.source.lexer import KEYWORDS_51
 
 KERNEL_NAME = "ilupa"
 LANGUAGE = "lua"

@@ -1,5 +1,5 @@
 -- On LuaJIT, code loaded at run time gets the same interrupt checks in its
--- loops as a cell (see ilupa/loop_checks.py): load, loadstring, loadfile,
+-- loops as a cell (see ilupa/source/loop_checks.py): load, loadstring, loadfile,
 -- dofile and require's Lua-file searcher rewrite Lua source text before
 -- compiling it. Binary chunks (starting with ESC) are left as they are, and so
 -- is text whose rewrite does not compile (it then runs as written).

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType, ModuleType
 from typing import Any
 
-from ilupa.lua_hooks import ThreadHooks
+from ilupa.interrupt.hooks import ThreadHooks
 from ilupa.lua_layer import LuaLayer
 
 HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)

@@ -1,7 +1,7 @@
 """What Shift-Tab and `?` show for a Lua name: standard function, Lua function or Python object.
 
 Like completion, it runs no user metamethod: names resolve raw
-(ilupa/completion.py) and a Lua value is described by its type and address
+(ilupa/editor/completion.py) and a Lua value is described by its type and address
 (lupa's repr), never its `__tostring`.
 """
 
@@ -12,8 +12,8 @@ import inspect
 import re
 from typing import Any
 
-from ilupa.completion import raw_reads, resolve
-from ilupa.lua_stdlib import STANDARD_FUNCTIONS
+from ilupa.editor.completion import raw_reads, resolve
+from ilupa.editor.stdlib import STANDARD_FUNCTIONS
 from ilupa.session import LuaSession
 
 DOTTED_NAME = re.compile(r"[A-Za-z_][\w]*(?:\s*[.:]\s*[A-Za-z_]\w*)*")

@@ -14,7 +14,7 @@
 -- `restore` puts the budget back once Lua runs; `lift` takes it off again
 -- before returning, so that lupa can take the results (a registry reference
 -- per table or function) even when the call left the heap full.
--- `remember(level)` (ilupa/lua/new_globals.lua) snapshots the globals before
+-- `remember(level)` (ilupa/memory/new_globals.lua) snapshots the globals before
 -- the user's Lua runs, at the nesting level Python gives.
 local given = ...
 local is_python_exception, failed, remember = given.is_python_exception, given.failed, given.remember
