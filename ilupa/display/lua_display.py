@@ -8,7 +8,7 @@ Python objects keep their rich reprs, and display ids work for update-in-place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from IPython import display as ipython_display
 
@@ -16,9 +16,7 @@ from ilupa.display.image import png_bytes
 from ilupa.display.lua_args import options_of, to_python
 from ilupa.display.reading import RunReader
 from ilupa.display.widgets import LuaWidgets, lua_interact
-
-if TYPE_CHECKING:
-    from ilupa.session import LuaSession
+from ilupa.lua_layer import LuaLayer
 
 DISPLAY_OPTIONS = {"display_id", "update", "metadata"}
 
@@ -70,7 +68,17 @@ def display_image(values: Any, options: Any = None) -> Any:
     return ipython_display.display(shown, display_id=display_id)
 
 
-def install_display(session: LuaSession) -> None:
+class DisplayHost(Protocol):
+    """What the display gets from the session that installs it (a `LuaSession`)."""
+
+    lua: Any
+    cell_run: Any
+    layer: LuaLayer
+    memory: Any  # `interact` lifts its budget
+    display_reader: Any
+
+
+def install_display(session: DisplayHost) -> None:
     """Give the session's Lua the display globals and `require 'ipywidgets'`.
 
     Also sets `session.display_reader`, through which IPython's display of

@@ -24,20 +24,29 @@ before the heap is full.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, contextmanager, suppress
+from typing import Any, Protocol
 
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.estimate import LuaCopyRefused
 
-if TYPE_CHECKING:
-    from ilupa.memory.guard import MemoryGuard
+
+class CopyBudget(Protocol):
+    """What a copy room uses of the session's `MemoryGuard` (guard.py), which opens it."""
+
+    _lua: Any
+    limits: Any  # its `supports_budget`
+
+    @property
+    def effective_limit(self) -> int: ...
+
+    def lifted(self) -> AbstractContextManager[Any]: ...
 
 
 class CopyRoom:
     """The budget check a copy runs after each table it made."""
 
-    def __init__(self, guard: MemoryGuard, what: str, expected: int) -> None:
+    def __init__(self, guard: CopyBudget, what: str, expected: int) -> None:
         self.guard = guard
         self.what = what
         self.expected = expected
@@ -57,7 +66,7 @@ class CopyRoom:
 
 
 @contextmanager
-def copy_room(guard: MemoryGuard, what: str, expected: int = 0) -> Iterator[CopyRoom]:
+def copy_room(guard: CopyBudget, what: str, expected: int = 0) -> Iterator[CopyRoom]:
     """Run a copy into Lua with the budget lifted and checked after each table.
 
     On any failure, the copy's tables (which the copy dropped before its error
@@ -72,14 +81,14 @@ def copy_room(guard: MemoryGuard, what: str, expected: int = 0) -> Iterator[Copy
 
 
 def copy_within_budget(
-    guard: MemoryGuard, make: Callable[[CopyRoom], Any], what: str, expected: int = 0
+    guard: CopyBudget, make: Callable[[CopyRoom], Any], what: str, expected: int = 0
 ) -> Any:
     """`make(room)` in a copy room; its result, or `LuaCopyRefused` with Lua unchanged."""
     with copy_room(guard, what, expected) as room:
         return make(room)
 
 
-def _usage_reader(guard: MemoryGuard) -> Callable[[], int]:
+def _usage_reader(guard: CopyBudget) -> Callable[[], int]:
     """Lua's usage in bytes, cheap enough to read after every table."""
     lua = guard._lua
     if guard.limits.supports_budget:
@@ -88,6 +97,6 @@ def _usage_reader(guard: MemoryGuard) -> Callable[[], int]:
     return lambda: int(count() * 1024)
 
 
-def _collect_garbage(guard: MemoryGuard) -> None:
+def _collect_garbage(guard: CopyBudget) -> None:
     with suppress(Exception):  # a failing collection must not hide why the copy stopped
         guard._lua.execute("collectgarbage() collectgarbage()")

@@ -19,6 +19,7 @@ from typing import Any
 from ilupa.errors import LuaMemoryError
 from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import default_memory_limit, format_bytes
+from ilupa.memory.copy_room import copy_within_budget
 from ilupa.memory.estimate import CopyVerdict, check_copy_fits
 from ilupa.memory.gauge import MemoryGauge
 from ilupa.memory.limits import limits_for
@@ -387,8 +388,6 @@ class MemoryGuard:
         unchanged. ilupa's own copies (`%%lua -c`, `ilupa.copy`) go through
         the proxy layer's `copy_to_lua`, which keeps shared references.
         """
-        from ilupa.memory.copy_room import copy_within_budget
-
         verdict = None if checked else self.check_copy(obj, what)
         if not isinstance(obj, dict | list | tuple):
             return obj

@@ -35,7 +35,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Mapping
 from types import BuiltinFunctionType, MethodType, ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -44,8 +44,16 @@ from ilupa.lua_types import lua_type_of
 from ilupa.proxy.arrays import is_viewable
 from ilupa.proxy.manners import ARGS, KWARGS
 
-if TYPE_CHECKING:
-    from ilupa.proxy.layer import ProxyLayer
+
+class ProxySide(Protocol):
+    """What fb.python uses of the proxy layer that builds it (`ProxyLayer`, proxy/layer.py)."""
+
+    session: Any  # its lua, references, namespace and callable_for_python
+
+    def to_lua(self, value: Any) -> Any: ...
+
+    def copy_to_lua(self, value: Any, what: str = ..., none: Any = None) -> Any: ...
+
 
 Result = tuple[bool, Any]
 """What every function Lua calls returns: (True, value) or (False, the Lua error message)."""
@@ -192,7 +200,7 @@ def _python_traceback(error: BaseException) -> str:
 class FbPython:
     """The Python half of the fb.python module; ilupa/proxy/fb_python.lua is the other."""
 
-    def __init__(self, layer: ProxyLayer) -> None:
+    def __init__(self, layer: ProxySide) -> None:
         self.layer = layer
         self.none_box = Reference(None)
         self.none_handle: Any = None  # py.None's Lua handle, set by ProxyLayer after loading

@@ -9,11 +9,12 @@ adds the `ilupa` table to Lua's globals (`ilupa.view`, `ilupa.copy`,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ilupa.lua_function import LuaFunction
+from ilupa.lua_layer import LuaLayer
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.copy_room import CopyRoom, copy_within_budget
 from ilupa.proxy.arrays import ElementWriter, is_viewable, read_element, view_arguments
@@ -21,19 +22,36 @@ from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
 from ilupa.proxy.fb_python import FbPython
+from ilupa.proxy.lifetimes import PythonReferences
 from ilupa.proxy.manners import SIMPLE_TYPES, Manners
-
-if TYPE_CHECKING:
-    from ilupa.session import LuaSession
 
 SIMPLE = (str, int, float, bool, bytes, type(None))
 PLAIN_CONTAINERS = frozenset({dict, list, tuple})
 
 
+class ProxyHost(Protocol):
+    """What the proxy layer gets from the session that builds it (a `LuaSession`).
+
+    The session builds the proxy layer and hands itself over as this; the proxy
+    layer never imports the session.
+    """
+
+    lua: Any
+    layer: LuaLayer
+    manners: Manners
+    references: PythonReferences
+    raw_pcall: Any
+    interrupts: Any  # its `gil_step`
+    memory: Any  # its `check_copy`, and the budget a copy room checks
+    namespace: Any
+
+    def callable_for_python(self, value: Any) -> Any: ...
+
+
 class ProxyLayer:
     """The proxy machinery of one Lua session."""
 
-    def __init__(self, session: LuaSession) -> None:
+    def __init__(self, session: ProxyHost) -> None:
         self.session = session
         lua = session.lua
         self._references = session.references
@@ -234,6 +252,6 @@ class ProxyLayer:
         return list(table.items())
 
 
-def install_proxy_layer(session: LuaSession) -> ProxyLayer:
+def install_proxy_layer(session: ProxyHost) -> ProxyLayer:
     """Give `session`'s Lua state the proxy layer; returns it for Python-side use."""
     return ProxyLayer(session)
