@@ -1,8 +1,8 @@
 """A 10 MB cell of short lines: ilupa's reading of the cell against plain lupa running it.
 
-ilupa reads a cell before Lua compiles it: its trailing value (lua_source.py), its
+ilupa reads a cell before Lua compiles it: its trailing value (ilupa/source/cells.py), its
 `;`, whether it ends in `io.write(...)`, and on LuaJIT the interrupt checks in its
-loops (loop_checks.py). Each read lexed the whole cell in Python, token by token:
+loops (ilupa/source/loop_checks.py). Each read lexed the whole cell in Python, token by token:
 a 10 MB cell of `x = 1` lines took 52 s on luajit21, against 0.23 s for
 `lua.execute` in plain lupa. The end of a cell is now read from a tail found by
 the regex engine (`quiet_line_start`), and a cell with no `do`, `repeat`, `goto`

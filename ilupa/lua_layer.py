@@ -115,7 +115,7 @@ def __getattr__(name: str) -> Any:
 
 
 @cache
-def lua_source(name: str) -> str:
+def lua_text(name: str) -> str:
     """The text of the declared Lua file `name`, read from the package that declares it."""
     file = _by_name().get(name)
     if file is None:
@@ -137,7 +137,7 @@ def load_lua_file(lua: Any, name: str, given: Any = None, /, **inputs: Any) -> A
         load_lua_file(lua, "builtin_errors")
     if given is None:
         given = lua.table_from(inputs)
-    return lua.execute(lua_source(name), given, name=f"=ilupa:{name}")
+    return lua.execute(lua_text(name), given, name=f"=ilupa:{name}")
 
 
 class LuaLayer:

@@ -100,7 +100,7 @@ local function start(restore, level)
   end
 end
 
--- Cells that show a value pass it through here (see lua_source.py).
+-- Cells that show a value pass it through here (see source/cells.py).
 local function values(...)
   return ...
 end

@@ -6,7 +6,7 @@ bytecode. A watcher thread blocked on `signal.set_wakeup_fd`'s pipe hears of
 the signal at once (lupa releases the GIL while Lua runs) and tells Lua:
 
 - on Lua 5.2-5.5 it sets a count hook on every Lua thread of the state
-  through the C API (see lua_hooks.py); no hook runs before that, so the
+  through the C API (see hooks.py); no hook runs before that, so the
   machinery costs nothing while the cell runs normally;
 - on Lua 5.1 and LuaJIT, where Lua cannot name its main thread's address, a
   count hook calls `poll` about every 5 ms (at most every `HOOK_COUNT` VM

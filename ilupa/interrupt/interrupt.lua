@@ -12,7 +12,7 @@
 --   shortens its count when instructions are slow (short C calls in a loop),
 --   so that it runs about every `HOOK_SECONDS`. On LuaJIT hooks are not called
 --   inside compiled traces, so each loop body also calls `(0i)()` (see
---   loop_checks.py), which runs the `__call` metamethod this file gives the
+--   source/loop_checks.py), which runs the `__call` metamethod this file gives the
 --   `complex` C type: a countdown in FFI memory, and when it runs out an FFI
 --   call that reads the flag byte a watcher thread sets (a plain FFI load
 --   would be hoisted out of the loop), then the function given to the returned

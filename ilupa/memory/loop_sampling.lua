@@ -1,5 +1,5 @@
 -- LuaJIT only (see ilupa/memory/loop_sampling.py). Gives the loop checks
--- (loop_checks.py, interrupt.lua) what they run about every millisecond:
+-- (source/loop_checks.py, interrupt/interrupt.lua) what they run about every millisecond:
 -- let Python sample Lua's memory when it moved (`sample`, given Lua's own count
 -- on LuaJIT 2.0, where lupa has none), which keeps the warning up with JIT-compiled
 -- loops, and, on LuaJIT 2.0, compare the heap with the guard

@@ -2,8 +2,8 @@
 
 LuaJIT runs hot loops as compiled traces, where neither hooks nor other
 threads see much. The interrupt checks that open every loop body of a cell
-(loop_checks.py) call back about every millisecond of a loop, at most every
-LOOP_CHECK_COUNT passes (interrupt.py), to:
+(source/loop_checks.py) call back about every millisecond of a loop, at most every
+LOOP_CHECK_COUNT passes (interrupt/guard.py), to:
 
 - call Python to sample Lua's memory, so the in-cell warning keeps up with
   loops that fill an array faster than the watcher thread polls;

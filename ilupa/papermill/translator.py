@@ -3,7 +3,7 @@
 papermill turns parameters into code with a translator it looks up by kernel
 name, then by language. Importing this module registers `LuaTranslator` for
 the kernel `ilupa` and the language `lua`; papermill imports it through ilupa's
-engine plugin (see papermill_engine.py), so nothing is needed after
+engine plugin (see engine.py), so nothing is needed after
 `pip install ilupa`.
 
 The injected cell is plain Lua 5.1 that every runtime reads the same way:

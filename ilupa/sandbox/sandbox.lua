@@ -236,7 +236,7 @@ local function on_error(value)
   return "(error object is a " .. type(value) .. " value)"
 end
 
--- Cells that show a value pass it through here (see lua_source.py).
+-- Cells that show a value pass it through here (see source/cells.py).
 local function values(...)
   return ...
 end

@@ -43,7 +43,7 @@ _CALL_SUFFIX_OPENERS = frozenset(["(", "{"])
 
 # A word that may need a check, as a whole LuaJIT name (bytes above 0x7F are name
 # characters there). The trailing value's `return __ilupa_values(...)` (ilupa's own,
-# lua_source.py) calls a function that only returns: no endless tail call.
+# source/cells.py) calls a function that only returns: no endless tail call.
 _WORDS = ("do", "repeat", "goto", "return")
 _MAY_REPEAT = re.compile(
     r"(?<![A-Za-z0-9_\x80-\U0010ffff])(?:do|repeat|goto|return(?!\s*__ilupa_values\s*\())"

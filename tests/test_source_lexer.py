@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ilupa.source import lexer as lua_lexer
+from ilupa.source import lexer
 from ilupa.source.lexer import (
     ERROR,
     KEYWORD,
@@ -107,17 +107,17 @@ QUIET_PIECES = (
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("dialect", [lua_lexer.ANY, lua_lexer.LUA51], ids=["any", "lua51"])
+@pytest.mark.parametrize("dialect", [lexer.ANY, lexer.LUA51], ids=["any", "lua51"])
 def test_lexing_from_a_quiet_line_start_gives_the_whole_cell_s_tail(dialect):
     """`quiet_line_start` finds a place outside every string and comment with the regex
     engine alone; the tokens from there are the whole cell's (big cells are read so)."""
     chooser = random.Random(29)
     for _ in range(600):
         code = "\n".join(chooser.choice(QUIET_PIECES) for _ in range(chooser.randint(1, 10)))
-        whole = lua_lexer.tokens(code, dialect)
+        whole = lexer.tokens(code, dialect)
         for before in range(0, len(code) + 1, 5):
-            start = lua_lexer.quiet_line_start(code, before, dialect)
+            start = lexer.quiet_line_start(code, before, dialect)
             assert start <= before
             assert not any(t.start < start < t.end for t in whole), (code, start)
-            tail = lua_lexer.tokens_from(code, start, dialect)
+            tail = lexer.tokens_from(code, start, dialect)
             assert tail == [t for t in whole if t.start >= start], (code, start)
