@@ -29,21 +29,38 @@ LUA_FILES: tuple[LuaFile, ...] = (
         file="manners.lua",
     ),
     LuaFile(
-        "ffi_references",
+        "ffi_c_api",
         __name__,
         16,
         "proxy/c_api.py (LuaJIT)",
-        "C-API reads, after the manners it falls back to",
+        "the C API by FFI, the GIL steps: after the manners the C-API reads fall back to",
     ),
-    LuaFile("array_views", __name__, 17, "proxy/layer.py", "numpy views"),
+    LuaFile(
+        "ffi_boxes",
+        __name__,
+        17,
+        "proxy/c_api.py (LuaJIT)",
+        "reference boxes, their arena and lifetimes",
+    ),
+    LuaFile(
+        "ffi_references",
+        __name__,
+        18,
+        "proxy/c_api.py (LuaJIT)",
+        "C-API reads, writes, iteration and calls on boxes",
+    ),
+    LuaFile(
+        "ffi_copies", __name__, 19, "proxy/c_api.py (LuaJIT)", "C-API copies of JSON-like data"
+    ),
+    LuaFile("array_views", __name__, 20, "proxy/layer.py", "numpy views"),
     LuaFile(
         "array_conversions",
         __name__,
-        18,
+        21,
         "proxy/layer.py",
         "fast conversions between arrays and tables",
     ),
-    LuaFile("fb_python", __name__, 19, "proxy/layer.py", "require 'fb.python'"),
+    LuaFile("fb_python", __name__, 22, "proxy/layer.py", "require 'fb.python'"),
 )
 
 __all__ = ["CopyError", "ProxyLayer", "install_proxy_layer", "to_lua", "to_python"]

@@ -155,11 +155,20 @@ class CApiReferences:
                 "gil_step": gil_step,
             }
         )
-        module = layer.load("ffi_references", given)
-        self.live = bool(module.live)
+        # Four files, each taking the results of those before (ffi_c_api.lua says why).
+        api = layer.load("ffi_c_api", given)
+        self.live = bool(api.live)
         if not self.live:
-            self.why_not = str(module.why)
+            self.why_not = str(api.why)
             return
+        boxes = layer.load("ffi_boxes", lua.table_from({"python": given, "api": api}))
+        references = layer.load(
+            "ffi_references", lua.table_from({"python": given, "api": api, "boxes": boxes})
+        )
+        module = layer.load(
+            "ffi_copies",
+            lua.table_from({"python": given, "api": api, "boxes": boxes, "references": references}),
+        )
         self._address_of = module.address_of
         self._copy = module.copy
         self._sweep = module.sweep
