@@ -83,6 +83,11 @@ LOAD_ORDER: tuple[LuaFile, ...] = (
 ON_DEMAND: tuple[LuaFile, ...] = (
     LuaFile("largest_tables", "memory/report.py", "the memory report, when asked"),
     LuaFile("retired_state", "retired_state.py", "%lua_reset, on the state it replaces"),
+    LuaFile(
+        "profiler",
+        "profiler/sampling.py",
+        "%%lua --profile: after user_hooks (its debug.sethook), when first asked",
+    ),
 )
 
 KNOWN = frozenset(file.name for file in LOAD_ORDER + ON_DEMAND)
