@@ -83,7 +83,9 @@ if given.jit then
     return text
   end
   local function on_trace(what, _, func, pc, code, info)
-    if what ~= "abort" then return end
+    -- Code 0 ("error thrown or hook called during recording") is mostly the
+    -- profiler's own sample callback landing in a recording: not the user's to fix.
+    if what ~= "abort" or code == 0 then return end
     local fi = util.funcinfo(func, pc)
     local where = (fi.source or "?"):gsub("^[=@]", "") .. ":" .. tostring(fi.currentline or 0)
     if is_own(fi.source or "") then return end
