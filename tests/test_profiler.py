@@ -65,7 +65,7 @@ def test_lua_profile_sorts_limits_and_saves_like_prun(
     text_file, dump = tmp_path / "profile.txt", tmp_path / "profile.json"
     code = "local t = {} for i = 1, 2e6 do t[#t + 1] = i % 3 end"
     result = run(
-        lua_shell, f"p = %lua_profile -r -q -s place -l 1 -T {text_file} -D {dump} {code}"
+        lua_shell, f"p = %lua_profile --lines -r -q -s place -l 1 -T {text_file} -D {dump} {code}"
     )
     result.raise_error()
     profile = lua_shell.user_ns["p"]

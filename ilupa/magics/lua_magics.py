@@ -438,7 +438,7 @@ class LuaMagics(SandboxConfig, Magics):
             sampler = session.sampler = Sampler(session)
         return sampler
 
-    def _profiled(self, run: Any) -> tuple[Profile | None, Any]:
+    def _profiled(self, run: Any, exact_lines: bool = False) -> tuple[Profile | None, Any]:
         """Run `run()` under the sampler; the profile (None if it could not be read) and value.
 
         A run that fails still shows its profile before the error propagates.
@@ -447,7 +447,7 @@ class LuaMagics(SandboxConfig, Magics):
         sampler = self.sampler()
         got: list[Profile] = []
         try:
-            with sampler.sampling() as got:
+            with sampler.sampling(exact_lines) as got:
                 result = run()
         except BaseException:
             if got:
@@ -473,6 +473,14 @@ class LuaMagics(SandboxConfig, Magics):
     @argument("-D", "--dump", metavar="FILE", help="Also write the whole profile as JSON to FILE.")
     @argument("-q", "--quiet", action="store_true", help="Show nothing (with -r, -T or -D).")
     @argument("-r", "--return-profile", action="store_true", help="Return the Profile object.")
+    @argument(
+        "--lines",
+        action="store_true",
+        help=(
+            "LuaJIT: sample at every line, not at function boundaries (exact lines; "
+            "compiled loops run slower while profiled). PUC Lua always samples any line."
+        ),
+    )
     @argument("code", nargs="*", help="Lua statements to run and profile (a chunk).")
     @no_var_expand
     @line_cell_magic
@@ -483,7 +491,9 @@ class LuaMagics(SandboxConfig, Magics):
         shared state, as `%%lua` runs it; then the report shows where its time went
         (lines and functions by share; on LuaJIT also the trace aborts). -s sorts by
         share, place or name; -l limits the rows; -T writes the text and -D the JSON
-        of the profile to a file; -r returns the Profile; -q shows nothing.
+        of the profile to a file; -r returns the Profile; -q shows nothing; --lines
+        samples LuaJIT at every line (`%%lua --profile` samples at function boundaries
+        there, which costs nothing measurable).
         """
         __tracebackhide__ = True
         args = parse_argstring(self.lua_profile, line)
@@ -497,7 +507,7 @@ class LuaMagics(SandboxConfig, Magics):
                 return self.run_lua(code, display_value=False, first_line=first_line)
 
         try:
-            profile, _ = self._profiled(run)
+            profile, _ = self._profiled(run, exact_lines=args.lines)
         except Exception as error:
             raise users_traceback_of(error) from error.__cause__
         if profile is None:
