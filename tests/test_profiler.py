@@ -99,7 +99,10 @@ def test_luajit_lists_trace_aborts_with_reasons(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(shell, "%lua_reset luajit21").raise_error()
-    cell = "%%lua --profile\nlocal s = 0\nfor i = 1, 1e5 do\n  local f = function() return i end\n  s = s + f()\nend"
+    cell = (
+        "%%lua --profile\nlocal s = 0\nfor i = 1, 1e5 do\n"
+        "  local f = function() return i end\n  s = s + f()\nend"
+    )
     run(shell, cell).raise_error()
     report = capsys.readouterr().out
     aborts = report[report.index("trace aborts:") :]

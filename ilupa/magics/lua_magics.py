@@ -395,7 +395,9 @@ class LuaMagics(SandboxConfig, Magics):
         outputs = names_from(args.output, "-o")  # refused before the cell runs
         if args.profile:
             profile, result = self._profiled(
-                lambda: self._run_cell(code, args, inputs, copies, outputs, first_line, cell, local_ns)
+                lambda: self._run_cell(
+                    code, args, inputs, copies, outputs, first_line, cell, local_ns
+                )
             )
             self._show_profile(profile)
             return result

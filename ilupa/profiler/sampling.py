@@ -17,9 +17,9 @@ from ilupa.profiler.report import Profile, profile_from
 
 # LuaJIT's jit.profile interval; PUC Lua's count hook: VM instructions between samples
 # (each sample is weighted by the CPU time since the last, so the count sets only the
-# resolution: 1000 keeps the seed loop's overhead within a few percent).
+# resolution: 2000 keeps the seed loop's overhead within a few percent).
 INTERVAL_MS = 1
-COUNT = 1000
+COUNT = 2000
 
 
 class Sampler:
