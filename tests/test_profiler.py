@@ -8,6 +8,9 @@ reasons), and once through a real ilupa kernel (an HTML table in the notebook).
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,9 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from jupyter_client.manager import KernelManager
 
-from ilupa.profiler import Profile
+from ilupa.profiler import Profile, Sampler
 from ilupa.runtimes import available_runtimes
+from ilupa.session import LuaSession
 from tests.conftest import run
 from tests.kernel_support import kernel_env
 from tests.test_kernel_interrupt import TIMEOUT
@@ -140,3 +144,24 @@ def test_a_profiled_cell_in_the_kernel_shows_an_html_table(runtime: str) -> None
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_stop_button_ends_a_profiled_cell_with_state_kept(runtime: str) -> None:
+    session = LuaSession(runtime, {})
+    session.run("kept = 'lua value'", "setup")
+    sampler = Sampler(session)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt), sampler.sampling() as stopped:
+            session.run("x = 0 while true do x = x + 1 end", "endless")
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    assert session.run("return kept, x > 0", "after") == ("lua value", True)
+    assert stopped and stopped[0].lines[0].place == "endless:1"  # where it ran until stopped
+    with sampler.sampling() as got:  # profiling works again after the stop
+        session.run("local s = 0 for i = 1, 3e6 do s = s + i % 3 end", "again")
+    assert got and got[0].lines and got[0].lines[0].place == "again:1"
