@@ -84,6 +84,11 @@ def test_lua_profile_sorts_limits_and_saves_like_prun(
     assert "<table>" in html and "t[#t + 1] = i % 3" in html
 
 
+def test_profile_refuses_the_sandbox(lua_shell: InteractiveShell) -> None:
+    result = run(lua_shell, "%%lua --profile --sandbox\nreturn 1")
+    assert "--profile profiles the shared state only" in str(result.error_in_exec)
+
+
 def test_a_profiled_expression_returns_its_value(lua_shell: InteractiveShell) -> None:
     assert run(lua_shell, "%lua --profile 1 + 2").result == 3
 

@@ -369,6 +369,10 @@ class LuaMagics(SandboxConfig, Magics):
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
             print(f"references: {session.proxy.references_path}")
             return None
+        if args.profile and (args.workers or args.sandbox):
+            raise UsageError(
+                "--profile profiles the shared state only: not with --sandbox or --workers"
+            )
         if args.workers:
             return self._run_on_workers(code, args)
         if args.sandbox:
