@@ -49,6 +49,7 @@ PARTS: tuple[str, ...] = (
     "ilupa.source",
     "ilupa.lua_libraries",
     "ilupa.display",
+    "ilupa.profiler",
 )
 
 # The core's files: ilupa/<name>.lua.

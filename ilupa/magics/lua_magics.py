@@ -26,6 +26,8 @@ from ilupa.magics.cell_lines import as_luajit_starts_it, first_lua_line, placed_
 from ilupa.magics.options import asks_for_help, names_from, split_line_options
 from ilupa.memory.budget import default_memory_limit, format_bytes, parse_bytes, parse_share
 from ilupa.memory.notify import in_kernel
+from ilupa.profiler import Profile, Sampler
+from ilupa.profiler.report import SORT_KEYS
 from ilupa.retired_state import retire_state
 from ilupa.runtimes import RUNTIME_ENV_VAR, RuntimeUnavailable, default_runtime, load_runtime_module
 from ilupa.sandbox.cells import run_sandboxed_cell
@@ -330,6 +332,14 @@ class LuaMagics(SandboxConfig, Magics):
             "later), not here; see ilupa.dask."
         ),
     )
+    @argument(
+        "--profile",
+        action="store_true",
+        help=(
+            "Run as usual, then show where the time went: lines and functions by share of "
+            "samples (LuaJIT: jit.profile, and the trace aborts with their reasons)."
+        ),
+    )
     @needs_local_scope
     @no_var_expand
     @line_cell_magic
@@ -359,6 +369,10 @@ class LuaMagics(SandboxConfig, Magics):
             print(f"{session.version} (runtime {session.runtime_name}, lupa {lupa.__version__})")
             print(f"references: {session.proxy.references_path}")
             return None
+        if args.profile and (args.workers or args.sandbox):
+            raise UsageError(
+                "--profile profiles the shared state only: not with --sandbox or --workers"
+            )
         if args.workers:
             return self._run_on_workers(code, args)
         if args.sandbox:
@@ -383,6 +397,28 @@ class LuaMagics(SandboxConfig, Magics):
         # so the stop button can end that thread's Lua while this cell waits.
         inputs, copies = names_from(args.input, "-i"), names_from(args.copy, "-c")
         outputs = names_from(args.output, "-o")  # refused before the cell runs
+        if args.profile:
+            profile, result = self._profiled(
+                lambda: self._run_cell(
+                    code, args, inputs, copies, outputs, first_line, cell, local_ns
+                )
+            )
+            self._show_profile(profile)
+            return result
+        return self._run_cell(code, args, inputs, copies, outputs, first_line, cell, local_ns)
+
+    def _run_cell(
+        self,
+        code: str,
+        args: Any,
+        inputs: list[str],
+        copies: list[str],
+        outputs: list[str],
+        first_line: int,
+        cell: str | None,
+        local_ns: dict[str, Any] | None,
+    ) -> Any:
+        __tracebackhide__ = True
         try:
             with self.session.cell_run.entered(CELL):
                 self._pass_inputs(inputs, local_ns or {})
@@ -397,6 +433,101 @@ class LuaMagics(SandboxConfig, Magics):
         except Exception as error:  # a Python error from Lua: the user's frames only
             raise users_traceback_of(error) from error.__cause__
         return result
+
+    # -- profiling ----------------------------------------------------------------
+
+    def sampler(self) -> Sampler:
+        """The profiler of the live state (made on first use: no cost before)."""
+        session = self.session
+        sampler = getattr(session, "sampler", None)
+        if sampler is None:
+            sampler = session.sampler = Sampler(session)
+        return sampler
+
+    def _profiled(self, run: Any, exact_lines: bool = False) -> tuple[Profile | None, Any]:
+        """Run `run()` under the sampler; the profile (None if it could not be read) and value.
+
+        A run that fails still shows its profile before the error propagates.
+        """
+        __tracebackhide__ = True
+        sampler = self.sampler()
+        got: list[Profile] = []
+        try:
+            with sampler.sampling(exact_lines) as got:
+                result = run()
+        except BaseException:
+            if got:
+                self._show_profile(got[0])
+            raise
+        return (got[0] if got else None), result
+
+    @staticmethod
+    def _show_profile(profile: Profile | None) -> None:
+        if profile is None:
+            return
+        if in_kernel():
+            from IPython.display import display
+
+            display(profile)
+        else:
+            print(profile.text())
+
+    @magic_arguments()
+    @argument("-s", "--sort", default="share", choices=SORT_KEYS, help="Row order (share first).")
+    @argument("-l", "--limit", type=int, default=20, help="Rows shown per table (0: all).")
+    @argument("-T", "--text-file", metavar="FILE", help="Also write the text report to FILE.")
+    @argument("-D", "--dump", metavar="FILE", help="Also write the whole profile as JSON to FILE.")
+    @argument("-q", "--quiet", action="store_true", help="Show nothing (with -r, -T or -D).")
+    @argument("-r", "--return-profile", action="store_true", help="Return the Profile object.")
+    @argument(
+        "--lines",
+        action="store_true",
+        help=(
+            "LuaJIT: sample at every line, not at function boundaries (exact lines; "
+            "compiled loops run slower while profiled). PUC Lua always samples any line."
+        ),
+    )
+    @argument("code", nargs="*", help="Lua statements to run and profile (a chunk).")
+    @no_var_expand
+    @line_cell_magic
+    def lua_profile(self, line: str, cell: str | None = None) -> Any:
+        """Profile Lua code as IPython's %prun profiles Python: `%lua_profile [-s KEY] [-l N] CODE`.
+
+        The line's CODE (or, as `%%lua_profile`, the cell) runs as a Lua chunk in the
+        shared state, as `%%lua` runs it; then the report shows where its time went
+        (lines and functions by share; on LuaJIT also the trace aborts). -s sorts by
+        share, place or name; -l limits the rows; -T writes the text and -D the JSON
+        of the profile to a file; -r returns the Profile; -q shows nothing; --lines
+        samples LuaJIT at every line (`%%lua --profile` samples at function boundaries
+        there, which costs nothing measurable).
+        """
+        __tracebackhide__ = True
+        args = parse_argstring(self.lua_profile, line)
+        code = cell if cell is not None else " ".join(args.code)
+        if not code.strip():
+            raise UsageError("%lua_profile takes Lua code: %lua_profile for i = 1, 1e6 do end")
+        first_line = first_lua_line(self._raw_cell, code) if cell is not None else 1
+
+        def run() -> Any:
+            with self.session.cell_run.entered(CELL):
+                return self.run_lua(code, display_value=False, first_line=first_line)
+
+        try:
+            profile, _ = self._profiled(run, exact_lines=args.lines)
+        except Exception as error:
+            raise users_traceback_of(error) from error.__cause__
+        if profile is None:
+            return None
+        profile = profile.sorted_by(args.sort).limited(args.limit or None)
+        if args.text_file:
+            with open(args.text_file, "w", encoding="utf-8") as file:
+                file.write(profile.limited(None).text() + "\n")
+        if args.dump:
+            with open(args.dump, "w", encoding="utf-8") as file:
+                file.write(profile.to_json())
+        if not args.quiet:
+            self._show_profile(profile)
+        return profile if args.return_profile else None
 
     @line_magic
     def lua_reset(self, line: str) -> None:

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 OPTIONS_TAKING_A_VALUE = frozenset({"-i", "--input", "-o", "--output", "-c", "--copy"})
 FLAG_OPTIONS = frozenset(
-    {"-n", "--noreturn", "--version", "--sandbox", "--workers", "-h", "--help"}
+    {"-n", "--noreturn", "--version", "--sandbox", "--workers", "--profile", "-h", "--help"}
 )
 
 
