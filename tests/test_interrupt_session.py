@@ -128,3 +128,26 @@ def test_interrupt_stops_a_loop_over_python_data_and_the_gil_is_free(session: Lu
     assert ran.wait(5)
     other.join()
     assert session.run("return py.data.items[999].v", "after") == (999,)
+
+
+# Lua 5.2-5.5 run finalizers, and a message handler called for the hook's own
+# error, with hooks off: the interrupt allows them again (ilupa/interrupt/hooks.py).
+HOOKS_OFF_LOOPS = {
+    "finalizer": "setmetatable({}, {__gc = function() while true do end end}) collectgarbage()",
+    "finalizer-then-loop": (
+        "setmetatable({}, {__gc = function() while true do end end}) collectgarbage() "
+        "while true do x = x + 1 end"
+    ),
+    "message-handler": (
+        "xpcall(function() while true do x = x + 1 end end, function(e) while true do end end)"
+    ),
+    "handler-of-an-error": "xpcall(function() error('x') end, function(e) while true do end end)",
+}
+
+
+@pytest.mark.parametrize("session", THREAD_HOOK_RUNTIMES, indirect=True)
+@pytest.mark.parametrize("loop", HOOKS_OFF_LOOPS, ids=str)
+def test_interrupt_stops_loops_where_lua_turns_hooks_off(session: LuaSession, loop: str) -> None:
+    session.run("x = 1", "counter")
+    assert interrupted(session, "py.soon() " + HOOKS_OFF_LOOPS[loop])
+    assert_state_kept(session)

@@ -118,6 +118,32 @@ def test_pcall_cannot_swallow_the_instruction_budget(sandbox_shell: InteractiveS
     assert isinstance(sandboxed(sandbox_shell, code).error_in_exec, SandboxInstructionLimit)
 
 
+def test_a_looping_message_handler_cannot_escape_the_budget(
+    sandbox_shell: InteractiveShell,
+) -> None:
+    # The budget's error, raised in the hook, would call the handler where hooks are off.
+    code = "xpcall(function() error('x') end, function(e) while true do end end)"
+    assert isinstance(sandboxed(sandbox_shell, code).error_in_exec, SandboxInstructionLimit)
+    handled = "return xpcall(function() error('x', 0) end, function(e) return 'handled ' .. e end)"
+    assert value_of(sandbox_shell, handled) == (False, "handled x")
+
+
+def test_finalizers_are_refused(sandbox_shell: InteractiveShell) -> None:
+    # Lua runs them with hooks off: no budget would bound them, nor the stop button.
+    code = "setmetatable({}, {__gc = function() while true do end end}) collectgarbage()"
+    error = sandboxed(sandbox_shell, code).error_in_exec
+    assert error is not None and "finalizers (__gc) are not available" in str(error)
+    later = "local mt = {} local t = setmetatable({}, mt) mt.__gc = function() G = 1 end"
+    value_of(sandbox_shell, later + " t = nil collectgarbage() return G")  # never called
+    assert value_of(sandbox_shell, "return G") is None
+    assert (
+        value_of(
+            sandbox_shell, "return getmetatable(setmetatable({}, {__index = {a = 1}})).__index.a"
+        )
+        == 1
+    )
+
+
 def test_coroutines_cannot_escape_the_hook(sandbox_shell: InteractiveShell) -> None:
     for code in [
         "coroutine.resume(coroutine.create(function() while true do end end))",

@@ -72,6 +72,33 @@ for _, name in next, {
   env[name] = rawget(_G, name)
 end
 env._G = env
+
+-- Lua runs finalizers with hooks off (5.2-5.5: a `__gc` of a table), so neither
+-- budget nor the stop button would reach one that loops or allocates, and one
+-- could run after the cell, during the host's clean-up: the sandbox makes none.
+-- (A `__gc` added to a metatable after `setmetatable` is never called: Lua marks
+-- an object for finalization only when its metatable is set.)
+function env.setmetatable(t, metatable)
+  if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
+    error("setmetatable: finalizers (__gc) are not available in the sandbox: Lua runs them "
+      .. "with hooks off, where no budget could bound them", 2)
+  end
+  local result = setmetatable(t, metatable)
+  return result
+end
+
+-- A message handler called for the budget's or the interrupt's error runs
+-- inside the hook, where hooks are off: once the cell is over its budget or
+-- stopped, the error passes on without the user's handler.
+function env.xpcall(body, handler, ...)
+  if type(handler) ~= "function" then
+    return xpcall(body, handler, ...)
+  end
+  return xpcall(body, function(problem)
+    if exceeded or interrupted then return problem end
+    return handler(problem)
+  end, ...)
+end
 env.string = copy_of(string, { dump = true })
 env.table = copy_of(table)
 env.math = copy_of(math)

@@ -35,7 +35,20 @@ ENTRIES = (
     ),
 )
 
+# Lua 5.2+ turns hooks off in finalizers and in a handler of the hook's own error.
+HOOKS_OFF = (
+    stopped(
+        "loop-in-finalizer",
+        "setmetatable({}, {__gc = function() while true do end end})\ncollectgarbage()",
+    ),
+    stopped(
+        "loop-in-message-handler",
+        "xpcall(function() while true do end end, function(e) while true do end end)",
+    ),
+)
+
 GROUPS = (
     Group("interrupt-luajit21", ENTRIES, runtime="luajit21", setup=(HELPERS,)),
     Group("interrupt-lua54", ENTRIES, kernels=("ilupa",), runtime="lua54", setup=(HELPERS,)),
+    Group("interrupt-hooks-off-lua54", HOOKS_OFF, kernels=("ilupa",), runtime="lua54"),
 )
