@@ -6,6 +6,7 @@ loop (`py.soon()`), so it always lands while the cell runs.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import threading
@@ -151,3 +152,14 @@ def test_interrupt_stops_loops_where_lua_turns_hooks_off(session: LuaSession, lo
     session.run("x = 1", "counter")
     assert interrupted(session, "py.soon() " + HOOKS_OFF_LOOPS[loop])
     assert_state_kept(session)
+
+
+def test_xpcall_with_a_handler_lua_takes_returns_every_result(session: LuaSession) -> None:
+    # Lua 5.1 takes any handler value; elsewhere the builtin refuses it.
+    code = "return pcall(xpcall, function() return 1, 2, 3, 4, 5 end, 5)"
+    plain = importlib.import_module(f"lupa.{session.runtime_name}").LuaRuntime().execute(code)
+    ours = session.run(code, "results")
+    if plain[1] is True:  # the call was taken: all five results come back
+        assert ours == plain == (True, True, 1, 2, 3, 4, 5)
+    else:
+        assert (ours[0], plain[0]) == (False, False)  # refused by both

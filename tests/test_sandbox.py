@@ -271,3 +271,17 @@ def test_a_bad_load_names_the_cell_line(sandbox_shell) -> None:
     result = sandboxed(sandbox_shell, "local x = 1\nload(nil)")
     first = str(result.error_in_exec).splitlines()[0]
     assert ":3: bad argument #1 to 'load'" in first and "ilupa" not in first
+
+
+def test_wrapped_setmetatable_and_xpcall_raise_the_builtins_errors(
+    sandbox_shell: InteractiveShell,
+) -> None:
+    # The sandbox's own setmetatable and xpcall: the builtin's message, at the cell's line.
+    for code, builtin in [
+        ("x = 1\nsetmetatable({})", "setmetatable"),
+        ("x = 1\nxpcall(print)", "xpcall"),
+    ]:
+        error = sandboxed(sandbox_shell, code).error_in_exec
+        assert error is not None
+        assert f"bad argument #2 to '{builtin}'" in str(error)
+        assert ":3:" in str(error)  # the cell's line 2, under the %%lua line

@@ -223,9 +223,10 @@ end
 
 -- pcall() and an xpcall without a function handler are the builtin's to
 -- refuse (LuaJIT: the C-stack guard's, which lets the builtin raise).
+-- Lua 5.1 takes any handler, so a call that succeeds returns all its results.
+local function all_of(...) return ... end
 local function refused_xpcall(...)
-  local ok, a, b, c = raise(builtins.xpcall, ...) -- not a tail call: see `raise`
-  return ok, a, b, c
+  return all_of(raise(builtins.xpcall, ...)) -- raise is not tail-called: see `raise`
 end
 local refuse = rawget(_G, "jit") and raw_xpcall or refused_xpcall
 

@@ -14,6 +14,9 @@ local collectgarbage, concat, byte, find = collectgarbage, table.concat, string.
 local sort = table.sort
 local clock, pcall = os.clock, pcall
 local native_load, loadstring, setfenv = load, rawget(_G, "loadstring"), rawget(_G, "setfenv")
+-- Loaded into this state with the C-stack guard: a builtin's own error, as if a cell called it.
+local raise = debug.getregistry()["ilupa.builtin_errors"].raise
+local function all_of(...) return ... end
 
 -- Count hooks are not called in JIT-compiled LuaJIT code: interpret everything.
 local jit = rawget(_G, "jit")
@@ -78,26 +81,30 @@ env._G = env
 -- could run after the cell, during the host's clean-up: the sandbox makes none.
 -- (A `__gc` added to a metatable after `setmetatable` is never called: Lua marks
 -- an object for finalization only when its metatable is set.)
-function env.setmetatable(t, metatable)
+-- Arguments pass on as given, and the builtin's errors name the cell's line.
+function env.setmetatable(...)
+  local _, metatable = ...
   if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
     error("setmetatable: finalizers (__gc) are not available in the sandbox: Lua runs them "
       .. "with hooks off, where no budget could bound them", 2)
   end
-  local result = setmetatable(t, metatable)
-  return result
+  return (raise(setmetatable, ...))
 end
 
 -- A message handler called for the budget's or the interrupt's error runs
 -- inside the hook, where hooks are off: once the cell is over its budget or
 -- stopped, the error passes on without the user's handler.
-function env.xpcall(body, handler, ...)
+function env.xpcall(...)
+  local body, handler = ...
   if type(handler) ~= "function" then
-    return xpcall(body, handler, ...)
+    -- The builtin refuses (LuaJIT: the C-stack guard's, tail-called, raises it as the builtin).
+    if jit then return xpcall(...) end
+    return all_of(raise(xpcall, ...)) -- raise is not tail-called: see `raise`
   end
   return xpcall(body, function(problem)
     if exceeded or interrupted then return problem end
     return handler(problem)
-  end, ...)
+  end, select(3, ...))
 end
 env.string = copy_of(string, { dump = true })
 env.table = copy_of(table)
