@@ -6,6 +6,7 @@ loop (`py.soon()`), so it always lands while the cell runs.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from ilupa.interrupt.hooks import allowhook_offset, main_thread_address
 from ilupa.runtimes import available_runtimes
 from ilupa.session import LuaSession
 
@@ -152,6 +154,50 @@ def test_interrupt_stops_loops_where_lua_turns_hooks_off(session: LuaSession, lo
     session.run("x = 1", "counter")
     assert interrupted(session, "py.soon() " + HOOKS_OFF_LOOPS[loop])
     assert_state_kept(session)
+
+
+# Lua 5.1 runs a userdata's finalizer with hooks off too; its main thread is
+# found by a walk over the state's objects (hooks.main_thread_address).
+LUA51_HOOKS_OFF_LOOPS = {
+    "userdata-finalizer": (
+        "local p = newproxy(true) getmetatable(p).__gc = function() while true do end end "
+        "p = nil collectgarbage()"
+    ),
+    "userdata-finalizer-then-loop": (
+        "local p = newproxy(true) getmetatable(p).__gc = function() while true do end end "
+        "p = nil collectgarbage() while true do x = x + 1 end"
+    ),
+    "message-handler": HOOKS_OFF_LOOPS["message-handler"],
+    "handler-of-an-error": HOOKS_OFF_LOOPS["handler-of-an-error"],
+}
+
+
+@pytest.mark.parametrize("session", ["lua51"], indirect=True)
+@pytest.mark.parametrize("loop", LUA51_HOOKS_OFF_LOOPS, ids=str)
+def test_interrupt_stops_lua51_loops_where_hooks_are_off(session: LuaSession, loop: str) -> None:
+    session.run("x = 1", "counter")
+    assert interrupted(session, "py.soon() " + LUA51_HOOKS_OFF_LOOPS[loop])
+    assert_state_kept(session)
+
+
+# LuaJIT keeps no allowhook byte per thread: nothing to find there.
+@pytest.mark.parametrize(
+    "session", [r for r in available_runtimes() if "jit" not in r], indirect=True
+)
+def test_the_main_thread_address_is_the_one_lua_hooks(session: LuaSession) -> None:
+    """The walk on 5.1 and the tostring on 5.2+ name the thread a cell runs on."""
+    main = main_thread_address(session.lua)
+    offset = allowhook_offset(importlib.import_module(f"lupa.{session.runtime_name}"))
+    assert main is not None and offset is not None
+    # Inside a hook Lua clears the running thread's byte: the main thread's, here.
+    allowhook = ctypes.c_ubyte.from_address(main + offset)
+    seen: list[int] = []
+    session.namespace["peek"] = lambda: seen.append(allowhook.value)
+    session.run(
+        "py.peek() debug.sethook(function() debug.sethook() py.peek() end, '', 1) local _ = 1",
+        "peek",
+    )
+    assert seen == [1, 0]
 
 
 def test_xpcall_with_a_handler_lua_takes_returns_every_result(session: LuaSession) -> None:

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType, ModuleType
 from typing import Any
 
-from ilupa.interrupt.hooks import ThreadHooks
+from ilupa.interrupt.hooks import HooksAllowance, ThreadHooks, allowhook_offset, main_thread_address
 from ilupa.lua_layer import LuaLayer
 
 HOOK_COUNT = 2_000  # at most, between two calls of the Lua 5.1/LuaJIT hook (it adapts)
@@ -195,6 +195,7 @@ class InterruptGuard:
         self._state_lock = threading.RLock()
         hooks = None if uses_count_hook(implementation) else ThreadHooks(module, self._state_lock)
         self.hooks = hooks
+        self._allowance = self._main_thread_allowance(lua, module) if hooks is None else None
         address = ctypes.addressof(self._flag) if self.jit else None
         interrupt = layer.load(
             "interrupt",
@@ -217,6 +218,27 @@ class InterruptGuard:
         self.gil_step = interrupt.gil_step
         # the count hook of Lua 5.1 and LuaJIT, for user_hooks.lua (None on 5.2+)
         self.own_hook = interrupt.own_hook
+
+    def _main_thread_allowance(self, lua: Any, module: ModuleType) -> HooksAllowance | None:
+        """On Lua 5.1: let the count hook fire in a finalizer of the main thread once interrupted.
+
+        Lua 5.1 runs a userdata's `__gc` with the thread's hooks off, as 5.2+
+        do (see hooks.py). Its coroutines are not registered (the count hook
+        needs no addresses), so only finalizers the main thread runs, which
+        a cell's own collection does, are reached. LuaJIT's hooks are a flag
+        of the whole state, and its loop checks need no hook.
+        """
+        if self.jit or not lua.lua_implementation.startswith("Lua 5.1"):
+            return None
+        offset = allowhook_offset(module)
+        main = main_thread_address(lua)
+        if offset is None or main is None:
+            return None
+        return HooksAllowance(offset, self._state_lock, lambda: (main,), self._stopping)
+
+    def _stopping(self) -> bool:
+        """True while an interrupted run goes on (the state lock held)."""
+        return self._armed and self.interrupted
 
     def quiet_in(self, function: Callable[..., Any]) -> None:
         """SIGINT raises nothing inside `function` (ilupa's own work that Lua calls)."""
@@ -263,6 +285,8 @@ class InterruptGuard:
             self._flag[0] = b"\x01"
             if self.hooks is not None:
                 self.hooks.hook_all()
+            if self._allowance is not None:
+                self._allowance.allow()
 
     @contextlib.contextmanager
     def signals_watched(self, in_python_called_by_lua: Callable[[], bool]) -> Iterator[None]:

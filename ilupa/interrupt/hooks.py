@@ -30,40 +30,77 @@ import contextlib
 import ctypes
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 LUA_MASKCOUNT = 1 << 3
 NUDGE_SECONDS = 0.002  # between two allowances of hooks while an interrupted run goes on
 STATE_BYTES = 256  # how much of a lua_State the experiment compares (allowhook is within)
 
-# Run in a scratch state: `snap(kind, thread)` copies the main thread's bytes in
-# ordinary code, inside a hook and inside a finalizer (`thread` is its tostring).
+LUA51_THREAD_TYPE = 8  # LUA_TTHREAD, the type byte after a GC object's `next` pointer
+
+# Run in a scratch state: `snap(kind)` copies the main thread's bytes in
+# ordinary code, inside a hook and inside a finalizer (a userdata's on Lua 5.1).
 _ALLOWHOOK_EXPERIMENT = """
 local snap = ...
-local main = tostring(coroutine.running())
-snap("plain", main)
-debug.sethook(function() debug.sethook() snap("hook", main) end, "", 1)
+snap("plain")
+debug.sethook(function() debug.sethook() snap("hook") end, "", 1)
 local _ = 1
 debug.sethook()
-setmetatable({}, { __gc = function() snap("finalizer", main) end })
+local function finalizer() snap("finalizer") end
+if _VERSION == "Lua 5.1" then
+  getmetatable(newproxy(true)).__gc = finalizer
+else
+  setmetatable({}, { __gc = finalizer })
+end
 collectgarbage() collectgarbage()
-snap("plain again", main)
+snap("plain again")
 """
+
+
+def main_thread_address(lua: Any) -> int | None:
+    """The address of a state's main `lua_State`: its tostring on 5.2+, a walk on Lua 5.1.
+
+    Lua 5.1 never names its main thread (`coroutine.running()` is nil
+    there). Every GC object of a 5.1 state starts with its `next` pointer
+    and its type byte, and new objects are put first in one list that the
+    main thread ends (only userdata come after it). So the walk from a
+    fresh coroutine visits every thread, newest first, and the last one is
+    the main thread. Call it only while no Lua runs in the state (a walk
+    beside a running collector could read freed objects); the state's own
+    code made the coroutine, so no cell can have forged its tostring.
+    """
+    if lua.lua_implementation != "Lua 5.1":
+        return _address(lua.execute("return tostring(coroutine.running())"))
+    # `fresh` stays referenced while the walk runs: its object cannot be freed.
+    fresh, name = lua.execute("local co = coroutine.create(function() end) return co, tostring(co)")
+    main = None
+    type_byte = ctypes.sizeof(ctypes.c_void_p)
+    at: int | None = _address(name)
+    while at:
+        if ctypes.c_ubyte.from_address(at + type_byte).value == LUA51_THREAD_TYPE:
+            main = at
+        at = ctypes.c_void_p.from_address(at).value
+    del fresh
+    return main
 
 
 @cache
 def allowhook_offset(module: ModuleType) -> int | None:
     """Where `allowhook` sits in this runtime's `lua_State`, or None if the experiment is unsure."""
     snapshots: dict[str, bytes] = {}
+    scratch = module.LuaRuntime()
+    main = main_thread_address(scratch)
+    if main is None:
+        return None
 
-    def snap(kind: str, thread: str) -> None:
-        # A scratch state ilupa made itself: no cell can have forged this tostring.
-        snapshots[kind] = ctypes.string_at(_address(thread), STATE_BYTES)
+    def snap(kind: str) -> None:
+        snapshots[kind] = ctypes.string_at(main, STATE_BYTES)
 
     try:
-        module.LuaRuntime().execute(_ALLOWHOOK_EXPERIMENT, snap)
+        scratch.execute(_ALLOWHOOK_EXPERIMENT, snap)
     except Exception:  # no experiment, no poke: hooks-off code stays unstoppable
         return None
     if len(snapshots) != 4:
@@ -77,6 +114,58 @@ def allowhook_offset(module: ModuleType) -> int | None:
         if plain[at] == again[at] == 1 and hook[at] == finalizer[at] == 0
     ]
     return fitting[0] if len(fitting) == 1 else None
+
+
+class HooksAllowance:
+    """Sets `allowhook` on some Lua threads, at once and then every `NUDGE_SECONDS`.
+
+    Lua turns hooks off again where it calls a message handler from the
+    hook's own error (a looping `xpcall` handler), and a finalizer may start
+    looping after the first interrupt: each is reached within `NUDGE_SECONDS`.
+    """
+
+    def __init__(
+        self,
+        offset: int,
+        lock: threading.RLock,
+        threads: Callable[[], Iterable[int]],
+        going_on: Callable[[], bool],
+    ) -> None:
+        """`threads` gives the addresses to allow, `going_on` whether the stopped run still runs.
+
+        Both are called with `lock` held, the lock that guards what they read.
+        """
+        self._offset = offset
+        self._lock = lock
+        self._threads = threads
+        self._going_on = going_on
+        self._nudging = False
+
+    def allow(self) -> None:
+        """Allow hooks on every thread now, and keep allowing them while the run goes on."""
+        with self._lock:
+            self._allow_now()
+            if not self._nudging:
+                self._nudging = True
+                threading.Thread(target=self._nudge, name="ilupa-allow-hooks", daemon=True).start()
+
+    def _nudge(self) -> None:
+        try:
+            while True:
+                time.sleep(NUDGE_SECONDS)
+                with self._lock:
+                    if not self._going_on():
+                        return
+                    self._allow_now()
+        finally:
+            with self._lock:
+                self._nudging = False
+
+    def _allow_now(self) -> None:
+        for address in self._threads():
+            allowhook = ctypes.c_ubyte.from_address(address + self._offset)
+            if allowhook.value == 0:
+                allowhook.value = 1
 
 
 class ThreadHooks:
@@ -94,8 +183,12 @@ class ThreadHooks:
         self._sethook.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         self._sethook.restype = None
         self._raise_error = ctypes.cast(library.luaL_error, ctypes.c_void_p).value
-        self._allowhook = allowhook_offset(module)
-        self._nudging = False
+        offset = allowhook_offset(module)
+        self._allowance = (
+            None
+            if offset is None
+            else HooksAllowance(offset, lock, lambda: self._threads, lambda: self._hooked)
+        )
         # Reentrant: the SIGINT handler may run (and hook) inside a registration.
         self._lock = lock
         self._threads: set[int] = set()
@@ -135,37 +228,8 @@ class ThreadHooks:
                 self._hooked = True
                 for address in self._threads:
                     self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
-            self._allow_hooks()
-            if self._allowhook is not None and not self._nudging:
-                self._nudging = True
-                threading.Thread(target=self._nudge, name="ilupa-allow-hooks", daemon=True).start()
-
-    def _nudge(self) -> None:
-        """Keep allowing hooks until the interrupted run ends.
-
-        Lua turns hooks off again where it calls a message handler from the
-        hook's own error (a looping `xpcall` handler), and a finalizer may start
-        looping after the first interrupt: each is reached within `NUDGE_SECONDS`.
-        """
-        try:
-            while True:
-                time.sleep(NUDGE_SECONDS)
-                with self._lock:
-                    if not self._hooked:
-                        return
-                    self._allow_hooks()
-        finally:
-            with self._lock:
-                self._nudging = False
-
-    def _allow_hooks(self) -> None:
-        """Let the hook fire where Lua turned hooks off (finalizers), on all threads (lock held)."""
-        if self._allowhook is None:
-            return
-        for address in self._threads:
-            allowhook = ctypes.c_ubyte.from_address(address + self._allowhook)
-            if allowhook.value == 0:
-                allowhook.value = 1
+            if self._allowance is not None:
+                self._allowance.allow()
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:

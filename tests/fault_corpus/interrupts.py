@@ -47,8 +47,20 @@ HOOKS_OFF = (
     ),
 )
 
+# Lua 5.1 has no table finalizers: a userdata's (newproxy) runs with hooks off.
+HOOKS_OFF_LUA51 = (
+    stopped(
+        "loop-in-userdata-finalizer",
+        "local p = newproxy(true)\n"
+        "getmetatable(p).__gc = function() while true do end end\n"
+        "p = nil collectgarbage()",
+    ),
+    HOOKS_OFF[1],
+)
+
 GROUPS = (
     Group("interrupt-luajit21", ENTRIES, runtime="luajit21", setup=(HELPERS,)),
     Group("interrupt-lua54", ENTRIES, kernels=("ilupa",), runtime="lua54", setup=(HELPERS,)),
     Group("interrupt-hooks-off-lua54", HOOKS_OFF, kernels=("ilupa",), runtime="lua54"),
+    Group("interrupt-hooks-off-lua51", HOOKS_OFF_LUA51, kernels=("ilupa",), runtime="lua51"),
 )
