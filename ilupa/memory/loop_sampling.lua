@@ -8,6 +8,11 @@
 local given = ...
 local sample, line_kib, message, step_kib = given.sample, given.line_kib, given.message, given.step_kib
 local count, error = collectgarbage, error
+-- lupa's own call of a Python object, taken before the proxy layer wraps it:
+-- a finalizer's loop may run this while ilupa frees Python references, when
+-- the wrapped call refuses (proxy/python_references.lua); a number argument
+-- pushes no Python object, so the raw call is safe then.
+local raw_call = debug.getregistry().POBJECT.__call
 local sampled_kib = -step_kib
 
 -- Python is called only when Lua's heap moved by `step_kib` since the last
@@ -17,9 +22,9 @@ local function watch_memory()
   if used_kib - sampled_kib >= step_kib or sampled_kib - used_kib >= step_kib then
     sampled_kib = used_kib
     if line_kib then
-      sample(used_kib * 1024)
+      raw_call(sample, used_kib * 1024)
     else
-      sample()
+      raw_call(sample)
     end
   end
   if line_kib and used_kib > line_kib then

@@ -47,7 +47,8 @@ HOOKS_OFF = (
     ),
 )
 
-# Lua 5.1 has no table finalizers: a userdata's (newproxy) runs with hooks off.
+# Lua 5.1 has no table finalizers: a userdata's (newproxy) runs with hooks off
+# (on LuaJIT its loop check once met the refusal of a Python call, see loop_sampling.lua).
 HOOKS_OFF_LUA51 = (
     stopped(
         "loop-in-userdata-finalizer",
@@ -63,4 +64,7 @@ GROUPS = (
     Group("interrupt-lua54", ENTRIES, kernels=("ilupa",), runtime="lua54", setup=(HELPERS,)),
     Group("interrupt-hooks-off-lua54", HOOKS_OFF, kernels=("ilupa",), runtime="lua54"),
     Group("interrupt-hooks-off-lua51", HOOKS_OFF_LUA51, kernels=("ilupa",), runtime="lua51"),
+    Group(
+        "interrupt-finalizer-luajit20", HOOKS_OFF_LUA51[:1], kernels=("ilupa",), runtime="luajit20"
+    ),
 )
