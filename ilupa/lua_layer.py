@@ -50,6 +50,7 @@ PARTS: tuple[str, ...] = (
     "ilupa.lua_libraries",
     "ilupa.display",
     "ilupa.profiler",
+    "ilupa.frames",
 )
 
 # The core's files: ilupa/<name>.lua.

@@ -15,6 +15,7 @@ from typing import Any
 from ilupa.cell_run import FAILED, CellRun
 from ilupa.display.lua_display import install_display
 from ilupa.errors import LuaSyntaxError, lua_error_from
+from ilupa.frames.layer import FramesLayer
 from ilupa.interrupt.guard import InterruptGuard
 from ilupa.lua_function import LuaFunction
 from ilupa.lua_layer import LuaLayer
@@ -111,6 +112,7 @@ class LuaSession:
         self.proxy: ProxyLayer = install_proxy_layer(self)
         self.cell_run.to_python = self.to_python
         install_display(self)
+        self.frames = FramesLayer(self)
 
     # -- what the user sees -------------------------------------------------
 

@@ -11,6 +11,10 @@
 -- layouts FFI cannot address) through Python's `read`/`write`.
 local given = ...
 local read_python, write_python, view_marker = given.read_python, given.write_python, given.view_marker
+-- lupa's own call of a Python object: a 1-d view without FFI reads an element
+-- with one call of the array's `item` method (`element_at`), as lupa's proxy
+-- of the array costs, no Python frame of ilupa's in between.
+local raw_call = given.raw_call
 local setmetatable, type, error, floor, tostring, select, rawget =
   setmetatable, type, error, math.floor, tostring, select, rawget
 local format, concat = string.format, table.concat
@@ -106,6 +110,14 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
         end
         return forward_index(v, i)
       end
+    elseif rawget(v, "element_at") then
+      local element_at = v.element_at
+      mt.__index = function(_, i)
+        if type(i) == "number" and i >= 0 and i < n and floor(i) == i then
+          return raw_call(element_at, i)
+        end
+        return forward_index(v, i)
+      end
     else
       mt.__index = function(_, k) return forward_index(v, k) end
     end
@@ -174,6 +186,10 @@ local function read(v, i)
 end
 
 View.__index = function(v, i)
+  local element_at = rawget(v, "element_at")
+  if element_at and type(i) == "number" and i >= 0 and i < v.n and floor(i) == i then
+    return raw_call(element_at, tointeger(i))
+  end
   local method = methods[i]
   if method ~= nil then return method end
   if type(i) == "string" then
@@ -282,10 +298,12 @@ local function new_view(array, dtype, readonly, address, flags_address, offset, 
     if dtype == "bool" then kind = "bool"
     elseif dtype == "int64" or dtype == "uint64" then kind = "wide" end
   end
+  -- numpy's own `item` (a bound method) for a 1-d view Python serves
+  local element_at = (not ptr and ndim == 1) and array.item or nil
   return finish(setmetatable({
     array = array, ptr = ptr, kind = kind, dtype = dtype, readonly = readonly,
     ndim = ndim, n = shape[1], shape = shape, steps = steps,
-    offset = offset, stride = steps[1], path = {}, flags_at = flags,
+    offset = offset, stride = steps[1], path = {}, flags_at = flags, element_at = element_at,
   }, View))
 end
 

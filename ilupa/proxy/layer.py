@@ -64,7 +64,10 @@ class ProxyLayer:
             "proxy_manners", operations=lua.table_from(self.manners.lua_operations())
         )
         self._view_marker = manners.view_marker
+        # for ilupa's other Lua objects whose pairs/ipairs count (ilupa/frames)
+        self.iteration_marker = manners.iteration_marker
         direct = manners.direct  # calls Python without the argument handling of __call
+        self.direct = direct
         # on LuaJIT, reads of dicts, lists and tuples through the C API (c_api.py)
         self.c_api = CApiReferences(
             lua,
@@ -80,6 +83,7 @@ class ProxyLayer:
             "array_views",
             read_python=direct(read_element),
             write_python=direct(writer),
+            raw_call=manners.raw_call,
             view_marker=self._view_marker,
         )
         writer.place = views.user_place

@@ -10,12 +10,16 @@
 -- (Lua 5.1 and LuaJIT ignore them otherwise, and Lua 5.3+ `ipairs` would
 -- start a Python sequence at 1).
 local ops = (...).operations
+local raw_getmetatable, rawequal = debug.getmetatable, rawequal
 local type, getmetatable, rawget, select, unpack_ =
   type, getmetatable, rawget, select, table.unpack or unpack
 local raw_pairs, raw_ipairs = pairs, ipairs
 
 local POBJECT = debug.getregistry().POBJECT
 local view_marker = {}  -- set by array views: metatable[view_marker] = true
+-- set by ilupa's other Lua objects whose `pairs`/`ipairs` manners count
+-- (frames/text_columns.lua): metatable[iteration_marker] = true
+local iteration_marker = {}
 -- set by fb_python.lua: metatable[box_marker] = a function giving what a
 -- reference holds (ilupa/proxy/fb_python.py's Reference, which Python unwraps)
 local box_marker = {}
@@ -128,7 +132,13 @@ local function python_iterator(iterator)
 end
 
 POBJECT.__pairs = function(obj) return python_iterator(raw_call(pairs_of, obj)), obj, nil end
-POBJECT.__ipairs = function(obj) return python_iterator(raw_call(ipairs_of, obj)), obj, 0 end
+-- A column of a data frame or an Arrow array without nulls comes back as the
+-- Lua column that reads its memory (ilupa/frames): its own ipairs walks it.
+POBJECT.__ipairs = function(obj)
+  local steps, column = raw_call(ipairs_of, obj)
+  if column ~= nil then return raw_getmetatable(column).__ipairs(column) end
+  return python_iterator(steps), obj, 0
+end
 
 -- Python objects, their array views and the `py` namespace have their
 -- `pairs`/`ipairs` manners on every Lua version; a plain Lua table sees the
@@ -138,7 +148,6 @@ POBJECT.__ipairs = function(obj) return python_iterator(raw_call(ipairs_of, obj)
 -- A call the builtin refuses goes to the builtin inside `raise`, so that its
 -- error names the caller's line and 'pairs', not this file.
 local raise = debug.getregistry()["ilupa.builtin_errors"].raise
-local raw_getmetatable, rawequal = debug.getmetatable, rawequal
 local namespace_py = rawget(_G, "py")
 -- Which of them this runtime honours: a table with one item whose __pairs
 -- and __ipairs iterate nothing.
@@ -153,7 +162,7 @@ local strict = rawget(_G, "jit") ~= nil or _VERSION == "Lua 5.1"
 local function handler(value, event)
   local mt = raw_getmetatable(value)
   if mt ~= nil and (rawequal(mt, POBJECT) or rawget(mt, view_marker)
-      or rawequal(value, namespace_py)) then
+      or rawget(mt, iteration_marker) or rawequal(value, namespace_py)) then
     return rawget(mt, event)
   end
 end
@@ -186,6 +195,6 @@ end
 
 return {
   POBJECT = POBJECT, view_marker = view_marker, box_marker = box_marker, outgoing = outgoing,
-  direct = direct,
+  iteration_marker = iteration_marker, direct = direct, raw_call = raw_call,
   set_outgoing_cdata = function(f) outgoing_cdata = f end,
 }

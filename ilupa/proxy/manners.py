@@ -108,6 +108,8 @@ class Manners:
         on_handed: Callable[[], None] = lambda: None,
         from_lua: Callable[[Any], Any] = lambda value: value,
     ) -> None:
+        # the Lua column `ipairs` walks instead of a Python iterator, or None (ilupa/frames)
+        self.fast_ipairs: Callable[[Any], Any] | None = None
         self.connect(to_lua, lua_table_items, on_raise, on_handed, from_lua)
 
     def connect(
@@ -365,8 +367,16 @@ class Manners:
             return ((k, to_lua(v)) for k, v in vars(obj).items())
         return ((i, to_lua(v)) for i, v in enumerate(iter(obj)))
 
-    def ipairs_of(self, obj: Any) -> Iterator[tuple[int, Any]]:
-        """`ipairs(obj)`: Lua positions 1..n with the values in Python's order."""
+    def ipairs_of(self, obj: Any) -> Any:
+        """`ipairs(obj)`: Lua positions 1..n with the values in Python's order.
+
+        For a column that Lua can read in memory (`fast_ipairs`, set by
+        ilupa/frames), `(None, column)`: manners.lua walks the column instead.
+        """
+        if self.fast_ipairs is not None:
+            column = self.fast_ipairs(obj)
+            if column is not None:
+                return None, column
         to_lua = self.to_lua
         if isinstance(obj, Mapping):
             return _mapping_positions(obj, to_lua)
