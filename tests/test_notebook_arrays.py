@@ -38,6 +38,7 @@ TOUR = [
     "lua-kernel.ipynb",
     "scale-out-with-dask.ipynb",
     "lua-libraries.ipynb",
+    "data-frames.ipynb",
 ]
 
 
