@@ -70,9 +70,11 @@ local function arrow_reader(chunks)
 end
 
 -- `read(i)` through batches from Python: only the current batch is kept.
+-- Also gives `index`, the whole `c[i]` with the batch's bounds as the first
+-- check (one function call per read on PUC Lua, where calls are dear).
 local function batch_reader(source, n)
   local low, high, strings = 0, 0, {}
-  return function(i)
+  local function read(i)
     if i < low or i >= high then
       low = i - i % batch_size
       high = low + batch_size
@@ -81,15 +83,23 @@ local function batch_reader(source, n)
     end
     return strings[i - low + 1]
   end
+  local function index(_, i)
+    if type(i) == "number" and i >= low and i < high and floor(i) == i then
+      return strings[i - low + 1]
+    end
+    check_index(i, n, 2)
+    return read(i)
+  end
+  return read, index
 end
 
 local function text_column(spec)
   local n = spec.length
-  local read
+  local read, index
   if ok_ffi and spec.chunks ~= nil then
     read = arrow_reader(spec.chunks)
   else
-    read = batch_reader(spec.source, n)
+    read, index = batch_reader(spec.source, n)
   end
   local column, mt
   if HANDLES then
@@ -99,7 +109,7 @@ local function text_column(spec)
     mt = {}
     column = setmetatable({}, mt)
   end
-  mt.__index = function(_, i)
+  mt.__index = index or function(_, i)
     check_index(i, n, 2)
     return read(i)
   end

@@ -343,6 +343,8 @@ class InterruptGuard:
                 with watcher.caught_up(), self._state_lock:
                     self._armed = False
             finally:
+                if self._allowance is not None:
+                    self._allowance.stop()
                 if self.hooks is not None:
                     self.hooks.disarm()
                     self._forget_freed()  # Lua runs again only now, with the hooks gone

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from types import ModuleType
@@ -139,27 +138,38 @@ class HooksAllowance:
         self._lock = lock
         self._threads = threads
         self._going_on = going_on
-        self._nudging = False
+        self._nudger: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def allow(self) -> None:
         """Allow hooks on every thread now, and keep allowing them while the run goes on."""
         with self._lock:
             self._allow_now()
-            if not self._nudging:
-                self._nudging = True
-                threading.Thread(target=self._nudge, name="ilupa-allow-hooks", daemon=True).start()
+            if self._nudger is None:
+                self._stopped.clear()
+                self._nudger = threading.Thread(
+                    target=self._nudge, name="ilupa-allow-hooks", daemon=True
+                )
+                self._nudger.start()
+
+    def stop(self) -> None:
+        """The stopped run ended: end the nudging (call without the lock held).
+
+        Joined here, so that no thread of ilupa's is left holding the state
+        once its run is over (a dropped session must be freed at once).
+        """
+        with self._lock:
+            nudger, self._nudger = self._nudger, None
+        if nudger is not None:
+            self._stopped.set()
+            nudger.join()
 
     def _nudge(self) -> None:
-        try:
-            while True:
-                time.sleep(NUDGE_SECONDS)
-                with self._lock:
-                    if not self._going_on():
-                        return
-                    self._allow_now()
-        finally:
+        while not self._stopped.wait(NUDGE_SECONDS):
             with self._lock:
-                self._nudging = False
+                if not self._going_on():
+                    return
+                self._allow_now()
 
     def _allow_now(self) -> None:
         for address in self._threads():
@@ -258,6 +268,8 @@ class ThreadHooks:
                 self._hooked = False
                 for address in self._threads:
                     self._sethook(address, None, 0, 0)
+        if self._allowance is not None:
+            self._allowance.stop()
 
 
 def _address(name: str) -> int:

@@ -163,7 +163,14 @@ class _CopyState:
 
 
 class ToPython:
-    """Copies Lua tables into Python: keys exactly 1..n make a list, any others a dict."""
+    """Copies Lua tables into Python: keys exactly 1..n make a list, any others a dict.
+
+    Plain values are taken as they come (no Lua type lookup), a table is
+    listed once with lupa's own C iteration, and Lua is asked whether a table
+    is an array view only when its fields could be one's (an `array` key:
+    views on Lua 5.2+ are tables with that field; on 5.1 and LuaJIT they are
+    userdata and never reach the table path).
+    """
 
     def __init__(
         self,
@@ -172,6 +179,7 @@ class ToPython:
     ) -> None:
         self.view_array = view_array
         self.reference_object = reference_object  # an FFI reference's object (LuaJIT)
+        self._table_types: set[type] = set()  # lupa's table class of each runtime seen
 
     def __call__(self, value: Any) -> Any:
         self.done: dict[str, Any] = {}
@@ -181,32 +189,50 @@ class ToPython:
             raise CopyError("table nested too deeply to copy into Python") from None
 
     def _copy(self, value: Any) -> Any:
-        kind = lua_type_of(value)
-        if kind == "cdata" and self.reference_object is not None:
+        kind = type(value)
+        if kind in PRIMITIVE_TYPES:
+            return value
+        if kind in self._table_types:
+            return self._copy_table(value)
+        lua_kind = lua_type_of(value)
+        if lua_kind == "cdata" and self.reference_object is not None:
             is_reference, obj = self.reference_object(value)
             return obj if is_reference else value
-        if kind != "table":
+        if lua_kind != "table":
             return value
-        identity = repr(value)  # "<Lua table at 0x...>": the table's address
-        if identity in self.done:
-            return self.done[identity]
-        array = self.view_array(value)
-        if array is not None:
-            return array
-        items = list(value.items())
+        self._table_types.add(kind)
+        return self._copy_table(value)
+
+    def _copy_table(self, table: Any) -> Any:
+        identity = repr(table)  # "<Lua table at 0x...>": the table's address
+        done = self.done.get(identity)
+        if done is not None:
+            return done
+        items = list(table.items())
         count = len(items)
         if (
             count
+            and type(items[0][0]) is int
             and all(type(k) is int for k, _ in items)
             and {k for k, _ in items} == set(range(1, count + 1))
         ):
             result: Any = [None] * count
             self.done[identity] = result
+            primitive = PRIMITIVE_TYPES
             for k, v in items:
-                result[k - 1] = self._copy(v)
+                result[k - 1] = v if type(v) in primitive else self._copy(v)
             return result
-        mapping: dict[Any, Any] = {}
+        mapping = dict(items)
+        if "array" in mapping:
+            array = self.view_array(table)
+            if array is not None:
+                return array
         self.done[identity] = mapping
+        primitive = PRIMITIVE_TYPES
+        if all(type(k) in primitive and type(v) in primitive for k, v in items):
+            return mapping
+        mapping.clear()
         for k, v in items:
-            mapping[self._copy(k)] = self._copy(v)
+            key = k if type(k) in primitive else self._copy(k)
+            mapping[key] = v if type(v) in primitive else self._copy(v)
         return mapping
