@@ -22,6 +22,7 @@ __all__ = ["CopyError", "ToLua", "ToPython"]
 
 PRIMITIVES = (str, int, float, bool, bytes, type(None))
 PRIMITIVE_TYPES = frozenset(PRIMITIVES)
+INT_ONLY = frozenset({int})
 Checkpoint = Callable[[], None]
 """Called after each table a copy made: raises to stop a copy that no longer fits."""
 
@@ -208,29 +209,31 @@ class ToPython:
         done = self.done.get(identity)
         if done is not None:
             return done
-        items = list(table.items())
-        count = len(items)
+        mapping = dict(table.items())  # lupa's C iteration; faster than a list of pairs
+        count = len(mapping)
+        primitive = PRIMITIVE_TYPES
         if (
             count
-            and type(items[0][0]) is int
-            and all(type(k) is int for k, _ in items)
-            and {k for k, _ in items} == set(range(1, count + 1))
+            and type(next(iter(mapping))) is int
+            and INT_ONLY.issuperset(map(type, mapping))
+            and min(mapping) == 1
+            and max(mapping) == count  # distinct integers from 1 to count: exactly 1..n
         ):
             result: Any = [None] * count
             self.done[identity] = result
-            primitive = PRIMITIVE_TYPES
-            for k, v in items:
+            for k, v in mapping.items():
                 result[k - 1] = v if type(v) in primitive else self._copy(v)
             return result
-        mapping = dict(items)
         if "array" in mapping:
             array = self.view_array(table)
             if array is not None:
                 return array
         self.done[identity] = mapping
-        primitive = PRIMITIVE_TYPES
-        if all(type(k) in primitive and type(v) in primitive for k, v in items):
+        if primitive.issuperset(map(type, mapping.values())) and primitive.issuperset(
+            map(type, mapping)
+        ):
             return mapping
+        items = list(mapping.items())
         mapping.clear()
         for k, v in items:
             key = k if type(k) in primitive else self._copy(k)
