@@ -51,6 +51,7 @@ PARTS: tuple[str, ...] = (
     "ilupa.display",
     "ilupa.profiler",
     "ilupa.frames",
+    "ilupa.debugger",
 )
 
 # The core's files: ilupa/<name>.lua.

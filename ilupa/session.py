@@ -8,7 +8,7 @@ It knows nothing of IPython: the magics and the kernel both drive it.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from types import ModuleType
 from typing import Any
 
@@ -63,6 +63,8 @@ class LuaSession:
         self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
+        # called with each cell's chunk name before it runs (the kernel's debugger)
+        self.before_chunk: Callable[[str], None] | None = None
         self.display_reader: Any = None  # set by install_display (ilupa/display/reading.py)
         # First: every later layer (print's tostring, the interrupt layer's wrap) captures
         # the guarded functions.
@@ -156,6 +158,8 @@ class LuaSession:
         """
         __tracebackhide__ = True
         self.sources[chunk_name] = code if source is None else source
+        if self.before_chunk is not None:
+            self.before_chunk(chunk_name)
         if self.interrupts.jit:
             code = with_loop_checks(code, self.compiles)
         try:

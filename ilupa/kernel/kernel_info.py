@@ -2,8 +2,9 @@
 
 Help links follow the live runtime (`%lua_reset lua54` changes them): LuaJIT runs
 Lua 5.1 with its own extensions, so it points at LuaJIT's site and the 5.1 manual;
-PUC Lua 5.x at the manual of its own version. No `debugger` feature: ipykernel
-offers one whenever debugpy is importable, but it debugs Python, not Lua cells.
+PUC Lua 5.x at the manual of its own version. The `debugger` feature is always
+offered: it is ilupa's own, for Lua cells (ilupa/debugger), not ipykernel's
+debugpy, which debugs Python.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ LUAJIT_LINKS = (
     {"text": "LuaJIT extensions (FFI, bit, jit)", "url": "https://luajit.org/extensions.html"},
     {"text": "Lua 5.1 manual", "url": LUA_MANUAL.format(version="5.1")},
 )
-PYTHON_ONLY_FEATURES = ("debugger",)
+LUA_FEATURES = ("debugger",)
 
 
 def help_links(lua_implementation: str) -> list[dict[str, str]]:
@@ -29,5 +30,5 @@ def help_links(lua_implementation: str) -> list[dict[str, str]]:
 
 
 def lua_features(supported_features: list[str]) -> list[str]:
-    """ipykernel's supported features without those that only work for Python cells."""
-    return [f for f in supported_features if f not in PYTHON_ONLY_FEATURES]
+    """ipykernel's supported features, with the debugger (Lua's) whether debugpy is there or not."""
+    return [f for f in supported_features if f not in LUA_FEATURES] + list(LUA_FEATURES)

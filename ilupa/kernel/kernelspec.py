@@ -35,7 +35,7 @@ def kernel_json(runtime: str | None) -> dict[str, object]:
         "display_name": f"Lua ({shown}, ilupa)",
         "language": "lua",
         "interrupt_mode": "signal",
-        "metadata": {"debugger": False},
+        "metadata": {"debugger": True},
     }
     if runtime:
         spec["env"] = {RUNTIME_ENV_VAR: runtime}

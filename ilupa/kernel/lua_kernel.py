@@ -14,6 +14,7 @@ from ipykernel.ipkernel import IPythonKernel
 from IPython.core.inputtransformer2 import TransformerManager
 
 import ilupa
+from ilupa.debugger.protocol import LuaDebugger, cell_path
 from ilupa.editor.completion import complete_lua
 from ilupa.kernel.kernel_info import help_links, lua_features
 from ilupa.kernel.lua_cells import (
@@ -44,6 +45,8 @@ class LuaKernel(IPythonKernel):
         shell.register_magics(PythonCellMagics)
         shell.register_magics(LuaHelpMagics)
         shell.input_transformers_cleanup.insert(0, as_lua_cell)
+        # JupyterLab's debugger, for Lua cells (ipykernel's debugs Python with debugpy)
+        self.lua_debugger = LuaDebugger(lambda: self.lua_session, self._publish_debug_event)
 
     @property
     def magics(self) -> LuaMagics:
@@ -71,11 +74,26 @@ class LuaKernel(IPythonKernel):
 
     @property
     def kernel_info(self) -> dict[str, Any]:  # type: ignore[override]
-        """IPython's kernel_info with help for the live Lua runtime and no Python debugger."""
+        """IPython's kernel_info with help for the live Lua runtime and the Lua debugger."""
         info = dict(super().kernel_info)
         info["help_links"] = help_links(self.lua_session.lua.lua_implementation)
         info["supported_features"] = lua_features(info.get("supported_features", []))
         return info
+
+    async def do_debug_request(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """The Jupyter debug protocol, answered for Lua cells (ilupa/debugger)."""
+        return await self.lua_debugger.handle(msg)
+
+    async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> Any:
+        """Run a cell; its Lua chunks get the file name JupyterLab's debugger gives the cell."""
+        debugger = self.lua_debugger
+        debugger.next_cell_path = cell_path(code)
+        session = self.lua_session
+        session.before_chunk = debugger.before_chunk
+        try:
+            return await super().do_execute(code, silent, *args, **kwargs)
+        finally:
+            debugger.next_cell_path = None
 
     def do_complete(self, code: str | None, cursor_pos: int | None) -> dict[str, Any]:
         """Lua completion in Lua and `%%lua` cells; IPython's elsewhere."""

@@ -1,0 +1,234 @@
+-- The Lua half of the ilupa kernel's debugger (see ilupa/debugger/protocol.py).
+--
+-- A line hook, set with the `debug.sethook` users see (on Lua 5.1 and LuaJIT
+-- ilupa's dispatcher keeps the interrupt's count hook going under it and
+-- hides ilupa's own frames, interrupt/user_hooks.lua), stops where a
+-- breakpoint is or where a step ends. Its fast path is one table read per
+-- line: only a line that has a breakpoint in some chunk, or a step under way,
+-- asks `debug.getinfo` where it is. A stop takes a snapshot of the user's
+-- frames (their names, places, locals and upvalues: the values themselves,
+-- nothing converted, no metamethod run) and calls Python's `paused`, which
+-- answers the debugger's requests on this thread and returns how to go on:
+-- "continue", "next", "stepIn" or "stepOut".
+local given = ...
+local paused = given.paused
+local getinfo, getlocal, getupvalue = debug.getinfo, debug.getlocal, debug.getupvalue
+local sethook, gethook = debug.sethook, debug.gethook
+local sub, format, type, next, pcall, tostring = string.sub, string.format, type,
+  next, pcall, tostring
+local find = string.find
+local setmetatable, rawget, load = setmetatable, rawget, load
+local setfenv = rawget(_G, "setfenv")
+local raw_getmetatable, raw_setmetatable = debug.getmetatable, debug.setmetatable
+local mathtype = math.type
+local jit = rawget(_G, "jit")
+
+local OWN = "=ilupa:"
+local breakpoints = {} -- chunk source ("=In[3]") -> { [line] = true }
+local any_line = {}    -- line -> true when some chunk has a breakpoint there
+local mode = nil       -- nil: run to a breakpoint; "in", "over", "out": a step
+local target = 0       -- the depth at which an "over" or "out" step stops
+local armed = false
+local jit_was_on = nil
+
+local function is_internal(info)
+  return info.what == "C" or info.what == "tail" or sub(info.source, 1, #OWN) == OWN
+end
+
+-- The level of the hooked function seen from the hook (2, or past Lua 5.1's
+-- "(tail call)" level that ilupa's dispatcher, interrupt/user_hooks.lua,
+-- leaves by tail-calling the hook). Levels here are one more than the hook's.
+local function hooked_level()
+  local level = 2
+  while true do
+    local info = getinfo(level + 1, "S")
+    if info == nil or info.what ~= "tail" then return level end
+    level = level + 1
+  end
+end
+
+-- Levels of the stack below `from` (the hooked function's level, seen from the caller).
+local function depth_from(from)
+  local level = from
+  while getinfo(level, "S") ~= nil do level = level + 1 end
+  return level - from
+end
+
+-- What a stop shows of each user frame, from the hooked function (level `base`
+-- seen from here) up: ilupa's own and C frames are left out.
+local function snapshot(base)
+  local frames = {}
+  local level = base
+  while true do
+    local info = getinfo(level, "nSlf")
+    if info == nil then break end
+    if not is_internal(info) then
+      local names, values = {}, {}
+      local i = 1
+      while true do
+        local name, value = getlocal(level, i)
+        if name == nil then break end
+        if sub(name, 1, 1) ~= "(" then
+          names[#names + 1], values[#names + 1] = name, value
+        end
+        i = i + 1
+      end
+      local upnames, upvalues = {}, {}
+      local u = 1
+      while info.func ~= nil do
+        local name, value = getupvalue(info.func, u)
+        if name == nil then break end
+        upnames[u], upvalues[u] = name, value
+        u = u + 1
+      end
+      frames[#frames + 1] = {
+        name = info.name or (info.what == "main" and "main chunk") or "function",
+        source = info.source, line = info.currentline,
+        locals = { names = names, values = values, n = #names },
+        upvalues = { names = upnames, values = upvalues, n = #upnames },
+      }
+    end
+    level = level + 1
+  end
+  return frames
+end
+
+-- `from`: the hooked function's level seen from stop's caller (the hook).
+local function stop(reason, line, from)
+  local frames = snapshot(from + 2)
+  local depth = depth_from(from + 2)
+  local command = paused({ reason = reason, line = line, frames = frames, n = #frames })
+  if command == "next" then
+    mode, target = "over", depth
+  elseif command == "stepIn" then
+    mode = "in"
+  elseif command == "stepOut" then
+    mode, target = "out", depth - 1
+  else
+    mode = nil
+  end
+end
+
+local function hook(event, line)
+  if mode == nil and any_line[line] == nil then return end
+  local from = hooked_level()
+  local info = getinfo(from, "S")
+  if info == nil or is_internal(info) then return end
+  local lines = breakpoints[info.source]
+  local on_breakpoint = lines ~= nil and lines[line] == true
+  if on_breakpoint then
+    stop("breakpoint", line, from)
+  elseif mode == "in" or (mode ~= nil and depth_from(from + 1) <= target) then
+    stop("step", line, from)
+  end
+end
+
+-- Called by Python before each cell, on the thread that runs it: the hook is
+-- set while any breakpoint is (LuaJIT runs interpreted meanwhile, since
+-- compiled code calls no hooks), and again after an interrupt took it off.
+local function arm(wanted)
+  if wanted then
+    if jit ~= nil and not armed then
+      jit_was_on = jit.status()
+      jit.flush()
+      jit.off()
+    end
+    armed = true
+    sethook(hook, "l")
+  elseif armed then
+    armed = false
+    if gethook() == hook then sethook() end
+    if jit ~= nil and jit_was_on then jit.on() end
+  end
+end
+
+-- `spec`: { [chunk source] = { line, ... } }
+local function set_breakpoints(spec)
+  breakpoints, any_line = {}, {}
+  for source, lines in next, spec do
+    local set = {}
+    for k = 1, #lines do
+      set[lines[k]] = true
+      any_line[lines[k]] = true
+    end
+    breakpoints[source] = set
+  end
+  mode = nil
+end
+
+-- A value as the debugger shows it, without running any of its metamethods.
+local function address(value)
+  local metatable = raw_getmetatable(value)
+  if metatable ~= nil then raw_setmetatable(value, nil) end
+  local text = tostring(value)
+  if metatable ~= nil then raw_setmetatable(value, metatable) end
+  return text
+end
+
+local LONGEST = 200
+local function describe(value)
+  local kind = type(value)
+  if kind == "string" then
+    if #value > LONGEST then return format("%q", sub(value, 1, LONGEST)) .. "...", kind end
+    return format("%q", value), kind
+  elseif kind == "number" then
+    if mathtype and mathtype(value) == "integer" then return format("%d", value), kind end
+    local text = format("%.14g", value)
+    -- Lua 5.3+ writes a whole float as 2.0; earlier Lua and LuaJIT as 2
+    if mathtype and not find(text, "[%.eEn]") then text = text .. ".0" end
+    return text, kind
+  elseif kind == "boolean" or kind == "nil" then
+    return kind == "nil" and "nil" or (value and "true" or "false"), kind
+  end
+  return address(value), kind
+end
+
+-- The fields of a table by `next` (no __pairs, no __index): up to `limit` of them.
+local function fields(t, limit)
+  local keys, values, n = {}, {}, 0
+  for k, v in next, t do
+    n = n + 1
+    if n > limit then break end
+    keys[n], values[n] = k, v
+  end
+  return { keys = keys, values = values, n = n > limit and limit or n, more = n > limit }
+end
+
+-- Lua 5.1's load takes a function; loadstring and setfenv do what later load does.
+local loadstring = rawget(_G, "loadstring")
+local function compile(text, env)
+  if setfenv ~= nil and loadstring ~= nil then
+    local chunk, problem = loadstring(text, "=evaluate")
+    if chunk ~= nil then setfenv(chunk, env) end
+    return chunk, problem
+  end
+  return load(text, "=evaluate", "t", env)
+end
+
+-- An expression in a stopped frame: its locals, then its upvalues, then the globals.
+local function evaluate(expression, frame)
+  local scope = {}
+  if frame ~= nil then
+    for k = frame.upvalues.n, 1, -1 do scope[frame.upvalues.names[k]] = frame.upvalues.values[k] end
+    for k = 1, frame.locals.n do scope[frame.locals.names[k]] = frame.locals.values[k] end
+  end
+  local env = setmetatable({}, {
+    __index = function(_, name)
+      local value = scope[name]
+      if value ~= nil then return value end
+      return _G[name]
+    end,
+    __newindex = _G,
+  })
+  local chunk, problem = compile("return " .. expression, env)
+  if chunk == nil then chunk, problem = compile(expression, env) end
+  if chunk == nil then return { ok = false, message = problem } end
+  local results = { pcall(chunk) }
+  if not results[1] then return { ok = false, message = tostring(results[2]) } end
+  return { ok = true, value = results[2], n = #results - 1 }
+end
+
+return {
+  arm = arm, set_breakpoints = set_breakpoints, describe = describe, fields = fields,
+  evaluate = evaluate, hook = hook,
+}

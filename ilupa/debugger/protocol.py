@@ -1,0 +1,343 @@
+"""The Jupyter debug protocol (DAP over the control channel) for Lua cells of the ilupa kernel.
+
+JupyterLab's debugger speaks the Debug Adapter Protocol to the kernel in
+`debug_request` messages on the control channel and listens for `debug_event`
+messages on IOPub. ipykernel answers them with debugpy, for Python; this
+answers them for Lua, with a line hook in the live state (debugger.lua).
+
+Two threads meet here. Requests arrive on the control thread, which must
+never touch the Lua state: the main thread may be running Lua. So:
+
+- what needs no Lua (initialize, attach, setBreakpoints, dumpCell, source,
+  debugInfo, threads, configurationDone) is answered on the control thread;
+  breakpoints reach Lua before the next cell runs (`before_chunk`, main
+  thread) and at each stop;
+- at a stop, the main thread is inside the hook (`paused`) and serves the
+  requests that read Lua (stackTrace, scopes, variables, evaluate) from a
+  queue the control thread fills, until one says how to go on (continue,
+  next, stepIn, stepOut, disconnect). SIGINT (the stop button) ends a stop:
+  the wait raises KeyboardInterrupt like any Python code Lua called.
+
+Cells are named for the frontend as JupyterLab names them: the murmur2 hash
+of the cell's code under `debugInfo`'s prefix and suffix (ipykernel's own
+hash and temporary folder), so breakpoints set in a cell's gutter name the
+file a stop reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import queue
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ipykernel.compiler import get_tmp_directory, get_tmp_hash_seed, murmur2_x86
+
+THREAD_ID = 1
+SUFFIX = ".lua"
+WAIT_SECONDS = 0.1  # a stop's wait for a request: short, so SIGINT handlers run
+MAX_FIELDS = 300  # fields of a table the variables view lists
+GO_ON = {"continue", "next", "stepIn", "stepOut"}
+NEEDS_LUA = {"stackTrace", "scopes", "variables", "evaluate"}
+CAPABILITIES = {
+    "supportsConfigurationDoneRequest": True,
+    "supportsEvaluateForHovers": True,
+    "supportsSetVariable": False,
+    "supportsStepBack": False,
+    "supportsDelayedStackTraceLoading": False,
+    "exceptionBreakpointFilters": [],
+}
+
+
+def cell_path(code: str) -> str:
+    """The file JupyterLab names a cell of `code` by (debugInfo's hash, prefix, suffix)."""
+    return f"{get_tmp_directory()}{os.sep}{murmur2_x86(code, get_tmp_hash_seed())}{SUFFIX}"
+
+
+def response(request: dict[str, Any], body: Any = None, message: str | None = None) -> dict:
+    """A DAP response to `request`; `message` makes it a failure."""
+    reply: dict[str, Any] = {
+        "type": "response",
+        "request_seq": request.get("seq", 0),
+        "command": request.get("command", ""),
+        "success": message is None,
+        "body": {} if body is None else body,
+    }
+    if message is not None:
+        reply["message"] = message
+    return reply
+
+
+class LuaDebugger:
+    """The debug adapter of one kernel: its breakpoints, its cells, and a stop when there is one."""
+
+    def __init__(self, session: Callable[[], Any], send_event: Callable[[dict], None]) -> None:
+        """`session` gives the live LuaSession (a reset makes a new one), `send_event` sends."""
+        self._session = session
+        self._send_event = send_event
+        self._seq = 0
+        self.started = False
+        self.breakpoints: dict[str, list[int]] = {}  # cell file -> lines
+        self.paths: dict[str, str] = {}  # chunk name ("In[3]") -> cell file
+        self.next_cell_path: str | None = None  # set by the kernel as a cell arrives
+        self._lua: Any = None  # debugger.lua's table, in the session it was loaded in
+        self._lua_session: Any = None
+        self._requests: queue.Queue[tuple[dict, concurrent.futures.Future]] = queue.Queue()
+        self._stop: Any = None  # the Lua stop being served, while the main thread is paused
+        self._references: dict[int, Any] = {}
+
+    # -- the control thread ------------------------------------------------------
+
+    async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer one DAP request (control thread)."""
+        command = request.get("command")
+        if command in NEEDS_LUA or command in GO_ON or command == "disconnect":
+            if self._stop is None:
+                return self._not_stopped(request)
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            self._requests.put((request, future))
+            return await asyncio.wrap_future(future)
+        handler = getattr(self, f"_on_{command}", None)
+        if handler is None:
+            return response(request, message=f"the Lua debugger has no {command!r} request")
+        return handler(request)
+
+    def _not_stopped(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request["command"] == "disconnect":
+            self._end()
+            return response(request)
+        if request["command"] in GO_ON:
+            return response(request, {"allThreadsContinued": True})
+        return response(request, message="no Lua code is stopped")
+
+    def _end(self) -> None:
+        self.started = False
+        self.breakpoints = {}
+
+    def _on_initialize(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.started = True
+        return response(request, CAPABILITIES)
+
+    def _on_attach(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.event("initialized")
+        return response(request)
+
+    def _on_configurationDone(self, request: dict[str, Any]) -> dict[str, Any]:
+        return response(request)
+
+    def _on_debugInfo(self, request: dict[str, Any]) -> dict[str, Any]:
+        return response(
+            request,
+            {
+                "isStarted": self.started,
+                "hashMethod": "Murmur2",
+                "hashSeed": get_tmp_hash_seed(),
+                "tmpFilePrefix": get_tmp_directory() + os.sep,
+                "tmpFileSuffix": SUFFIX,
+                "breakpoints": [
+                    {"source": path, "breakpoints": [{"line": line} for line in lines]}
+                    for path, lines in self.breakpoints.items()
+                ],
+                "stoppedThreads": [THREAD_ID] if self._stop is not None else [],
+                "richRendering": False,
+                "exceptionPaths": [],
+                "copyToGlobals": False,
+            },
+        )
+
+    def _on_dumpCell(self, request: dict[str, Any]) -> dict[str, Any]:
+        code = request["arguments"]["code"]
+        path = Path(cell_path(code))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code, encoding="utf-8")
+        return response(request, {"sourcePath": str(path)})
+
+    def _on_source(self, request: dict[str, Any]) -> dict[str, Any]:
+        path = Path(request["arguments"]["source"].get("path", ""))
+        if not path.is_file():
+            return response(request, message="source unavailable")
+        return response(request, {"content": path.read_text(encoding="utf-8")})
+
+    def _on_setBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
+        arguments = request["arguments"]
+        path = arguments["source"]["path"]
+        lines = sorted({int(b["line"]) for b in arguments.get("breakpoints", [])})
+        if lines:
+            self.breakpoints[path] = lines
+        else:
+            self.breakpoints.pop(path, None)
+        return response(request, {"breakpoints": [{"verified": True, "line": n} for n in lines]})
+
+    def _on_setExceptionBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
+        return response(request, {"breakpoints": []})
+
+    def _on_threads(self, request: dict[str, Any]) -> dict[str, Any]:
+        return response(request, {"threads": [{"id": THREAD_ID, "name": "Lua"}]})
+
+    def _on_inspectVariables(self, request: dict[str, Any]) -> dict[str, Any]:
+        # The control thread cannot read Lua while a cell may run: the variables
+        # of a stopped frame come with `variables`.
+        return response(request, {"variables": []})
+
+    def _on_pause(self, request: dict[str, Any]) -> dict[str, Any]:
+        return response(request, message="pausing a running Lua cell is not supported")
+
+    def event(self, name: str, body: dict[str, Any] | None = None) -> None:
+        """Send a DAP event on IOPub."""
+        self._seq += 1
+        self._send_event({"type": "event", "seq": self._seq, "event": name, "body": body or {}})
+
+    # -- the main thread -----------------------------------------------------------
+
+    def before_chunk(self, chunk_name: str) -> None:
+        """A cell's chunk is about to run (main thread): name its file, hand Lua the breakpoints."""
+        if self.next_cell_path is not None:
+            self.paths[chunk_name] = self.next_cell_path
+        if not self.started and self._lua is None:
+            return
+        lua = self._lua_side()
+        wanted = self.started and bool(self.breakpoints)
+        if wanted:
+            lua.set_breakpoints(self._lua_breakpoints())
+        lua.arm(wanted)
+
+    def _lua_side(self) -> Any:
+        session = self._session()
+        if self._lua is None or self._lua_session is not session:
+            self._lua = session.layer.load("debugger", paused=session.proxy.direct(self.paused))
+            self._lua_session = session
+        return self._lua
+
+    def _lua_breakpoints(self) -> Any:
+        session = self._session()
+        spec = {
+            "=" + chunk: session.lua.table_from(self.breakpoints[path])
+            for chunk, path in self.paths.items()
+            if path in self.breakpoints
+        }
+        return session.lua.table_from(spec)
+
+    def paused(self, stop: Any) -> str:
+        """Called by debugger.lua at a stop: serve requests until one says how to go on."""
+        self._stop = stop
+        self._references = {}
+        self.event(
+            "stopped",
+            {"reason": stop["reason"], "threadId": THREAD_ID, "allThreadsStopped": True},
+        )
+        try:
+            while True:
+                try:
+                    request, future = self._requests.get(timeout=WAIT_SECONDS)
+                except queue.Empty:
+                    continue
+                command = request["command"]
+                if command in GO_ON or command == "disconnect":
+                    if command == "disconnect":
+                        self._end()
+                    else:
+                        self._lua.set_breakpoints(self._lua_breakpoints())
+                    future.set_result(response(request, {"allThreadsContinued": True}))
+                    return command if command in GO_ON else "continue"
+                try:
+                    future.set_result(getattr(self, f"_serve_{command}")(request))
+                except Exception as error:  # a bad request must not end the stop
+                    future.set_result(response(request, message=str(error)))
+        finally:
+            self._stop = None
+            self._references = {}
+            self.event("continued", {"threadId": THREAD_ID, "allThreadsContinued": True})
+
+    def _frames(self) -> list[Any]:
+        frames = self._stop["frames"]
+        return [frames[k] for k in range(1, int(self._stop["n"]) + 1)]
+
+    def _source_of(self, source: str) -> dict[str, Any]:
+        chunk = source[1:]
+        if source.startswith("=") and chunk in self.paths:
+            return {"name": chunk, "path": self.paths[chunk]}
+        if source.startswith("@"):
+            return {"name": Path(chunk).name, "path": chunk}
+        return {"name": chunk}
+
+    def _serve_stackTrace(self, request: dict[str, Any]) -> dict[str, Any]:
+        frames = [
+            {
+                "id": index,
+                "name": frame["name"],
+                "line": int(frame["line"] or 0),
+                "column": 1,
+                "source": self._source_of(frame["source"]),
+            }
+            for index, frame in enumerate(self._frames(), 1)
+        ]
+        return response(request, {"stackFrames": frames, "totalFrames": len(frames)})
+
+    def _reference(self, value: Any, scope: bool = False) -> int:
+        """A number for the variables view: a scope (our names and values) or a table."""
+        number = len(self._references) + 1
+        self._references[number] = (scope, value)
+        return number
+
+    def _serve_scopes(self, request: dict[str, Any]) -> dict[str, Any]:
+        frame = self._frames()[int(request["arguments"]["frameId"]) - 1]
+        scopes = [
+            {"name": "Locals", "variablesReference": self._reference(frame["locals"], True)},
+            {"name": "Upvalues", "variablesReference": self._reference(frame["upvalues"], True)},
+            {
+                "name": "Globals",
+                "variablesReference": self._reference(self._session().globals),
+                "expensive": True,
+            },
+        ]
+        for scope in scopes:
+            scope.setdefault("expensive", False)
+        return response(request, {"scopes": scopes})
+
+    def _variable(self, name: Any, value: Any) -> dict[str, Any]:
+        text, kind = self._describe(value)
+        reference = self._reference(value) if kind == "table" else 0
+        return {"name": str(name), "value": text, "type": kind, "variablesReference": reference}
+
+    def _describe(self, value: Any) -> tuple[str, str]:
+        if (
+            type(value).__module__.startswith("lupa.")
+            or value is None
+            or isinstance(value, str | int | float | bool)
+        ):
+            text, kind = self._lua.describe(value)
+            return str(text), str(kind)
+        shown = repr(value)  # a Python object Lua holds
+        return (shown if len(shown) <= 200 else shown[:200] + "..."), type(value).__name__
+
+    def _serve_variables(self, request: dict[str, Any]) -> dict[str, Any]:
+        scope, target = self._references[int(request["arguments"]["variablesReference"])]
+        if scope:  # debugger.lua's names and values, in the frame's order
+            names, values = target["names"], target["values"]
+            variables = [
+                self._variable(names[k], values[k]) for k in range(1, int(target["n"]) + 1)
+            ]
+            return response(request, {"variables": variables})
+        fields = self._lua.fields(target, MAX_FIELDS)  # raw: no __index, no __pairs
+        keys, values = fields["keys"], fields["values"]
+        variables = []
+        for k in range(1, int(fields["n"]) + 1):
+            key = keys[k]
+            name = key if isinstance(key, str) else f"[{self._describe(key)[0]}]"
+            variables.append(self._variable(name, values[k]))
+        return response(request, {"variables": variables})
+
+    def _serve_evaluate(self, request: dict[str, Any]) -> dict[str, Any]:
+        arguments = request["arguments"]
+        frame_id = arguments.get("frameId")
+        frames = self._frames()
+        frame = frames[int(frame_id) - 1] if frame_id and int(frame_id) <= len(frames) else None
+        result = self._lua.evaluate(arguments["expression"], frame)
+        if not result["ok"]:
+            return response(request, message=str(result["message"]))
+        text, kind = self._describe(result["value"])
+        reference = self._reference(result["value"]) if kind == "table" else 0
+        return response(request, {"result": text, "type": kind, "variablesReference": reference})
