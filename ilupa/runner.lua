@@ -47,12 +47,16 @@ local function message_of(value)
   return describe(value)
 end
 
+local runner = {}
+
 -- The traceback is taken first, by one C call: the interrupt's count hook can
 -- fire in the Lua code that describes the error (a `__tostring`), and an error
 -- raised there ends this handler; where Lua stopped is known by then.
 local function on_error(value)
   handled = true
   last_traceback = traceback("", 2)
+  local uncaught = runner.on_uncaught  -- the kernel's debugger, stopping on an error
+  if uncaught ~= nil then uncaught(value) end
   last_message = message_of(value)
   return last_message
 end
@@ -105,7 +109,6 @@ local function values(...)
   return ...
 end
 
-local runner = {}
 
 -- LuaJIT: ilupa's own set-up and run bookkeeping (the globals snapshot loops
 -- over _G) may leave traces behind; the first cell finds none, as the first

@@ -128,6 +128,11 @@ class LuaSession:
         return implementation
 
     @property
+    def runner(self) -> Any:
+        """runner.lua's table (its `on_uncaught` is the kernel debugger's stop on errors)."""
+        return self._runner
+
+    @property
     def globals(self) -> Any:
         """Lua's global table (`_G`), as a lupa table Python can index."""
         return self.lua.globals()

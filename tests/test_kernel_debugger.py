@@ -176,3 +176,155 @@ def test_the_stop_button_ends_a_stopped_cell_and_the_kernel_goes_on(
     debugging.request("disconnect")
     again = debugging.client.execute_interactive("return 1 + 1", timeout=TIMEOUT)
     assert again["content"]["status"] == "ok"
+
+
+LOOP = """\
+local total = 0
+for i = 1, 10 do
+  total = total + i
+end
+result = total
+"""
+
+
+@pytest.fixture(params=["lua54", "luajit21"])
+def two_runtimes(request: pytest.FixtureRequest) -> Iterator[Debugging]:
+    manager = KernelManager(kernel_name="ilupa")
+    manager.start_kernel(env={**os.environ, **kernel_env(ILUPA_RUNTIME=request.param)})
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=TIMEOUT)
+        yield Debugging(manager, client)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def locals_at_stop(debugging: Debugging) -> dict[str, str]:
+    debugging.event("stopped")
+    frame = debugging.top_frame()
+    return {name: v["value"] for name, v in debugging.locals_of(frame["id"]).items()}
+
+
+def finish(debugging: Debugging) -> dict[str, Any]:
+    debugging.request("continue", threadId=1)
+    return debugging.client.get_shell_msg(timeout=TIMEOUT)["content"]
+
+
+def test_conditions_and_hit_counts(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    debugging.request("initialize", clientID="test", adapterID="lua")
+    debugging.request("attach")
+    path = debugging.request("dumpCell", code=LOOP)["body"]["sourcePath"]
+    reply = debugging.request(
+        "setBreakpoints",
+        source={"path": path},
+        breakpoints=[{"line": 3, "condition": "i == 4"}, {"line": 5, "hitCondition": "bad"}],
+    )
+    assert [b["verified"] for b in reply["body"]["breakpoints"]] == [True, False]
+    debugging.client.execute(LOOP)
+    assert locals_at_stop(debugging)["i"] == "4"
+    assert finish(debugging)["status"] == "ok"
+    debugging.request(
+        "setBreakpoints", source={"path": path}, breakpoints=[{"line": 3, "hitCondition": "3"}]
+    )
+    debugging.client.execute(LOOP)
+    assert locals_at_stop(debugging)["i"] == "3"
+    debugging.request("continue", threadId=1)
+    assert locals_at_stop(debugging)["i"] == "4"  # ">= 3": every hit after the third too
+    debugging.request("setBreakpoints", source={"path": path}, breakpoints=[])
+    assert finish(debugging)["status"] == "ok"
+
+
+def test_an_uncaught_error_stops_where_it_was_raised(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    debugging.start({})
+    debugging.request("setExceptionBreakpoints", filters=["uncaught"])
+    code = "local function check(n)\n  if n > 2 then error('too big: ' .. n) end\nend\ncheck(5)"
+    debugging.client.execute("pcall(error, 'caught: no stop')\n" + code)
+    stopped = debugging.event("stopped")["body"]
+    assert stopped["reason"] == "exception" and "too big: 5" in stopped["text"]
+    frames = debugging.request("stackTrace", threadId=1)["body"]["stackFrames"]
+    assert (frames[0]["name"], frames[0]["line"]) == ("check", 3)
+    assert debugging.locals_of(frames[0]["id"])["n"]["value"] == "5"
+    reply = finish(debugging)
+    assert reply["status"] == "error" and "too big: 5" in reply["evalue"]
+
+
+def test_a_function_from_an_earlier_cell_stops_when_python_calls_it(
+    two_runtimes: Debugging,
+) -> None:
+    debugging = two_runtimes
+    define = "function scale(v)\n  local scaled = v * 3\n  return scaled\nend"
+    assert (
+        debugging.client.execute_interactive(define, timeout=TIMEOUT)["content"]["status"] == "ok"
+    )
+    debugging.start({define: [2]})
+    debugging.client.execute_interactive("x = 1", timeout=TIMEOUT)  # the next cell arms it
+    call = (
+        "%%py\nsession = get_ipython().magics_manager.registry['LuaMagics'].session\n"
+        "got = session.call(session.globals['scale'], 7)"
+    )
+    debugging.client.execute(call)
+    assert locals_at_stop(debugging)["v"] == "7"
+    assert finish(debugging)["status"] == "ok"
+    shown = debugging.client.execute_interactive("%%py\nprint(got)", timeout=TIMEOUT)
+    assert shown["content"]["status"] == "ok"
+
+
+def test_a_breakpoint_in_a_file_lua_requires(two_runtimes: Debugging, tmp_path: Any) -> None:
+    debugging = two_runtimes
+    module = tmp_path / "mymod.lua"
+    module.write_text(
+        "local M = {}\nfunction M.f(a)\n  local b = a + 1\n  return b\nend\nreturn M\n"
+    )
+    debugging.start({})
+    debugging.request("setBreakpoints", source={"path": str(module)}, breakpoints=[{"line": 3}])
+    code = (
+        f"package.path = {str(tmp_path)!r} .. '/?.lua;' .. package.path\n"
+        "local m = require 'mymod'\nr = m.f(41)"
+    )
+    debugging.client.execute(code)
+    debugging.event("stopped")
+    frame = debugging.top_frame()
+    assert frame["source"]["path"] == str(module) and frame["line"] == 3
+    assert finish(debugging)["status"] == "ok"
+
+
+def test_variables_read_no_metamethod_and_python_objects_expand(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    code = (
+        "local trap = setmetatable({real = 1}, {__index = function() while true do end end,"
+        " __tostring = function() while true do end end, __pairs = function() error('no') end})\n"
+        "local data = py.data\n"
+        "local done = true\n"
+    )
+    setup = "%%py\ndata = {'a': 1, 'b': [2, 3]}"
+    assert debugging.client.execute_interactive(setup, timeout=TIMEOUT)["content"]["status"] == "ok"
+    debugging.start({code: [3]})
+    debugging.client.execute(code)
+    debugging.event("stopped")
+    names = debugging.locals_of(debugging.top_frame()["id"])
+    assert names["trap"]["value"].startswith("table: 0x")
+    fields = debugging.request("variables", variablesReference=names["trap"]["variablesReference"])
+    assert [(v["name"], v["value"]) for v in fields["body"]["variables"]] == [("real", "1")]
+    assert names["data"]["value"] == "{'a': 1, 'b': [2, 3]}"
+    items = debugging.request("variables", variablesReference=names["data"]["variablesReference"])
+    assert [v["name"] for v in items["body"]["variables"]] == ["'a'", "'b'"]
+    assert finish(debugging)["status"] == "ok"
+
+
+def test_pause_stops_a_running_loop(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    spin = "local n = 0\nwhile true do\n  n = n + 1\nend"
+    debugging.start({"unused = 1": [1]})  # a breakpoint somewhere: the hook is on
+    debugging.client.execute(spin)
+    time.sleep(1)
+    assert debugging.request("pause", threadId=1)["success"]
+    stopped = debugging.event("stopped")["body"]
+    assert stopped["reason"] == "pause"
+    assert debugging.top_frame()["line"] in (2, 3)
+    debugging.manager.interrupt_kernel()
+    reply = debugging.client.get_shell_msg(timeout=TIMEOUT)["content"]
+    assert reply["ename"] == "KeyboardInterrupt"

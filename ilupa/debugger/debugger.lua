@@ -24,12 +24,17 @@ local mathtype = math.type
 local jit = rawget(_G, "jit")
 
 local OWN = "=ilupa:"
-local breakpoints = {} -- chunk source ("=In[3]") -> { [line] = true }
+local breakpoints = {} -- chunk source ("=In[3]") -> { [line] = breakpoint }
 local any_line = {}    -- line -> true when some chunk has a breakpoint there
 local mode = nil       -- nil: run to a breakpoint; "in", "over", "out": a step
 local target = 0       -- the depth at which an "over" or "out" step stops
 local armed = false
 local jit_was_on = nil
+local stop_on_errors = false
+local pause_asked = given.pause_asked -- Python: true once the panel asked to pause
+local LINES_PER_PAUSE_LOOK = 1000
+local lines_to_look = LINES_PER_PAUSE_LOOK
+local pausing = false -- a pause was asked where the user's code was not running
 
 local function is_internal(info)
   return info.what == "C" or info.what == "tail" or sub(info.source, 1, #OWN) == OWN
@@ -95,6 +100,7 @@ end
 
 -- `from`: the hooked function's level seen from stop's caller (the hook).
 local function stop(reason, line, from)
+  pausing = false
   local frames = snapshot(from + 2)
   local depth = depth_from(from + 2)
   local command = paused({ reason = reason, line = line, frames = frames, n = #frames })
@@ -109,18 +115,66 @@ local function stop(reason, line, from)
   end
 end
 
+local evaluate -- below: a breakpoint's condition is a Lua expression in the frame
+
+-- Whether a breakpoint stops: its condition holds (an error counts as true, so
+-- the user sees it) and its hit count passes its hit condition.
+local function takes(breakpoint, from)
+  if breakpoint.condition ~= nil then
+    local frame = snapshot(from + 2)[1]
+    local result = evaluate(breakpoint.condition, frame)
+    if result.ok and not result.value then return false end
+  end
+  breakpoint.hits = breakpoint.hits + 1
+  local hit = breakpoint.hit
+  if hit == nil then return true end
+  local op, n = hit.op, hit.n
+  local hits = breakpoint.hits
+  if op == "%" then return hits % n == 0 end
+  if op == ">" then return hits > n end
+  if op == "<" then return hits < n end
+  if op == "<=" then return hits <= n end
+  if op == "==" then return hits == n end
+  return hits >= n
+end
+
 local function hook(event, line)
+  if pause_asked ~= nil then
+    lines_to_look = lines_to_look - 1
+    if lines_to_look <= 0 then
+      lines_to_look = LINES_PER_PAUSE_LOOK
+      if pause_asked() then
+        local from = hooked_level()
+        local info = getinfo(from, "S")
+        if info ~= nil and not is_internal(info) then
+          stop("pause", line, from)
+          return
+        end
+        mode, pausing = "in", true -- stop at the next line of the user's code
+      end
+    end
+  end
   if mode == nil and any_line[line] == nil then return end
   local from = hooked_level()
   local info = getinfo(from, "S")
   if info == nil or is_internal(info) then return end
   local lines = breakpoints[info.source]
-  local on_breakpoint = lines ~= nil and lines[line] == true
-  if on_breakpoint then
+  local breakpoint = lines ~= nil and lines[line] or nil
+  if breakpoint ~= nil and takes(breakpoint, from) then
     stop("breakpoint", line, from)
   elseif mode == "in" or (mode ~= nil and depth_from(from + 1) <= target) then
-    stop("step", line, from)
+    stop(pausing and "pause" or "step", line, from)
   end
+end
+
+-- The runner's message handler calls this for an error no pcall caught
+-- (runner.lua's `on_uncaught`): the stack is still where the error was raised.
+local function uncaught(value)
+  if not stop_on_errors then return end
+  local frames = snapshot(2)
+  local text = type(value) == "string" and value or nil
+  paused({ reason = "exception", text = text, frames = frames, n = #frames })
+  mode = nil
 end
 
 -- Called by Python before each cell, on the thread that runs it: the hook is
@@ -142,17 +196,23 @@ local function arm(wanted)
   end
 end
 
--- `spec`: { [chunk source] = { line, ... } }
-local function set_breakpoints(spec)
+-- `spec`: { [chunk source] = { {line =, condition =, hit = {op =, n =}}, ... } },
+-- `errors`: whether an uncaught error stops. A breakpoint that stays keeps its
+-- hit count (Python hands the whole set again at each stop and cell).
+local function set_breakpoints(spec, errors)
+  local before = breakpoints
   breakpoints, any_line = {}, {}
-  for source, lines in next, spec do
-    local set = {}
-    for k = 1, #lines do
-      set[lines[k]] = true
-      any_line[lines[k]] = true
+  for source, list in next, spec do
+    local set, old = {}, before[source] or {}
+    for k = 1, #list do
+      local line = list[k].line
+      local hits = old[line] and old[line].hits or 0
+      set[line] = { condition = list[k].condition, hit = list[k].hit, hits = hits }
+      any_line[line] = true
     end
     breakpoints[source] = set
   end
+  stop_on_errors = errors and true or false
   mode = nil
 end
 
@@ -206,7 +266,7 @@ local function compile(text, env)
 end
 
 -- An expression in a stopped frame: its locals, then its upvalues, then the globals.
-local function evaluate(expression, frame)
+function evaluate(expression, frame)
   local scope = {}
   if frame ~= nil then
     for k = frame.upvalues.n, 1, -1 do scope[frame.upvalues.names[k]] = frame.upvalues.values[k] end
@@ -230,5 +290,5 @@ end
 
 return {
   arm = arm, set_breakpoints = set_breakpoints, describe = describe, fields = fields,
-  evaluate = evaluate, hook = hook,
+  evaluate = evaluate, hook = hook, uncaught = uncaught,
 }

@@ -30,7 +30,8 @@ import asyncio
 import concurrent.futures
 import os
 import queue
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,20 @@ WAIT_SECONDS = 0.1  # a stop's wait for a request: short, so SIGINT handlers run
 MAX_FIELDS = 300  # fields of a table the variables view lists
 GO_ON = {"continue", "next", "stepIn", "stepOut"}
 NEEDS_LUA = {"stackTrace", "scopes", "variables", "evaluate"}
+UNCAUGHT = "uncaught"
 CAPABILITIES = {
     "supportsConfigurationDoneRequest": True,
     "supportsEvaluateForHovers": True,
+    "supportsConditionalBreakpoints": True,
+    "supportsHitConditionalBreakpoints": True,
     "supportsSetVariable": False,
     "supportsStepBack": False,
     "supportsDelayedStackTraceLoading": False,
-    "exceptionBreakpointFilters": [],
+    "exceptionBreakpointFilters": [
+        {"filter": UNCAUGHT, "label": "Uncaught Lua errors", "default": False}
+    ],
 }
+HIT_CONDITION = re.compile(r"\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
 
 
 def cell_path(code: str) -> str:
@@ -80,7 +87,9 @@ class LuaDebugger:
         self._send_event = send_event
         self._seq = 0
         self.started = False
-        self.breakpoints: dict[str, list[int]] = {}  # cell file -> lines
+        self.breakpoints: dict[str, list[dict[str, Any]]] = {}  # file -> DAP breakpoints
+        self.stop_on_errors = False
+        self._pause = False
         self.paths: dict[str, str] = {}  # chunk name ("In[3]") -> cell file
         self.next_cell_path: str | None = None  # set by the kernel as a cell arrives
         self._lua: Any = None  # debugger.lua's table, in the session it was loaded in
@@ -116,6 +125,7 @@ class LuaDebugger:
     def _end(self) -> None:
         self.started = False
         self.breakpoints = {}
+        self.stop_on_errors = False
 
     def _on_initialize(self, request: dict[str, Any]) -> dict[str, Any]:
         self.started = True
@@ -138,8 +148,8 @@ class LuaDebugger:
                 "tmpFilePrefix": get_tmp_directory() + os.sep,
                 "tmpFileSuffix": SUFFIX,
                 "breakpoints": [
-                    {"source": path, "breakpoints": [{"line": line} for line in lines]}
-                    for path, lines in self.breakpoints.items()
+                    {"source": path, "breakpoints": breakpoints}
+                    for path, breakpoints in self.breakpoints.items()
                 ],
                 "stoppedThreads": [THREAD_ID] if self._stop is not None else [],
                 "richRendering": False,
@@ -164,14 +174,26 @@ class LuaDebugger:
     def _on_setBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
         arguments = request["arguments"]
         path = arguments["source"]["path"]
-        lines = sorted({int(b["line"]) for b in arguments.get("breakpoints", [])})
-        if lines:
-            self.breakpoints[path] = lines
+        kept, answers = [], []
+        for asked in arguments.get("breakpoints", []):
+            hit = asked.get("hitCondition")
+            if hit and not HIT_CONDITION.match(hit):
+                answers.append(
+                    {"verified": False, "line": asked["line"], "message": f"hit condition {hit!r}"}
+                )
+                continue
+            kept.append(
+                {k: asked[k] for k in ("line", "condition", "hitCondition") if asked.get(k)}
+            )
+            answers.append({"verified": True, "line": int(asked["line"])})
+        if kept:
+            self.breakpoints[path] = kept
         else:
             self.breakpoints.pop(path, None)
-        return response(request, {"breakpoints": [{"verified": True, "line": n} for n in lines]})
+        return response(request, {"breakpoints": answers})
 
     def _on_setExceptionBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.stop_on_errors = UNCAUGHT in request["arguments"].get("filters", [])
         return response(request, {"breakpoints": []})
 
     def _on_threads(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +205,11 @@ class LuaDebugger:
         return response(request, {"variables": []})
 
     def _on_pause(self, request: dict[str, Any]) -> dict[str, Any]:
-        return response(request, message="pausing a running Lua cell is not supported")
+        if not self.breakpoints:
+            # the line hook is on only while a breakpoint is: nothing would look
+            return response(request, message="pause needs a breakpoint set somewhere")
+        self._pause = True  # the hook asks about every 1,000 lines
+        return response(request)
 
     def event(self, name: str, body: dict[str, Any] | None = None) -> None:
         """Send a DAP event on IOPub."""
@@ -200,34 +226,47 @@ class LuaDebugger:
             return
         lua = self._lua_side()
         wanted = self.started and bool(self.breakpoints)
-        if wanted:
-            lua.set_breakpoints(self._lua_breakpoints())
+        errors = self.started and self.stop_on_errors
+        lua.set_breakpoints(self._lua_breakpoints(), errors)
+        self._session().runner.on_uncaught = lua.uncaught if errors else None
         lua.arm(wanted)
 
     def _lua_side(self) -> Any:
         session = self._session()
         if self._lua is None or self._lua_session is not session:
-            self._lua = session.layer.load("debugger", paused=session.proxy.direct(self.paused))
+            self._lua = session.layer.load(
+                "debugger",
+                paused=session.proxy.direct(self.paused),
+                pause_asked=session.proxy.direct(lambda: self._pause),
+            )
             self._lua_session = session
         return self._lua
 
     def _lua_breakpoints(self) -> Any:
-        session = self._session()
-        spec = {
-            "=" + chunk: session.lua.table_from(self.breakpoints[path])
-            for chunk, path in self.paths.items()
-            if path in self.breakpoints
-        }
-        return session.lua.table_from(spec)
+        """debugger.lua's breakpoints: by chunk for cells, by `@path` for files Lua loaded."""
+        table_from = self._session().lua.table_from
+        sources = {"@" + path: path for path in self.breakpoints}
+        sources.update({"=" + chunk: path for chunk, path in self.paths.items()})
+        spec = {}
+        for source, path in sources.items():
+            if path in self.breakpoints:
+                spec[source] = table_from(
+                    [_lua_breakpoint(b, table_from) for b in self.breakpoints[path]]
+                )
+        return table_from(spec)
 
     def paused(self, stop: Any) -> str:
         """Called by debugger.lua at a stop: serve requests until one says how to go on."""
+        reason = stop["reason"]
+        if reason == "exception" and self._session().interrupts.interrupted:
+            return "continue"  # the stop button's own error: no stop in it
+        self._pause = False
         self._stop = stop
         self._references = {}
-        self.event(
-            "stopped",
-            {"reason": stop["reason"], "threadId": THREAD_ID, "allThreadsStopped": True},
-        )
+        body = {"reason": reason, "threadId": THREAD_ID, "allThreadsStopped": True}
+        if stop["text"] is not None:
+            body["text"] = str(stop["text"])
+        self.event("stopped", body)
         try:
             while True:
                 try:
@@ -239,7 +278,7 @@ class LuaDebugger:
                     if command == "disconnect":
                         self._end()
                     else:
-                        self._lua.set_breakpoints(self._lua_breakpoints())
+                        self._lua.set_breakpoints(self._lua_breakpoints(), self.stop_on_errors)
                     future.set_result(response(request, {"allThreadsContinued": True}))
                     return command if command in GO_ON else "continue"
                 try:
@@ -299,7 +338,8 @@ class LuaDebugger:
 
     def _variable(self, name: Any, value: Any) -> dict[str, Any]:
         text, kind = self._describe(value)
-        reference = self._reference(value) if kind == "table" else 0
+        expands = kind == "table" or _python_items(value) is not None
+        reference = self._reference(value) if expands else 0
         return {"name": str(name), "value": text, "type": kind, "variablesReference": reference}
 
     def _describe(self, value: Any) -> tuple[str, str]:
@@ -321,6 +361,10 @@ class LuaDebugger:
                 self._variable(names[k], values[k]) for k in range(1, int(target["n"]) + 1)
             ]
             return response(request, {"variables": variables})
+        items = _python_items(target)
+        if items is not None:  # a Python object Lua holds: its items, as Python has them
+            variables = [self._variable(name, value) for name, value in items]
+            return response(request, {"variables": variables})
         fields = self._lua.fields(target, MAX_FIELDS)  # raw: no __index, no __pairs
         keys, values = fields["keys"], fields["values"]
         variables = []
@@ -338,6 +382,34 @@ class LuaDebugger:
         result = self._lua.evaluate(arguments["expression"], frame)
         if not result["ok"]:
             return response(request, message=str(result["message"]))
-        text, kind = self._describe(result["value"])
-        reference = self._reference(result["value"]) if kind == "table" else 0
-        return response(request, {"result": text, "type": kind, "variablesReference": reference})
+        shown = self._variable("", result["value"])
+        return response(
+            request,
+            {
+                "result": shown["value"],
+                "type": shown["type"],
+                "variablesReference": shown["variablesReference"],
+            },
+        )
+
+
+def _lua_breakpoint(breakpoint: dict[str, Any], table_from: Callable[[Any], Any]) -> Any:
+    """A DAP breakpoint as debugger.lua takes it: line, condition, hit = {op =, n =}."""
+    lua: dict[str, Any] = {"line": int(breakpoint["line"])}
+    if breakpoint.get("condition"):
+        lua["condition"] = breakpoint["condition"]
+    found = HIT_CONDITION.match(breakpoint.get("hitCondition") or "")
+    if found:
+        lua["hit"] = table_from({"op": found[1] or ">=", "n": int(found[2])})
+    return table_from(lua)
+
+
+def _python_items(value: Any) -> list[tuple[str, Any]] | None:
+    """The children the variables view shows of a Python container, None for others."""
+    if type(value).__module__.startswith("lupa."):
+        return None
+    if isinstance(value, Mapping):
+        return [(repr(k), v) for k, v in list(value.items())[:MAX_FIELDS]]
+    if isinstance(value, list | tuple):
+        return [(str(i), v) for i, v in enumerate(value[:MAX_FIELDS])]
+    return None
