@@ -12,6 +12,7 @@ import os
 import queue
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -98,10 +99,11 @@ class Debugging:
         return {v["name"]: v for v in variables["body"]["variables"]}
 
 
-@pytest.fixture(params=["lua54", "luajit21", "lua51"])
-def debugging(request: pytest.FixtureRequest) -> Iterator[Debugging]:
+@contextmanager
+def debugged_kernel(runtime: str) -> Iterator[Debugging]:
+    """A real ilupa kernel on `runtime`, shut down afterwards."""
     manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env={**os.environ, **kernel_env(ILUPA_RUNTIME=request.param)})
+    manager.start_kernel(env={**os.environ, **kernel_env(ILUPA_RUNTIME=runtime)})
     client = manager.client()
     client.start_channels()
     try:
@@ -110,6 +112,12 @@ def debugging(request: pytest.FixtureRequest) -> Iterator[Debugging]:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(params=["lua54", "luajit21", "lua51"])
+def debugging(request: pytest.FixtureRequest) -> Iterator[Debugging]:
+    with debugged_kernel(request.param) as debugged:
+        yield debugged
 
 
 def test_debug_info_names_cells_as_jupyterlab_hashes_them(debugging: Debugging) -> None:
@@ -189,16 +197,8 @@ result = total
 
 @pytest.fixture(params=["lua54", "luajit21"])
 def two_runtimes(request: pytest.FixtureRequest) -> Iterator[Debugging]:
-    manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env={**os.environ, **kernel_env(ILUPA_RUNTIME=request.param)})
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=TIMEOUT)
-        yield Debugging(manager, client)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+    with debugged_kernel(request.param) as debugged:
+        yield debugged
 
 
 def locals_at_stop(debugging: Debugging) -> dict[str, str]:
