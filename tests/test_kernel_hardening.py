@@ -119,6 +119,31 @@ def test_requests_with_null_fields_get_replies(
     assert _kept(client)
 
 
+@pytest.mark.parametrize(
+    ("msg_type", "content", "status"),
+    [
+        ("inspect_request", {}, "ok"),
+        ("complete_request", {}, "ok"),
+        ("is_complete_request", {}, "complete"),
+        ("history_request", {}, "ok"),
+        ("execute_request", {}, "error"),
+        ("execute_request", {"code": None, "silent": False}, "error"),
+    ],
+    ids=["inspect", "complete", "is-complete", "history", "execute", "execute-null-code"],
+)
+def test_requests_missing_fields_get_replies(
+    kernel: tuple[KernelManager, Any], msg_type: str, content: dict[str, Any], status: str
+) -> None:
+    """ipykernel's handlers raised on a missing field and sent nothing (python3's too)."""
+    _, client = kernel
+    reply = _request(client, msg_type, content)
+    assert reply["status"] == status
+    if status == "error":
+        assert reply["ename"] == "BadRequest"
+        assert "'code'" in reply["evalue"]
+    assert _kept(client)
+
+
 def test_output_is_cut_at_the_budget(kernel: tuple[KernelManager, Any]) -> None:
     """24 prints of 8 MiB took the kernel from 68 MB to 888 MB; now 16 MiB, then a note."""
     _, client = kernel

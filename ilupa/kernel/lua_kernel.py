@@ -26,6 +26,7 @@ from ilupa.kernel.lua_cells import (
 )
 from ilupa.kernel.lua_help import LuaHelpMagics, inspect_reply
 from ilupa.kernel.python_cells import PythonCellMagics
+from ilupa.kernel.requests import ASKING_DEFAULTS, execute_problem, refusal, with_defaults
 from ilupa.magics import LuaMagics
 from ilupa.session import LuaSession
 from ilupa.source.syntax import check_complete
@@ -79,6 +80,34 @@ class LuaKernel(IPythonKernel):
         info["help_links"] = help_links(self.lua_session.lua.lua_implementation)
         info["supported_features"] = lua_features(info.get("supported_features", []))
         return info
+
+    async def execute_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        """Run a cell; a request without code gets an error reply (ilupa/kernel/requests.py)."""
+        problem = execute_problem(parent.get("content"))
+        if problem is None:
+            await super().execute_request(stream, ident, parent)
+            return
+        reply = refusal(problem, self.execution_count)
+        self.session.send(stream, "execute_reply", reply, parent, ident=ident)
+
+    async def inspect_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        await self._asking(super().inspect_request, stream, ident, parent)
+
+    async def complete_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        await self._asking(super().complete_request, stream, ident, parent)
+
+    async def is_complete_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        await self._asking(super().is_complete_request, stream, ident, parent)
+
+    async def history_request(self, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        await self._asking(super().history_request, stream, ident, parent)
+
+    async def _asking(self, handler: Any, stream: Any, ident: Any, parent: dict[str, Any]) -> None:
+        """Answer a request that only asks, with the protocol's defaults for missing fields."""
+        msg_type = parent["header"]["msg_type"]
+        assert msg_type in ASKING_DEFAULTS
+        parent["content"] = with_defaults(msg_type, parent.get("content"))
+        await handler(stream, ident, parent)
 
     async def do_debug_request(self, msg: dict[str, Any]) -> dict[str, Any]:
         """The Jupyter debug protocol, answered for Lua cells (ilupa/debugger)."""
