@@ -89,7 +89,8 @@ class LuaSession:
         self.interrupts.quiet_in(self.memory.sample_in_cell)  # also from LuaJIT's loops
         if self.interrupts.own_hook is not None:  # Lua 5.1, LuaJIT: a count hook always on
             # a user's debug.sethook sees the user's code, and the interrupt's hook goes on
-            self.layer.load("user_hooks", own_hook=self.interrupts.own_hook)
+            user_hooks = self.layer.load("user_hooks", own_hook=self.interrupts.own_hook)
+            self.interrupts.after_interrupt = user_hooks.drop_all
         if self.interrupts.jit:
             self.layer.load("checked_loading", python_rewrite=with_loop_checks)
             self.memory.guard_loop_checks(self.interrupts.every_loop_count)

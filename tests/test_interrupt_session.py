@@ -156,6 +156,36 @@ def test_interrupt_stops_loops_where_lua_turns_hooks_off(session: LuaSession, lo
     assert_state_kept(session)
 
 
+@pytest.mark.parametrize("events", ["'l'", "'c'", "'', 1"], ids=["line", "call", "count"])
+def test_an_interrupt_drops_a_looping_debug_hook(session: LuaSession, events: str) -> None:
+    """A user's hook that loops is stopped, and gone: the next cells run (lua.c's Ctrl-C too).
+
+    On Lua 5.2-5.5 the interrupt's hook replaces it; on 5.1 and LuaJIT the
+    hook stayed set, and every later cell hung in it until interrupted again.
+    """
+    session.run("x = 1", "counter")
+    hooked = (
+        f"py.soon() debug.sethook(function() while true do end end, {events})\n"
+        "x = x + 1 local function f() return type(x) end f()"
+    )
+    assert interrupted(session, hooked)
+    # No event left hooked (Lua 5.2 still names the function, with none; 5.4 says only nil).
+    no_events = (
+        "local _, mask, count = debug.gethook() return (mask or '') == '' and (count or 0) == 0"
+    )
+    # Were the hook kept, this cell would hang in it: a late SIGINT fails the test instead.
+    rescue = threading.Timer(5.0, os.kill, (os.getpid(), signal.SIGINT))
+    rescue.start()
+    try:
+        assert session.run(no_events, "after") == (True,)
+    except KeyboardInterrupt:
+        pytest.fail("the looping hook was still set: the next cell hung in it")
+    finally:
+        rescue.cancel()
+        rescue.join()
+    assert_state_kept(session)
+
+
 # Lua 5.1 runs a userdata's finalizer with hooks off too; its main thread is
 # found by a walk over the state's objects (hooks.main_thread_address). On
 # LuaJIT the finalizer's loop check must not call Python through the proxy

@@ -186,6 +186,8 @@ class InterruptGuard:
         implementation = lua.lua_implementation
         self.jit = implementation.startswith("LuaJIT")
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
+        # Lua 5.1, LuaJIT: user_hooks.lua's drop_all, run when a run was interrupted
+        self.after_interrupt: Callable[[], object] | None = None
         self._flag = ctypes.create_string_buffer(1)
         self._armed = False  # Lua runs for the user (see `armed`); only then an interrupt counts
         # `_armed` and the flag change together: the Python-level handler (main
@@ -356,7 +358,14 @@ class InterruptGuard:
         return self.hooks.paused()
 
     def take_interrupt(self) -> bool:
-        """True (once) when an interrupt arrived; lowers the flag."""
+        """True (once) when an interrupt arrived; lowers the flag.
+
+        An interrupted run loses the user's debug hooks (`after_interrupt`),
+        as in lua.c and as on Lua 5.2-5.5, where the interrupt's hook
+        replaced them: a hook that loops would hang every later cell.
+        """
         interrupted = self.interrupted
         self._flag[0] = b"\x00"
+        if interrupted and self.after_interrupt is not None:
+            self.after_interrupt()
         return interrupted

@@ -121,6 +121,11 @@ class HooksAllowance:
     Lua turns hooks off again where it calls a message handler from the
     hook's own error (a looping `xpcall` handler), and a finalizer may start
     looping after the first interrupt: each is reached within `NUDGE_SECONDS`.
+    With `rehook`, the threads' hooks are set again each time too: the
+    thread's own decrement of its hook count can overwrite the count that
+    `lua_sethook` set from this thread (no lock orders them), after which
+    the count runs through all of `int` first (a looping line hook on Lua
+    5.2 took 16 s to stop).
     """
 
     def __init__(
@@ -129,6 +134,7 @@ class HooksAllowance:
         lock: threading.RLock,
         threads: Callable[[], Iterable[int]],
         going_on: Callable[[], bool],
+        rehook: Callable[[int], None] | None = None,
     ) -> None:
         """`threads` gives the addresses to allow, `going_on` whether the stopped run still runs.
 
@@ -138,6 +144,7 @@ class HooksAllowance:
         self._lock = lock
         self._threads = threads
         self._going_on = going_on
+        self._rehook = rehook
         self._nudger: threading.Thread | None = None
         self._stopped = threading.Event()
 
@@ -173,6 +180,8 @@ class HooksAllowance:
 
     def _allow_now(self) -> None:
         for address in self._threads():
+            if self._rehook is not None:
+                self._rehook(address)
             allowhook = ctypes.c_ubyte.from_address(address + self._offset)
             if allowhook.value == 0:
                 allowhook.value = 1
@@ -197,7 +206,9 @@ class ThreadHooks:
         self._allowance = (
             None
             if offset is None
-            else HooksAllowance(offset, lock, lambda: self._threads, lambda: self._hooked)
+            else HooksAllowance(
+                offset, lock, lambda: self._threads, lambda: self._hooked, self._hook
+            )
         )
         # Reentrant: the SIGINT handler may run (and hook) inside a registration.
         self._lock = lock
@@ -205,13 +216,17 @@ class ThreadHooks:
         self._armed = False
         self._hooked = False
 
+    def _hook(self, address: int) -> None:
+        """Make the thread at `address` raise at its next instruction."""
+        self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
+
     def register(self, name: str) -> None:
         """Remember a Lua thread by its `tostring` ("thread: 0x..."), called from Lua."""
         address = _address(name)
         with self._lock:
             self._threads.add(address)
             if self._hooked:
-                self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
+                self._hook(address)
 
     def unregister(self, names: str) -> None:
         """Forget Lua threads (their `tostring`s, comma-separated) before Lua may free them."""
@@ -237,7 +252,7 @@ class ThreadHooks:
             if not self._hooked:
                 self._hooked = True
                 for address in self._threads:
-                    self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
+                    self._hook(address)
             if self._allowance is not None:
                 self._allowance.allow()
 
@@ -258,7 +273,7 @@ class ThreadHooks:
             finally:
                 if hooked and self._hooked:
                     for address in self._threads:
-                        self._sethook(address, self._raise_error, LUA_MASKCOUNT, 1)
+                        self._hook(address)
 
     def disarm(self) -> None:
         """The cell ended: remove the hooks before anything else runs Lua."""

@@ -22,7 +22,7 @@ local own = given.own_hook -- nil on Lua 5.2-5.5
 local sethook, gethook, getinfo = debug.sethook, debug.gethook, debug.getinfo
 local running, type, error, select, tostring = coroutine.running, type, error, select, tostring
 local find, sub = string.find, string.sub
-local setmetatable, rawget = setmetatable, rawget
+local setmetatable, rawget, next = setmetatable, rawget, next
 
 -- The real sethook, for ilupa's own layer (retired_state.lua sets its call hook
 -- directly: no dispatcher, and the interrupt's hook is gone from a retired state).
@@ -111,6 +111,16 @@ if own then
   end)
 end
 
+-- An interrupted run drops every user's hook, as lua.c's Ctrl-C does and as
+-- Lua 5.2-5.5 lose theirs here (the interrupt replaces the hook): one that
+-- loops would otherwise hang every later cell. Python calls it (guard.py).
+local function drop_all()
+  for key in next, records do
+    records[key] = nil
+    install(key ~= MAIN and key or nil, nil)
+  end
+end
+
 local function type_name(value)
   local kind = type(value)
   return kind == "nil" and select("#", value) == 0 and "no value" or kind
@@ -164,4 +174,4 @@ function debug.gethook(thread)
   return gethook()
 end
 
-return { dispatch = dispatch }
+return { dispatch = dispatch, drop_all = drop_all }
