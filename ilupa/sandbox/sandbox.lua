@@ -4,7 +4,7 @@
 -- It keeps private references to what it needs (debug hooks, the real load),
 -- builds the environment cells see, and returns the runner Python calls.
 -- Nothing here hands a privileged value to code from a cell.
-local write, instruction_limit, poll, guard_functions = ...
+local write, instruction_limit, poll, guard_functions, long_loops = ...
 
 local type, tostring, error, xpcall, select, next = type, tostring, error, xpcall, select, next
 local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable, getmetatable
@@ -108,6 +108,11 @@ function env.xpcall(...)
 end
 env.string = copy_of(string, { dump = true })
 env.table = copy_of(table)
+if long_loops then -- Lua 5.3-5.5: builtins whose C loop no budget could end
+  env.string.rep = long_loops.rep
+  env.table.move, env.table.insert, env.table.remove =
+    long_loops.move, long_loops.insert, long_loops.remove
+end
 env.math = copy_of(math)
 env.utf8 = rawget(_G, "utf8") and copy_of(utf8)
 env.os = { time = os.time, clock = os.clock, difftime = os.difftime }

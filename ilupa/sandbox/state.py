@@ -100,13 +100,24 @@ class SandboxState:
         # Before sandbox.lua copies the standard library: the copies get the limits.
         # LuaJIT only; None elsewhere
         guard_functions = load_lua_file(self.lua, "c_stack_guard").functions
-        source = resources.files("ilupa.sandbox").joinpath("sandbox.lua").read_bytes()
+        package = resources.files("ilupa.sandbox")
+        long_loops = None
+        if self.lua.eval("math.ult ~= nil"):  # Lua 5.3-5.5 (see long_loops.lua)
+            long_loops = self.lua.execute(
+                package.joinpath("long_loops.lua").read_bytes(),
+                self.lua.eval(
+                    "{rep = string.rep, move = table.move, "
+                    "insert = table.insert, remove = table.remove}"
+                ),
+                name="=ilupa:sandbox_long_loops",
+            )
         self._runner = self.lua.execute(
-            source,
+            package.joinpath("sandbox.lua").read_bytes(),
             _stdout_writer(self.output),
             instruction_limit,
             self._poll,
             guard_functions,
+            long_loops,
             name="=ilupa:sandbox",
         )
         self.sources: dict[str, str] = {}
