@@ -101,6 +101,25 @@ def test_completion_after_a_long_token_replies(
 
 
 @pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ("x = " + "a." * 30_000, False),
+        ("x = " + "a." * 30_000 + "b\nstring.format(", True),
+    ],
+    ids=["long-chain", "open-call-after-it"],
+)
+def test_inspection_after_a_long_chain_replies(
+    kernel: tuple[KernelManager, Any], code: str, found: bool
+) -> None:
+    """Shift-Tab there took a minute (a regular expression searched from every start)."""
+    _, client = kernel
+    reply = _reply(client, client.inspect(code, len(code)))
+    assert reply["status"] == "ok"
+    assert reply["found"] is found
+    assert _kept(client)
+
+
+@pytest.mark.parametrize(
     ("msg_type", "content"),
     [
         ("inspect_request", {"code": None, "cursor_pos": 0, "detail_level": 0}),
