@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -106,6 +110,34 @@ def test_infinite_loop_hits_the_instruction_budget(sandbox_shell: InteractiveShe
     assert isinstance(result.error_in_exec, SandboxInstructionLimit)
     assert "instruction" in str(result.error_in_exec)
     assert value_of(sandbox_shell, "1 + 1") == 2  # the sandbox still works
+
+
+def test_a_stopped_sandboxed_cell_names_the_line_it_was_on(
+    sandbox_shell: InteractiveShell,
+) -> None:
+    """The budget's error and the stop button's named no line (the runner's position)."""
+    result = sandboxed(sandbox_shell, "local x = 0\nlocal y = 1\nwhile true do x = x + y end")
+    error = result.error_in_exec
+    assert isinstance(error, SandboxInstructionLimit)
+    assert error.location is not None
+    assert error.location.line == 4  # the %%lua line counts, as in the editor
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer.start()
+        result = sandboxed(
+            sandbox_shell,
+            "local s = string.rep('x', 2^22)\nwhile true do\n  s:find('y')\nend",
+        )
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert str(result.error_in_exec).startswith(("In[", "<cell"))
+    assert ":3: interrupted" in str(result.error_in_exec) or ":4: interrupted" in str(
+        result.error_in_exec
+    )
+    assert value_of(sandbox_shell, "1 + 1") == 2
 
 
 def test_pcall_cannot_swallow_the_instruction_budget(sandbox_shell: InteractiveShell) -> None:

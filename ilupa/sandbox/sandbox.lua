@@ -11,6 +11,7 @@ local rawget, rawset, setmetatable, getmetatable = rawget, rawset, setmetatable,
 local sethook, getinfo, gethook, traceback = debug.sethook, debug.getinfo, debug.gethook, debug.traceback
 local coroutine_create, coroutine_resume = coroutine.create, coroutine.resume
 local collectgarbage, concat, byte, find = collectgarbage, table.concat, string.byte, string.find
+local sub = string.sub
 local sort = table.sort
 local clock, pcall = os.clock, pcall
 local native_load, loadstring, setfenv = load, rawget(_G, "loadstring"), rawget(_G, "setfenv")
@@ -31,6 +32,20 @@ local BUDGET_MESSAGE = "instruction budget exceeded"
 local INTERRUPT_MESSAGE = "interrupted"
 local used, exceeded, interrupted, polled_at = 0, false, false, 0
 local internal = {} -- the runner's own functions: the hook never fails inside them
+local stopped_at = nil -- "chunk:line: " of the cell's code where the budget or stop ended it
+
+-- The innermost frame of a cell's code above the hook (a C function or
+-- ilupa's wrappers may be running): where the error message says it stopped.
+local function place_of_cell_code()
+  for level = 3, 60 do
+    local info = getinfo(level, "Sl")
+    if info == nil then return nil end
+    if info.currentline > 0 and sub(info.short_src, 1, 6) ~= "ilupa:" then
+      return info.short_src .. ":" .. info.currentline .. ": "
+    end
+  end
+  return nil
+end
 
 -- The instruction count alone cannot stop a cell of few instructions that each
 -- run long in C (`string.rep` of megabytes): the hook also asks Python, at
@@ -50,6 +65,7 @@ local function hook()
     end
   end
   if (exceeded or interrupted) and not internal[getinfo(2, "f").func] then
+    if stopped_at == nil then stopped_at = place_of_cell_code() end
     -- From now on every instruction of this thread fails, so no pcall can keep going.
     sethook(hook, "", 1)
     error(interrupted and INTERRUPT_MESSAGE or BUDGET_MESSAGE, 0)
@@ -322,6 +338,7 @@ end
 
 local function run()
   used, exceeded, interrupted, polled_at, last_traceback = 0, false, false, clock(), nil
+  stopped_at = nil
   local code, name = pending_code, pending_name
   pending_code, pending_name = nil, nil
   local chunk, message = compile(code, name, env)
@@ -342,6 +359,7 @@ end
 local function outcome()
   local value = last_outcome
   last_outcome = nil
+  if stopped_at ~= nil then value = stopped_at end -- a budget or the stop ended the run
   return value
 end
 

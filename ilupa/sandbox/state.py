@@ -32,7 +32,7 @@ from importlib import resources
 from types import FrameType
 from typing import Any, NoReturn
 
-from ilupa.errors import LuaRuntimeError, LuaSyntaxError, lua_error_from
+from ilupa.errors import LuaRuntimeError, LuaSyntaxError, interrupt_error, lua_error_from
 from ilupa.lua_layer import load_lua_file
 from ilupa.memory.budget import format_bytes
 from ilupa.memory.estimate import LuaCopyRefused, check_copy_fits
@@ -179,12 +179,16 @@ class SandboxState:
         message = outcome.decode("utf-8", "replace") if isinstance(outcome, bytes) else escaped
         if status == "syntax":
             raise lua_error_from(LuaSyntaxError, message, self.sources)
+        # Where a stopped run was: "chunk:line: " of the cell's innermost code (sandbox.lua)
+        place = message if status in ("interrupted", "instructions") else ""
         if status == "interrupted":
-            raise KeyboardInterrupt("interrupted")
+            raise interrupt_error(self.sources, f"\t{place}in the cell", "a sandboxed cell")
         if status == "instructions":
-            raise SandboxInstructionLimit(
-                f"the cell ran more than {self.instruction_limit:,} Lua instructions, the "
-                "sandbox's budget (LuaMagics.sandbox_instruction_limit); it was stopped"
+            raise lua_error_from(
+                SandboxInstructionLimit,
+                f"{place}the cell ran more than {self.instruction_limit:,} Lua instructions, "
+                "the sandbox's budget (LuaMagics.sandbox_instruction_limit); it was stopped",
+                self.sources,
             )
         if status == "memory" or MEMORY_ERROR_MESSAGE in message:
             raise self._memory_error()
