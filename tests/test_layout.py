@@ -9,8 +9,8 @@ from pathlib import Path
 from ilupa.lua_layer import LOAD_ORDER, ON_DEMAND, PARTS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ilupa"
-# Lua files that are no part of the session's layer: the sandbox's own state loads its file.
-OWN_STATE = {"sandbox/sandbox.lua"}
+# Lua files that are no part of the session's layer: the sandbox's own state loads its files.
+OWN_STATE = {"sandbox/sandbox.lua", "sandbox/long_loops.lua"}
 
 
 def _module_name(path: Path) -> str:

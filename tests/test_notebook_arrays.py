@@ -39,6 +39,7 @@ TOUR = [
     "scale-out-with-dask.ipynb",
     "lua-libraries.ipynb",
     "data-frames.ipynb",
+    "profiling.ipynb",
 ]
 
 
