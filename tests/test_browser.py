@@ -11,6 +11,10 @@ screenshot per notebook is kept in tests/output/.
 ilupa's JupyterLab extension (installed with the package, see docs/jupyterlab.md)
 is checked here too: in the editor, a `%%lua` cell and the code after `%lua` in a
 Python notebook get Lua's token classes, a `%%py` cell in an ilupa notebook Python's.
+
+The debugger panel, on the ilupa kernel: the toolbar's bug button starts it, a click
+in a Lua cell's gutter sets a breakpoint, the run stops there, the panel's variables
+tree shows a local's value, and the run continues to the end.
 """
 
 from __future__ import annotations
@@ -108,6 +112,12 @@ HIGHLIGHTING = {
     "ilupa-highlighting": (ILUPA_KERNELSPEC, ["%%py\n" + PYTHON_FUNCTION, LUA_FUNCTION]),
 }
 
+# The debugger: a breakpoint on the cell's last line stops with `total` at 60; the
+# second cell, run after continuing, shows what the first one left.
+SUMMING = "local total = 0\nfor i = 1, 3 do\n  total = total + i * 10\nend\nsummed = total"
+BREAKPOINT_LINE = 5
+DEBUGGING = {"ilupa-debugging": (ILUPA_KERNELSPEC, [SUMMING, "summed + 1"])}
+
 # [text, categories] for every highlighted span of cell `index` of the open notebook. A
 # category is what JupyterLab's highlight style colours the span's classes with:
 # "keyword" for a class whose rule sets `color: var(--jp-mirror-editor-keyword-color)`.
@@ -172,7 +182,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     opens in its own workspace, so one page never shows the other's outputs.
     """
     root = tmp_path_factory.mktemp("lab")
-    for name, (kernelspec, cells) in {**NOTEBOOKS, **HIGHLIGHTING}.items():
+    for name, (kernelspec, cells) in {**NOTEBOOKS, **HIGHLIGHTING, **DEBUGGING}.items():
         notebook = notebook_of(*cells)
         notebook.metadata["kernelspec"] = kernelspec
         nbformat.write(notebook, root / f"{name}.ipynb")
@@ -351,4 +361,62 @@ def test_a_python_cell_magic_is_python_in_an_ilupa_notebook(lab: str) -> None:
             assert_highlighted(page, 1, LUA_TOKENS)  # a plain cell of this kernel stays Lua
         finally:
             page.screenshot(path=str(OUTPUT / "browser-ilupa-highlighting.png"), full_page=True)
+            browser.close()
+
+
+# [name, value] of every row of the debugger panel's variables tree.
+STOPPED_VARIABLES = """() => [
+  ...document.querySelectorAll('.jp-DebuggerVariables-body .jp-DebuggerVariables-name')
+].map(name => [
+  name.textContent.replace(/:\\s*$/, ''),
+  name.parentElement.querySelector('.jp-DebuggerVariables-detail')?.textContent,
+])"""
+# Not awaited: the command's promise settles when the cell has run (after the stop).
+RUN_CELL = "() => { window.jupyterapp.commands.execute('notebook:run-cell'); }"
+CELL_OUTPUT = """(index) => {
+  const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[index];
+  const out = cell && cell.querySelector('.jp-OutputArea-output');
+  return out ? out.textContent : null;
+}"""
+
+
+def test_the_debugger_panel_stops_at_a_gutter_breakpoint_shows_a_local_and_continues(
+    lab: str,
+) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser, page = open_for_highlighting(playwright, lab, "ilupa-debugging")
+        try:
+            bug = page.locator(".jp-DebuggerBugButton").first
+            bug.wait_for(timeout=30_000)
+            bug.click()
+            page.locator(".jp-DebuggerBugButton[aria-pressed='true']").first.wait_for(
+                timeout=30_000
+            )
+            page.evaluate("() => window.jupyterapp.commands.execute('debugger:show-panel')")
+            first = page.locator(".jp-Notebook .jp-Cell").first
+            # the gutter's first element is CodeMirror's hidden spacer: line n is element n
+            gutter = first.locator(".cm-breakpoint-gutter .cm-gutterElement")
+            gutter.nth(BREAKPOINT_LINE).click()
+            # the panel lists a breakpoint once the kernel has answered setBreakpoints
+            page.locator(".jp-DebuggerBreakpoint .jp-DebuggerBreakpoint-line").filter(
+                has_text=str(BREAKPOINT_LINE)
+            ).first.wait_for(timeout=30_000)
+            first.locator(".cm-content").click()
+            page.evaluate(RUN_CELL)
+            deadline = time.monotonic() + 60
+            shown: list[list[str]] = []
+            while time.monotonic() < deadline:
+                shown = page.evaluate(STOPPED_VARIABLES)
+                if ["total", "60"] in shown:
+                    break
+                page.wait_for_timeout(250)
+            assert ["total", "60"] in shown, shown  # the tree shows a value, not "number"
+            page.evaluate("() => { window.jupyterapp.commands.execute('debugger:continue'); }")
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".cm-content").click()
+            page.evaluate(RUN_CELL)
+            page.wait_for_function(f"() => ({CELL_OUTPUT})(1) === '61'", timeout=60_000)
+        finally:
+            page.screenshot(path=str(OUTPUT / "browser-ilupa-debugging.png"), full_page=True)
             browser.close()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import os
 import queue
 import re
@@ -57,6 +58,12 @@ CAPABILITIES = {
     ],
 }
 HIT_CONDITION = re.compile(r"\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$")
+# JupyterLab's variables tree shows the value only of the types it knows from Python
+# (int, float, bool, str) and the type's name for any other: Lua's scalars are named
+# so there. A number JavaScript would misread (inf, nan, past 2^53) keeps Lua's name.
+PANEL_TYPES = {"boolean": "bool", "string": "str"}
+INTEGER_TEXT = re.compile(r"-?\d+")
+EXACT_IN_JAVASCRIPT = 2**53
 
 
 def cell_path(code: str) -> str:
@@ -177,15 +184,15 @@ class LuaDebugger:
         kept, answers = [], []
         for asked in arguments.get("breakpoints", []):
             hit = asked.get("hitCondition")
+            # each answer names its source: JupyterLab's panel reads `source.path`
+            answer = {"line": int(asked["line"]), "source": {"path": path}}
             if hit and not HIT_CONDITION.match(hit):
-                answers.append(
-                    {"verified": False, "line": asked["line"], "message": f"hit condition {hit!r}"}
-                )
+                answers.append({**answer, "verified": False, "message": f"hit condition {hit!r}"})
                 continue
             kept.append(
                 {k: asked[k] for k in ("line", "condition", "hitCondition") if asked.get(k)}
             )
-            answers.append({"verified": True, "line": int(asked["line"])})
+            answers.append({**answer, "verified": True})
         if kept:
             self.breakpoints[path] = kept
         else:
@@ -340,7 +347,12 @@ class LuaDebugger:
         text, kind = self._describe(value)
         expands = kind == "table" or _python_items(value) is not None
         reference = self._reference(value) if expands else 0
-        return {"name": str(name), "value": text, "type": kind, "variablesReference": reference}
+        return {
+            "name": str(name),
+            "value": text,
+            "type": _panel_type(kind, text),
+            "variablesReference": reference,
+        }
 
     def _describe(self, value: Any) -> tuple[str, str]:
         if (
@@ -402,6 +414,19 @@ def _lua_breakpoint(breakpoint: dict[str, Any], table_from: Callable[[Any], Any]
     if found:
         lua["hit"] = table_from({"op": found[1] or ">=", "n": int(found[2])})
     return table_from(lua)
+
+
+def _panel_type(kind: str, text: str) -> str:
+    """The DAP `type` of a value of Lua type `kind` shown as `text` (see PANEL_TYPES)."""
+    if kind != "number":
+        return PANEL_TYPES.get(kind, kind)
+    try:
+        number = float(text)
+    except ValueError:
+        return kind
+    if not math.isfinite(number) or abs(number) >= EXACT_IN_JAVASCRIPT:
+        return kind
+    return "int" if INTEGER_TEXT.fullmatch(text) else "float"
 
 
 def _python_items(value: Any) -> list[tuple[str, Any]] | None:
