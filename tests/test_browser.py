@@ -368,7 +368,7 @@ def test_a_python_cell_magic_is_python_in_an_ilupa_notebook(lab: str) -> None:
 STOPPED_VARIABLES = """() => [
   ...document.querySelectorAll('.jp-DebuggerVariables-body .jp-DebuggerVariables-name')
 ].map(name => [
-  name.textContent.replace(/:\\s*$/, ''),
+  name.textContent,
   name.parentElement.querySelector('.jp-DebuggerVariables-detail')?.textContent,
 ])"""
 # Not awaited: the command's promise settles when the cell has run (after the stop).
