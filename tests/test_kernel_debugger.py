@@ -153,6 +153,47 @@ def test_a_breakpoint_stops_the_cell_and_shows_its_frame(debugging: Debugging) -
     assert check["content"]["status"] == "ok"
 
 
+GENERATOR = """\
+local function evens(n)
+  for i = 1, n do
+    coroutine.yield(i * 2)
+  end
+end
+local next_even = coroutine.wrap(evens)
+first_even = next_even(3)
+"""
+EARLIER_COROUTINE = "later = coroutine.wrap(function(a)\n  local b = a + 1\n  return b\nend)"
+
+HELD = "held = coroutine.create(function() coroutine.yield() end)\ncoroutine.resume(held)"
+HELD_ARMED = "return debug.gethook(held) ~= nil or (_VERSION == 'Lua 5.1' and not jit)"
+HELD_HOOK = "return debug.gethook(held) == nil and debug.gethook() == nil"
+
+
+def test_breakpoints_stop_inside_coroutines(debugging: Debugging) -> None:
+    # hooks are per coroutine on PUC Lua: one made in the cell, and one made before
+    # the debugger started, resumed in a later cell, both stop
+    for code in (EARLIER_COROUTINE, HELD):
+        made = debugging.client.execute_interactive(code, timeout=TIMEOUT)
+        assert made["content"]["status"] == "ok"
+    debugging.start({GENERATOR: [3], EARLIER_COROUTINE: [2]})
+    debugging.client.execute(GENERATOR)
+    assert {"i": "1", "n": "3"}.items() <= locals_at_stop(debugging).items()
+    assert debugging.top_frame()["line"] == 3
+    assert finish(debugging)["status"] == "ok"
+    debugging.client.execute("got = later(5)")
+    assert locals_at_stop(debugging)["a"] == "5"
+    assert finish(debugging)["status"] == "ok"
+    assert result_of(debugging, "return first_even, got") == "(2, 6)"
+    # armed, coroutines made before have the hook (on Lua 5.1 only wrapped ones, resumed)
+    assert result_of(debugging, HELD_ARMED) == "True"
+    # breakpoints cleared: the next cell takes the hook off the coroutines again
+    for code in (GENERATOR, EARLIER_COROUTINE):
+        debugging.request(
+            "setBreakpoints", source={"path": debugging.path_of(code)}, breakpoints=[]
+        )
+    assert result_of(debugging, HELD_HOOK) == "True"
+
+
 def test_steps_go_into_over_and_out_of_a_function(debugging: Debugging) -> None:
     debugging.start({CELL: [7]})
     debugging.client.execute(CELL)
@@ -206,6 +247,19 @@ def locals_at_stop(debugging: Debugging) -> dict[str, str]:
     debugging.event("stopped")
     frame = debugging.top_frame()
     return {name: v["value"] for name, v in debugging.locals_of(frame["id"]).items()}
+
+
+def result_of(debugging: Debugging, code: str) -> str:
+    """The text/plain of a cell's value."""
+    shown: list[str] = []
+
+    def keep(message: dict[str, Any]) -> None:
+        if message["msg_type"] == "execute_result":
+            shown.append(message["content"]["data"]["text/plain"])
+
+    reply = debugging.client.execute_interactive(code, timeout=TIMEOUT, output_hook=keep)
+    assert reply["content"]["status"] == "ok"
+    return "".join(shown)
 
 
 def finish(debugging: Debugging) -> dict[str, Any]:

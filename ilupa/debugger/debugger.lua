@@ -24,6 +24,11 @@ local mathtype = math.type
 local jit = rawget(_G, "jit")
 
 local OWN = "=ilupa:"
+-- This file's functions and the globals, handed to Python with every stop: lupa
+-- objects Python made before may read the wrong stack while a coroutine runs
+-- (lupa keeps the state they were made in), those of the stop read the stopped
+-- thread's. Filled at the end of the file.
+local own = {}
 local breakpoints = {} -- chunk source ("=In[3]") -> { [line] = breakpoint }
 local any_line = {}    -- line -> true when some chunk has a breakpoint there
 local mode = nil       -- nil: run to a breakpoint; "in", "over", "out": a step
@@ -103,7 +108,9 @@ local function stop(reason, line, from)
   pausing = false
   local frames = snapshot(from + 2)
   local depth = depth_from(from + 2)
-  local command = paused({ reason = reason, line = line, frames = frames, n = #frames })
+  local command = paused({
+    reason = reason, line = line, frames = frames, n = #frames, own = own, globals = _G,
+  })
   if command == "next" then
     mode, target = "over", depth
   elseif command == "stepIn" then
@@ -173,8 +180,41 @@ local function uncaught(value)
   if not stop_on_errors then return end
   local frames = snapshot(2)
   local text = type(value) == "string" and value or nil
-  paused({ reason = "exception", text = text, frames = frames, n = #frames })
+  paused({
+    reason = "exception", text = text, frames = frames, n = #frames, own = own, globals = _G,
+  })
   mode = nil
+end
+
+-- Hooks are per coroutine on PUC Lua: while armed, every coroutine that runs
+-- has the hook (interrupt.lua's `ilupa.coroutines`: those made so far on Lua
+-- 5.2-5.5, and `watch` for each new one and, on 5.1, each wrapped one resumed).
+-- Disarming takes it off those it was set on. LuaJIT keeps one hook for all.
+local coroutines = debug.getregistry()["ilupa.coroutines"]
+local per_coroutine = jit == nil and coroutines ~= nil
+local status = coroutine.status
+local hooked = setmetatable({}, { __mode = "k" }) -- coroutines given the hook
+local function hook_coroutine(co)
+  if gethook(co) ~= hook then
+    sethook(co, hook, "l")
+    hooked[co] = true
+  end
+end
+
+local function hook_coroutines(on)
+  if not per_coroutine then return end
+  if on then
+    coroutines.watch = hook_coroutine
+    for co in next, coroutines.made or {} do
+      if status(co) ~= "dead" then hook_coroutine(co) end
+    end
+    return
+  end
+  coroutines.watch = nil
+  for co in next, hooked do
+    if status(co) ~= "dead" and gethook(co) == hook then sethook(co) end
+  end
+  hooked = setmetatable({}, { __mode = "k" })
 end
 
 -- Called by Python before each cell, on the thread that runs it: the hook is
@@ -189,9 +229,11 @@ local function arm(wanted)
     end
     armed = true
     sethook(hook, "l")
+    hook_coroutines(true)
   elseif armed then
     armed = false
     if gethook() == hook then sethook() end
+    hook_coroutines(false)
     if jit ~= nil and jit_was_on then jit.on() end
   end
 end
@@ -288,7 +330,6 @@ function evaluate(expression, frame)
   return { ok = true, value = results[2], n = #results - 1 }
 end
 
-return {
-  arm = arm, set_breakpoints = set_breakpoints, describe = describe, fields = fields,
-  evaluate = evaluate, hook = hook, uncaught = uncaught,
-}
+own.arm, own.set_breakpoints, own.describe, own.fields = arm, set_breakpoints, describe, fields
+own.evaluate, own.hook, own.uncaught = evaluate, hook, uncaught
+return own

@@ -103,6 +103,9 @@ class LuaDebugger:
         self._lua_session: Any = None
         self._requests: queue.Queue[tuple[dict, concurrent.futures.Future]] = queue.Queue()
         self._stop: Any = None  # the Lua stop being served, while the main thread is paused
+        # debugger.lua's table and the globals as the stop hands them: objects made
+        # before are read on the wrong stack by lupa while a coroutine is stopped
+        self._stopped_lua: Any = None
         self._references: dict[int, Any] = {}
 
     # -- the control thread ------------------------------------------------------
@@ -269,6 +272,7 @@ class LuaDebugger:
             return "continue"  # the stop button's own error: no stop in it
         self._pause = False
         self._stop = stop
+        self._stopped_lua = stop["own"]
         self._references = {}
         body = {"reason": reason, "threadId": THREAD_ID, "allThreadsStopped": True}
         if stop["text"] is not None:
@@ -285,7 +289,9 @@ class LuaDebugger:
                     if command == "disconnect":
                         self._end()
                     else:
-                        self._lua.set_breakpoints(self._lua_breakpoints(), self.stop_on_errors)
+                        self._stopped_lua.set_breakpoints(
+                            self._lua_breakpoints(), self.stop_on_errors
+                        )
                     future.set_result(response(request, {"allThreadsContinued": True}))
                     return command if command in GO_ON else "continue"
                 try:
@@ -293,7 +299,7 @@ class LuaDebugger:
                 except Exception as error:  # a bad request must not end the stop
                     future.set_result(response(request, message=str(error)))
         finally:
-            self._stop = None
+            self._stop = self._stopped_lua = None
             self._references = {}
             self.event("continued", {"threadId": THREAD_ID, "allThreadsContinued": True})
 
@@ -335,7 +341,7 @@ class LuaDebugger:
             {"name": "Upvalues", "variablesReference": self._reference(frame["upvalues"], True)},
             {
                 "name": "Globals",
-                "variablesReference": self._reference(self._session().globals),
+                "variablesReference": self._reference(self._stop["globals"]),
                 "expensive": True,
             },
         ]
@@ -360,7 +366,7 @@ class LuaDebugger:
             or value is None
             or isinstance(value, str | int | float | bool)
         ):
-            text, kind = self._lua.describe(value)
+            text, kind = self._stopped_lua.describe(value)
             return str(text), str(kind)
         shown = repr(value)  # a Python object Lua holds
         return (shown if len(shown) <= 200 else shown[:200] + "..."), type(value).__name__
@@ -377,7 +383,7 @@ class LuaDebugger:
         if items is not None:  # a Python object Lua holds: its items, as Python has them
             variables = [self._variable(name, value) for name, value in items]
             return response(request, {"variables": variables})
-        fields = self._lua.fields(target, MAX_FIELDS)  # raw: no __index, no __pairs
+        fields = self._stopped_lua.fields(target, MAX_FIELDS)  # raw: no __index, no __pairs
         keys, values = fields["keys"], fields["values"]
         variables = []
         for k in range(1, int(fields["n"]) + 1):
@@ -391,7 +397,7 @@ class LuaDebugger:
         frame_id = arguments.get("frameId")
         frames = self._frames()
         frame = frames[int(frame_id) - 1] if frame_id and int(frame_id) <= len(frames) else None
-        result = self._lua.evaluate(arguments["expression"], frame)
+        result = self._stopped_lua.evaluate(arguments["expression"], frame)
         if not result["ok"]:
             return response(request, message=str(result["message"]))
         shown = self._variable("", result["value"])

@@ -72,11 +72,30 @@ local function passed_on(co, ok, ...)
   error(problem, 0)
 end
 
+-- What the debugger needs of coroutines (ilupa/debugger/debugger.lua): hooks
+-- are per coroutine on PUC Lua, so while it holds breakpoints it hooks every
+-- coroutine that runs. `made`: the coroutines made so far, weak-keyed (Lua
+-- 5.2-5.5, where the registration keeps them anyway: on Lua 5.1 a weak table
+-- of every coroutine doubled the cost of making one). `watch`, when set, is
+-- shown each coroutine as it is made and, on Lua 5.1, each wrapped one as it
+-- is resumed (a generator made before the debugger was armed). A named table
+-- in the registry.
+local coroutines = { made = nil, watch = nil }
+debug.getregistry()["ilupa.coroutines"] = coroutines
+local WATCH_RESUMES = LUA_ONLY
+
 local function wrap_with(new_coroutine)
   return function(...)
     local f = ...
     if refused(f) then return (raise(builtins.wrap, ...)) end
     local co = new_coroutine(f)
+    if WATCH_RESUMES then
+      return function(...)
+        local watch = coroutines.watch
+        if watch ~= nil then watch(co) end
+        return passed_on(co, resume(co, ...))
+      end
+    end
     return function(...)
       return passed_on(co, resume(co, ...))
     end
@@ -117,6 +136,7 @@ if register ~= nil then
     forgotten[#forgotten + 1] = sentinel[2]
   end }
   local sentinels = setmetatable({}, { __mode = "k" })
+  coroutines.made = sentinels -- its keys are the coroutines made
   local function forget_freed()
     if forgotten[1] ~= nil then
       unregister(concat(forgotten, ","))
@@ -131,6 +151,8 @@ if register ~= nil then
     local at = address_of(co)
     register(at)
     sentinels[co] = setmetatable({ co, at }, forget)
+    local watch = coroutines.watch
+    if watch ~= nil then watch(co) end
     return co
   end
   coroutine.wrap = wrap_with(coroutine.create)
@@ -250,12 +272,18 @@ end
 -- A hook starts at a short count, which doubles while instructions are fast.
 sethook(hook, "", MIN_COUNT)
 
--- Hook functions are kept per coroutine: give every new coroutine the hook.
+-- Hook functions are kept per coroutine: give every new coroutine the hook
+-- (LuaJIT keeps one hook for all its threads: nothing to give).
+local ONE_HOOK = rawget(_G, "jit") ~= nil
 function coroutine.create(...)
   local f = ...
   if refused(f) then return (raise(builtins.create, ...)) end
   local co = create(f)
-  sethook(co, hook, "", MIN_COUNT)
+  if not ONE_HOOK then
+    sethook(co, hook, "", MIN_COUNT)
+    local watch = coroutines.watch
+    if watch ~= nil then watch(co) end
+  end
   return co
 end
 
