@@ -123,6 +123,7 @@ def debugging(request: pytest.FixtureRequest) -> Iterator[Debugging]:
 def test_debug_info_names_cells_as_jupyterlab_hashes_them(debugging: Debugging) -> None:
     info = debugging.request("debugInfo")["body"]
     assert info["hashMethod"] == "Murmur2" and info["tmpFileSuffix"] == ".lua"
+    assert info["richRendering"]  # the panel offers "render variable"
     assert debugging.path_of("x = 1").endswith(".lua")
     kernel_info = debugging.client.kernel_info(reply=True, timeout=TIMEOUT)["content"]
     assert "debugger" in kernel_info["supported_features"]
@@ -367,6 +368,15 @@ def test_variables_read_no_metamethod_and_python_objects_expand(two_runtimes: De
     assert names["data"]["value"] == "{'a': 1, 'b': [2, 3]}"
     items = debugging.request("variables", variablesReference=names["data"]["variablesReference"])
     assert [v["name"] for v in items["body"]["variables"]] == ["'a'", "'b'"]
+    # "render variable": a table as a notebook shows one (read raw), a Python object as
+    # Python shows it
+    frame_id = debugging.top_frame()["id"]
+    rich = debugging.request("richInspectVariables", variableName="trap", frameId=frame_id)
+    assert "real" in rich["body"]["data"]["text/html"], rich
+    rich = debugging.request("richInspectVariables", variableName="data", frameId=frame_id)
+    assert rich["body"]["data"]["text/plain"] == "{'a': 1, 'b': [2, 3]}", rich
+    wrong = debugging.request("richInspectVariables", variableName="nope(", frameId=frame_id)
+    assert not wrong["success"]
     assert finish(debugging)["status"] == "ok"
 
 

@@ -331,5 +331,5 @@ function evaluate(expression, frame)
 end
 
 own.arm, own.set_breakpoints, own.describe, own.fields = arm, set_breakpoints, describe, fields
-own.evaluate, own.hook, own.uncaught = evaluate, hook, uncaught
+own.evaluate, own.hook, own.uncaught, own.raw_get = evaluate, hook, uncaught, rawget
 return own

@@ -37,13 +37,17 @@ from pathlib import Path
 from typing import Any
 
 from ipykernel.compiler import get_tmp_directory, get_tmp_hash_seed, murmur2_x86
+from IPython.core.interactiveshell import InteractiveShell
+
+from ilupa.display.html import lua_table_html
+from ilupa.display.reading import RawReader, reading_with
 
 THREAD_ID = 1
 SUFFIX = ".lua"
 WAIT_SECONDS = 0.1  # a stop's wait for a request: short, so SIGINT handlers run
 MAX_FIELDS = 300  # fields of a table the variables view lists
 GO_ON = {"continue", "next", "stepIn", "stepOut"}
-NEEDS_LUA = {"stackTrace", "scopes", "variables", "evaluate"}
+NEEDS_LUA = {"stackTrace", "scopes", "variables", "evaluate", "richInspectVariables"}
 UNCAUGHT = "uncaught"
 CAPABILITIES = {
     "supportsConfigurationDoneRequest": True,
@@ -162,7 +166,7 @@ class LuaDebugger:
                     for path, breakpoints in self.breakpoints.items()
                 ],
                 "stoppedThreads": [THREAD_ID] if self._stop is not None else [],
-                "richRendering": False,
+                "richRendering": True,
                 "exceptionPaths": [],
                 "copyToGlobals": False,
             },
@@ -361,11 +365,7 @@ class LuaDebugger:
         }
 
     def _describe(self, value: Any) -> tuple[str, str]:
-        if (
-            type(value).__module__.startswith("lupa.")
-            or value is None
-            or isinstance(value, str | int | float | bool)
-        ):
+        if _is_lua_or_scalar(value):
             text, kind = self._stopped_lua.describe(value)
             return str(text), str(kind)
         shown = repr(value)  # a Python object Lua holds
@@ -392,11 +392,36 @@ class LuaDebugger:
             variables.append(self._variable(name, values[k]))
         return response(request, {"variables": variables})
 
+    def _frame(self, frame_id: Any) -> Any:
+        """The stop's frame numbered `frame_id` (1 is the innermost), None for none."""
+        frames = self._frames()
+        return frames[int(frame_id) - 1] if frame_id and int(frame_id) <= len(frames) else None
+
+    def _serve_richInspectVariables(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A value as a notebook would show it: the panel's "render variable"."""
+        arguments = request["arguments"]
+        frame = self._frame(arguments.get("frameId"))
+        result = self._stopped_lua.evaluate(arguments["variableName"], frame)
+        if not result["ok"]:
+            return response(request, message=str(result["message"]))
+        value = result["value"]
+        text, kind = self._describe(value)
+        data: dict[str, Any] = {"text/plain": text}
+        metadata: dict[str, Any] = {}
+        if kind == "table":  # read raw, as the variables view reads it
+            with reading_with(RawReader(self._stopped_lua.raw_get)):
+                shown = lua_table_html(value)
+            if shown is not None:
+                data["text/html"] = shown
+        elif not _is_lua_or_scalar(value):
+            shell = InteractiveShell.instance() if InteractiveShell.initialized() else None
+            if shell is not None:  # a Python object Lua holds: as Python shows it
+                data, metadata = shell.display_formatter.format(value)
+        return response(request, {"data": data, "metadata": metadata})
+
     def _serve_evaluate(self, request: dict[str, Any]) -> dict[str, Any]:
         arguments = request["arguments"]
-        frame_id = arguments.get("frameId")
-        frames = self._frames()
-        frame = frames[int(frame_id) - 1] if frame_id and int(frame_id) <= len(frames) else None
+        frame = self._frame(arguments.get("frameId"))
         result = self._stopped_lua.evaluate(arguments["expression"], frame)
         if not result["ok"]:
             return response(request, message=str(result["message"]))
@@ -420,6 +445,15 @@ def _lua_breakpoint(breakpoint: dict[str, Any], table_from: Callable[[Any], Any]
     if found:
         lua["hit"] = table_from({"op": found[1] or ">=", "n": int(found[2])})
     return table_from(lua)
+
+
+def _is_lua_or_scalar(value: Any) -> bool:
+    """A Lua object or a value Lua and Python share (nil, strings, numbers, booleans)."""
+    return (
+        type(value).__module__.startswith("lupa.")
+        or value is None
+        or isinstance(value, str | int | float | bool)
+    )
 
 
 def _panel_type(kind: str, text: str) -> str:

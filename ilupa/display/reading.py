@@ -67,16 +67,35 @@ class RunReader:
         return self._run.call_function(self._item, (table, key))
 
 
-_reader: ContextVar[DirectReader | RunReader] = ContextVar("ilupa_display_reader")
+class RawReader:
+    """Reads raw, running no metamethod: the debugger shows a stopped program's values so.
+
+    `raw_get` is Lua's `rawget` as the stopped thread hands it (ilupa/debugger).
+    """
+
+    def __init__(self, raw_get: Any) -> None:
+        self._raw_get = raw_get
+
+    def own_text(self, value: Any) -> str | None:
+        """None: a `__tostring` is user code, and the debugger runs none."""
+        return None
+
+    def item(self, table: Any, key: Any) -> Any:
+        """`rawget(table, key)`."""
+        return self._raw_get(table, key)
 
 
-def reader() -> DirectReader | RunReader:
+Reader = DirectReader | RunReader | RawReader
+_reader: ContextVar[Reader] = ContextVar("ilupa_display_reader")
+
+
+def reader() -> Reader:
     """The reader of the display running now."""
     return _reader.get(DirectReader())
 
 
 @contextmanager
-def reading_with(chosen: DirectReader | RunReader) -> Iterator[None]:
+def reading_with(chosen: Reader) -> Iterator[None]:
     """Make `chosen` the reader for the block."""
     token = _reader.set(chosen)
     try:
