@@ -36,9 +36,11 @@ local target = 0       -- the depth at which an "over" or "out" step stops
 local armed = false
 local jit_was_on = nil
 local stop_on_errors = false
-local pause_asked = given.pause_asked -- Python: true once the panel asked to pause
-local LINES_PER_PAUSE_LOOK = 1000
-local lines_to_look = LINES_PER_PAUSE_LOOK
+-- Python: true once the panel asked to pause or changed the breakpoints
+local news_asked = given.news_asked
+local refresh = given.refresh -- Python: the news (see `take_news`)
+local LINES_PER_LOOK = 1000
+local lines_to_look = LINES_PER_LOOK
 local pausing = false -- a pause was asked where the user's code was not running
 
 local function is_internal(info)
@@ -145,21 +147,23 @@ local function takes(breakpoint, from)
   return hits >= n
 end
 
+local set_breakpoints -- below
+
+-- What the panel asked while the cell ran: the breakpoints as they are now, and
+-- whether to pause (then the next line of the user's code stops). True when
+-- there is something to stop for.
+local function take_news()
+  local news = refresh()
+  set_breakpoints(news.spec, news.errors)
+  if news.pause then mode, pausing = "in", true end
+  return news.pause or news.any
+end
+
 local function hook(event, line)
-  if pause_asked ~= nil then
-    lines_to_look = lines_to_look - 1
-    if lines_to_look <= 0 then
-      lines_to_look = LINES_PER_PAUSE_LOOK
-      if pause_asked() then
-        local from = hooked_level()
-        local info = getinfo(from, "S")
-        if info ~= nil and not is_internal(info) then
-          stop("pause", line, from)
-          return
-        end
-        mode, pausing = "in", true -- stop at the next line of the user's code
-      end
-    end
+  lines_to_look = lines_to_look - 1
+  if lines_to_look <= 0 then
+    lines_to_look = LINES_PER_LOOK
+    if news_asked() then take_news() end
   end
   if mode == nil and any_line[line] == nil then return end
   local from = hooked_level()
@@ -188,7 +192,7 @@ end
 
 -- Hooks are per coroutine on PUC Lua: while armed, every coroutine that runs
 -- has the hook (interrupt.lua's `ilupa.coroutines`: those made so far on Lua
--- 5.2-5.5, and `watch` for each new one and, on 5.1, each wrapped one resumed).
+-- 5.2-5.5, and `watch` for each new one; Lua 5.1 keeps no list of them).
 -- Disarming takes it off those it was set on. LuaJIT keeps one hook for all.
 local coroutines = debug.getregistry()["ilupa.coroutines"]
 local per_coroutine = jit == nil and coroutines ~= nil
@@ -217,10 +221,72 @@ local function hook_coroutines(on)
   hooked = setmetatable({}, { __mode = "k" })
 end
 
+-- Lua 5.2-5.5 name their main thread: the line hook goes on it too when the
+-- debugger comes in inside a coroutine.
+local main_thread = per_coroutine and coroutine.running() or nil
+
+local arm -- below
+
+-- The way in while no line hook is set (a pause, breakpoints set while the cell
+-- runs): guard.py's knock. On Lua 5.1 and LuaJIT the interrupt's count hook and
+-- loop checks call this (the registry's `ilupa.knocked`); on Lua 5.2-5.5 the
+-- debug library's hook does, as the Lua hook of a thread whose door is left
+-- open: `debug.sethook(thread, enter, "", 0)` stores the function but sets no
+-- hook, so nothing runs until Python knocks (sets the library's hook on the
+-- thread from the control thread). With nothing to stop for, the knock's hook
+-- is closed again.
+local function enter()
+  if take_news() then
+    arm(true)
+  elseif main_thread ~= nil then
+    sethook(enter, "", 0)
+  end
+end
+debug.getregistry()["ilupa.knocked"] = enter
+
+-- Lua 5.2's debug.gethook reports a thread's stored Lua hook even with no hook
+-- set: an open door must read as no hook, as in plain Lua.
+if main_thread ~= nil and _VERSION == "Lua 5.2" then
+  local stored_gethook = gethook
+  function debug.gethook(...)
+    local f, mask, count = stored_gethook(...)
+    if f == enter then f = nil end
+    return f, mask, count
+  end
+end
+
+local function leave_door(thread)
+  if gethook(thread) == nil or gethook(thread) == enter then sethook(thread, enter, "", 0) end
+end
+
+-- Between cells (main thread): doors open on every live thread while the
+-- debugger is attached and holds no breakpoint (Lua 5.2-5.5); `open` false
+-- closes them (Lua 5.2's debug.gethook would show `enter`).
+local function leave_doors(open)
+  if main_thread == nil then return end
+  local threads = { main_thread }
+  for co in next, coroutines.made or {} do
+    if status(co) ~= "dead" then threads[#threads + 1] = co end
+  end
+  for k = 1, #threads do
+    local thread = threads[k]
+    if open then
+      leave_door(thread)
+    elseif gethook(thread) == enter then
+      sethook(thread)
+    end
+  end
+  if open then
+    coroutines.watch = leave_door
+  elseif coroutines.watch == leave_door then
+    coroutines.watch = nil
+  end
+end
+
 -- Called by Python before each cell, on the thread that runs it: the hook is
 -- set while any breakpoint is (LuaJIT runs interpreted meanwhile, since
 -- compiled code calls no hooks), and again after an interrupt took it off.
-local function arm(wanted)
+function arm(wanted)
   if wanted then
     if jit ~= nil and not armed then
       jit_was_on = jit.status()
@@ -229,6 +295,7 @@ local function arm(wanted)
     end
     armed = true
     sethook(hook, "l")
+    if main_thread ~= nil then sethook(main_thread, hook, "l") end
     hook_coroutines(true)
   elseif armed then
     armed = false
@@ -241,7 +308,7 @@ end
 -- `spec`: { [chunk source] = { {line =, condition =, hit = {op =, n =}}, ... } },
 -- `errors`: whether an uncaught error stops. A breakpoint that stays keeps its
 -- hit count (Python hands the whole set again at each stop and cell).
-local function set_breakpoints(spec, errors)
+function set_breakpoints(spec, errors)
   local before = breakpoints
   breakpoints, any_line = {}, {}
   for source, list in next, spec do
@@ -332,4 +399,5 @@ end
 
 own.arm, own.set_breakpoints, own.describe, own.fields = arm, set_breakpoints, describe, fields
 own.evaluate, own.hook, own.uncaught, own.raw_get = evaluate, hook, uncaught, rawget
+own.leave_doors = leave_doors
 return own

@@ -101,6 +101,8 @@ class LuaDebugger:
         self.breakpoints: dict[str, list[dict[str, Any]]] = {}  # file -> DAP breakpoints
         self.stop_on_errors = False
         self._pause = False
+        self._news = False  # breakpoints changed while a cell runs
+        self._knockable = False  # the running cell's Lua can be knocked (see `_knock`)
         self.paths: dict[str, str] = {}  # chunk name ("In[3]") -> cell file
         self.next_cell_path: str | None = None  # set by the kernel as a cell arrives
         self._lua: Any = None  # debugger.lua's table, in the session it was loaded in
@@ -204,6 +206,8 @@ class LuaDebugger:
             self.breakpoints[path] = kept
         else:
             self.breakpoints.pop(path, None)
+        self._news = True
+        self._knock()  # a running cell takes them at once
         return response(request, {"breakpoints": answers})
 
     def _on_setExceptionBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -219,11 +223,19 @@ class LuaDebugger:
         return response(request, {"variables": []})
 
     def _on_pause(self, request: dict[str, Any]) -> dict[str, Any]:
-        if not self.breakpoints:
-            # the line hook is on only while a breakpoint is: nothing would look
-            return response(request, message="pause needs a breakpoint set somewhere")
-        self._pause = True  # the hook asks about every 1,000 lines
+        self._pause = True  # a line hook asks about every 1,000 lines
+        self._knock()  # and with none set, the knock brings one
         return response(request)
+
+    def _knock(self) -> None:
+        """Bring the running cell's Lua into debugger.lua's `enter` (control thread).
+
+        Only for a cell that started with the debugger attached: its threads'
+        doors are open (Lua 5.2-5.5; debugger.lua's `leave_doors`). The
+        interrupt guard does nothing between runs.
+        """
+        if self._knockable and self.started:
+            self._session().interrupts.knock()
 
     def event(self, name: str, body: dict[str, Any] | None = None) -> None:
         """Send a DAP event on IOPub."""
@@ -236,6 +248,8 @@ class LuaDebugger:
         """A cell's chunk is about to run (main thread): name its file, hand Lua the breakpoints."""
         if self.next_cell_path is not None:
             self.paths[chunk_name] = self.next_cell_path
+        self._pause = self._news = False  # a pause asked between cells is dropped
+        self._knockable = False
         if not self.started and self._lua is None:
             return
         lua = self._lua_side()
@@ -244,6 +258,25 @@ class LuaDebugger:
         lua.set_breakpoints(self._lua_breakpoints(), errors)
         self._session().runner.on_uncaught = lua.uncaught if errors else None
         lua.arm(wanted)
+        lua.leave_doors(self.started and not wanted)
+        self._knockable = self.started
+
+    def _refresh(self) -> Any:
+        """debugger.lua's news (main thread): breakpoints now, whether to pause, any to stop at.
+
+        Stopping on errors changes at the next cell: the runner's handler is set
+        from the main thread only (a lupa object made while a coroutine runs
+        belongs to that coroutine's stack, and may outlive it).
+        """
+        pause, self._pause, self._news = self._pause, False, False
+        return self._session().lua.table_from(
+            {
+                "spec": self._lua_breakpoints(),
+                "errors": self.started and self.stop_on_errors,
+                "pause": pause,
+                "any": self.started and bool(self.breakpoints),
+            }
+        )
 
     def _lua_side(self) -> Any:
         session = self._session()
@@ -251,7 +284,8 @@ class LuaDebugger:
             self._lua = session.layer.load(
                 "debugger",
                 paused=session.proxy.direct(self.paused),
-                pause_asked=session.proxy.direct(lambda: self._pause),
+                news_asked=session.proxy.direct(lambda: self._pause or self._news),
+                refresh=session.proxy.direct(self._refresh),
             )
             self._lua_session = session
         return self._lua

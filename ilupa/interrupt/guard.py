@@ -188,7 +188,8 @@ class InterruptGuard:
         self.on_poll: Callable[[], object] | None = None  # memory sampling (ilupa/memory)
         # Lua 5.1, LuaJIT: user_hooks.lua's drop_all, run when a run was interrupted
         self.after_interrupt: Callable[[], object] | None = None
-        self._flag = ctypes.create_string_buffer(1)
+        # [0]: the interrupt; [1]: a knock (Lua 5.1, LuaJIT: see `knock`)
+        self._flag = ctypes.create_string_buffer(2)
         self._armed = False  # Lua runs for the user (see `armed`); only then an interrupt counts
         # `_armed` and the flag change together: the Python-level handler (main
         # thread) may interrupt while another thread's run disarms. Shared with
@@ -202,6 +203,7 @@ class InterruptGuard:
         interrupt = layer.load(
             "interrupt",
             poll=self.poll,
+            knocked=self.knocked,
             count=HOOK_COUNT,
             loop_count=LOOP_CHECK_COUNT,
             flag_address=address,
@@ -212,6 +214,7 @@ class InterruptGuard:
         self._forget_freed = interrupt.forget_freed
         self._quiet_codes = {
             InterruptGuard.poll.__code__,
+            InterruptGuard.knocked.__code__,
             ThreadHooks.register.__code__,
             ThreadHooks.unregister.__code__,
         }
@@ -275,6 +278,29 @@ class InterruptGuard:
             self.on_poll()
         return self._armed and self.interrupted
 
+    def knocked(self) -> bool:
+        """Called by the Lua hook: whether a knock waits (see `knock`); it is taken."""
+        waiting = self._armed and self._flag[1] != b"\x00"
+        self._flag[1] = b"\x00"
+        return waiting
+
+    def knock(self) -> None:
+        """Make the armed run's Lua call the registry's `ilupa.knocked` soon (from any thread).
+
+        The debugger's way in while no line hook is set (a pause, breakpoints
+        set while the cell runs). Lua 5.2-5.5: the debug library's hook on
+        every thread with no hook of its own (ThreadHooks.knock). Lua 5.1 and
+        LuaJIT: a flag the count hook and LuaJIT's loop checks read. Nothing
+        between runs or once interrupted.
+        """
+        with self._state_lock:
+            if not self._armed or self.interrupted:
+                return
+            if self.hooks is not None:
+                self.hooks.knock()
+            else:
+                self._flag[1] = b"\x01"
+
     def interrupt(self) -> None:
         """Ask the armed run's Lua to stop (from any thread); between runs it does nothing.
 
@@ -334,7 +360,7 @@ class InterruptGuard:
         """
         watcher = _signal_watcher()
         with watcher.caught_up(), self._state_lock:
-            self._flag[0] = b"\x00"
+            self._flag[0] = self._flag[1] = b"\x00"
             self._armed = True
             if self.hooks is not None:
                 self.hooks.arm()

@@ -87,6 +87,24 @@ def main_thread_address(lua: Any) -> int | None:
 
 
 @cache
+def debug_library_hook(module: ModuleType) -> int | None:
+    """The address of the debug library's C hook (`hookf`), which calls a thread's Lua hook.
+
+    Read in a scratch state of the same runtime (a static function of the
+    shared library: one address for every state): set a Lua hook, read it back.
+    """
+    scratch = module.LuaRuntime()
+    main = main_thread_address(scratch)
+    if main is None:
+        return None
+    library = ctypes.CDLL(module.__file__)
+    library.lua_gethook.restype = ctypes.c_void_p
+    library.lua_gethook.argtypes = [ctypes.c_void_p]
+    scratch.execute("debug.sethook(function() end, '', 1e9)")
+    return library.lua_gethook(main)
+
+
+@cache
 def allowhook_offset(module: ModuleType) -> int | None:
     """Where `allowhook` sits in this runtime's `lua_State`, or None if the experiment is unsure."""
     snapshots: dict[str, bytes] = {}
@@ -202,6 +220,14 @@ class ThreadHooks:
         self._sethook.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         self._sethook.restype = None
         self._raise_error = ctypes.cast(library.luaL_error, ctypes.c_void_p).value
+        self._gethook = library.lua_gethook
+        self._gethook.argtypes = [ctypes.c_void_p]
+        self._gethook.restype = ctypes.c_void_p
+        self._gethookmask = library.lua_gethookmask
+        self._gethookmask.argtypes = [ctypes.c_void_p]
+        self._gethookmask.restype = ctypes.c_int
+        self._lua_hook = debug_library_hook(module)
+        self._knocked: set[int] = set()  # threads given a knock during this run
         offset = allowhook_offset(module)
         self._allowance = (
             None
@@ -233,6 +259,7 @@ class ThreadHooks:
         addresses = [_address(name) for name in names.split(",")]
         with self._lock:
             self._threads.difference_update(addresses)
+            self._knocked.difference_update(addresses)
 
     @property
     def count(self) -> int:
@@ -255,6 +282,31 @@ class ThreadHooks:
                     self._hook(address)
             if self._allowance is not None:
                 self._allowance.allow()
+
+    def knock(self) -> None:
+        """Make every registered thread that has no hook call its Lua hook at its next instruction.
+
+        A knock is the debug library's own hook with a count of 1: it calls
+        the Lua function `debug.sethook` left for the thread (ilupa/debugger
+        leaves one with no mask: no hook runs until the knock). A thread with
+        a hook set (a user's, the profiler's, the debugger's line hook) is
+        left alone. Only while a run is armed and not interrupted.
+        """
+        with self._lock:
+            if not self._armed or self._hooked or self._lua_hook is None:
+                return
+            for address in self._threads:
+                if self._gethook(address) is None:
+                    self._sethook(address, self._lua_hook, LUA_MASKCOUNT, 1)
+                    self._knocked.add(address)
+
+    def _clear_knocks(self) -> None:
+        """Take off the knocks no thread answered (the lock held, no Lua running)."""
+        for address in self._knocked:
+            knocked = self._gethook(address) == self._lua_hook
+            if knocked and self._gethookmask(address) == LUA_MASKCOUNT:
+                self._sethook(address, None, 0, 0)
+        self._knocked.clear()
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -279,6 +331,7 @@ class ThreadHooks:
         """The cell ended: remove the hooks before anything else runs Lua."""
         with self._lock:
             self._armed = False
+            self._clear_knocks()
             if self._hooked:
                 self._hooked = False
                 for address in self._threads:
