@@ -32,6 +32,7 @@ import math
 import os
 import queue
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,7 @@ class LuaDebugger:
         self._lua: Any = None  # debugger.lua's table, in the session it was loaded in
         self._lua_session: Any = None
         self._requests: queue.Queue[tuple[dict, concurrent.futures.Future]] = queue.Queue()
+        self._stop_lock = threading.Lock()  # `_stop` and the queue change together
         self._stop: Any = None  # the Lua stop being served, while the main thread is paused
         # debugger.lua's table and the globals as the stop hands them: objects made
         # before are read on the wrong stack by lupa while a coroutine is stopped
@@ -120,10 +122,11 @@ class LuaDebugger:
         """Answer one DAP request (control thread)."""
         command = request.get("command")
         if command in NEEDS_LUA or command in GO_ON or command == "disconnect":
-            if self._stop is None:
-                return self._not_stopped(request)
             future: concurrent.futures.Future = concurrent.futures.Future()
-            self._requests.put((request, future))
+            with self._stop_lock:  # a stop ending meanwhile answers what it leaves
+                if self._stop is None:
+                    return self._not_stopped(request)
+                self._requests.put((request, future))
             return await asyncio.wrap_future(future)
         handler = getattr(self, f"_on_{command}", None)
         if handler is None:
@@ -309,14 +312,16 @@ class LuaDebugger:
         if reason == "exception" and self._session().interrupts.interrupted:
             return "continue"  # the stop button's own error: no stop in it
         self._pause = False
-        self._stop = stop
-        self._stopped_lua = stop["own"]
-        self._references = {}
-        body = {"reason": reason, "threadId": THREAD_ID, "allThreadsStopped": True}
-        if stop["text"] is not None:
-            body["text"] = str(stop["text"])
-        self.event("stopped", body)
+        # All of it inside the `try`: the stop button's KeyboardInterrupt may land
+        # anywhere here, and a stop left set would queue every later request for good.
         try:
+            self._stop = stop
+            self._stopped_lua = stop["own"]
+            self._references = {}
+            body = {"reason": reason, "threadId": THREAD_ID, "allThreadsStopped": True}
+            if stop["text"] is not None:
+                body["text"] = str(stop["text"])
+            self.event("stopped", body)
             while True:
                 try:
                     request, future = self._requests.get(timeout=WAIT_SECONDS)
@@ -337,9 +342,20 @@ class LuaDebugger:
                 except Exception as error:  # a bad request must not end the stop
                     future.set_result(response(request, message=str(error)))
         finally:
-            self._stop = self._stopped_lua = None
+            with self._stop_lock:
+                self._stop = self._stopped_lua = None
+                self._answer_left_requests()
             self._references = {}
             self.event("continued", {"threadId": THREAD_ID, "allThreadsContinued": True})
+
+    def _answer_left_requests(self) -> None:
+        """Requests queued for a stop that ended (the stop button): each gets its answer."""
+        while True:
+            try:
+                request, future = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            future.set_result(self._not_stopped(request))
 
     def _frames(self) -> list[Any]:
         frames = self._stop["frames"]
