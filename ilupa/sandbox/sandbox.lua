@@ -32,6 +32,11 @@ local BUDGET_MESSAGE = "instruction budget exceeded"
 local INTERRUPT_MESSAGE = "interrupted"
 local used, exceeded, interrupted, polled_at = 0, false, false, 0
 local internal = {} -- the runner's own functions: the hook never fails inside them
+-- ...for at most this many instructions once over: a C function calling one of
+-- them in a loop (`s:gsub(".", pcall)` on LuaJIT, whose C-stack guard's pcall is
+-- one) would otherwise never return to the cell's code, where the hook fails.
+local MAX_DEFERRED = 10000
+local deferred = 0
 local stopped_at = nil -- "chunk:line: " of the cell's code where the budget or stop ended it
 
 -- The innermost frame of a cell's code above the hook (a C function or
@@ -64,7 +69,12 @@ local function hook()
       interrupted = not ok or stop == true
     end
   end
-  if (exceeded or interrupted) and not internal[getinfo(2, "f").func] then
+  if exceeded or interrupted then
+    if internal[getinfo(2, "f").func] and deferred < MAX_DEFERRED then
+      deferred = deferred + 1
+      sethook(hook, "", 1) -- look again at the next instruction
+      return
+    end
     if stopped_at == nil then stopped_at = place_of_cell_code() end
     -- From now on every instruction of this thread fails, so no pcall can keep going.
     sethook(hook, "", 1)
@@ -109,7 +119,21 @@ end
 
 -- A message handler called for the budget's or the interrupt's error runs
 -- inside the hook, where hooks are off: once the cell is over its budget or
--- stopped, the error passes on without the user's handler.
+-- stopped, the error passes on without the user's handler. A "C stack
+-- overflow" may come from calling the hook itself (200 nested C calls reached
+-- just as it fires): Lua turned hooks off for the hook, and the handler would
+-- run without any budget. That handler runs in a coroutine of its own, which
+-- has the hook (or, with no C stack left for one, not at all).
+local OVERFLOW = "C stack overflow"
+local function handled_apart(handler, problem)
+  local thread = coroutine_create(handler)
+  sethook(thread, hook, "", HOOK_INTERVAL)
+  local ok, result = coroutine_resume(thread, problem)
+  if exceeded or interrupted then error(interrupted and INTERRUPT_MESSAGE or BUDGET_MESSAGE, 0) end
+  if ok then return result end
+  return problem
+end
+
 function env.xpcall(...)
   local body, handler = ...
   if type(handler) ~= "function" then
@@ -119,6 +143,9 @@ function env.xpcall(...)
   end
   return xpcall(body, function(problem)
     if exceeded or interrupted then return problem end
+    if type(problem) == "string" and sub(problem, -#OVERFLOW) == OVERFLOW then
+      return handled_apart(handler, problem)
+    end
     return handler(problem)
   end, select(3, ...))
 end
@@ -128,6 +155,38 @@ if long_loops then -- Lua 5.3-5.5: builtins whose C loop no budget could end
   env.string.rep = long_loops.rep
   env.table.move, env.table.insert, env.table.remove =
     long_loops.move, long_loops.insert, long_loops.remove
+end
+if not long_loops and not jit then -- Lua 5.1, 5.2: rep of "" loops in C up to n times
+  local rep, to_number = string.rep, tonumber
+  env.string.rep = function(...)
+    local text, count, separator = ...
+    if text == "" and (separator == nil or separator == "") and to_number(count) ~= nil then
+      return (raise(rep, text, 0, separator)) -- "" whatever the count, at once
+    end
+    return (raise(rep, ...))
+  end
+end
+if _VERSION == "Lua 5.1" and not jit then
+  -- Lua 5.1 bounds no pattern's recursion: a pattern of 200,000 `a?` overflows the
+  -- C stack and kills the process. Lua 5.2+ refuse one nested past 200 levels
+  -- ("pattern too complex"); here a pattern with more than MAX_PATTERN_NESTING
+  -- items that can nest (`?`, `*`, `+`, `-`, captures) is refused with the same
+  -- words. Each adds at most one level; plain 5.1 copes with tens of thousands.
+  local MAX_PATTERN_NESTING = 5000
+  local gsub_count = string.gsub
+  local function checked(builtin)
+    return function(...)
+      local _, pattern = ...
+      if type(pattern) == "string" and #pattern > MAX_PATTERN_NESTING then
+        local _, nesting = gsub_count(pattern, "[%?%*%+%-%(]", "")
+        if nesting > MAX_PATTERN_NESTING then error("pattern too complex", 2) end
+      end
+      return all_of(raise(builtin, ...)) -- raise is not tail-called: see `raise`
+    end
+  end
+  for _, name in next, { "find", "match", "gmatch", "gsub" } do
+    env.string[name] = checked(string[name])
+  end
 end
 env.math = copy_of(math)
 env.utf8 = rawget(_G, "utf8") and copy_of(utf8)
@@ -269,11 +328,13 @@ local function plain(value, depth, on_path, counter)
   return copy
 end
 
+-- Linear in the number of values: `select(index, ...)` in the loop made a cell
+-- returning 300,000 values copy for minutes, in the runner, which no budget stops.
 local function plain_values(...)
   local count = select("#", ...)
-  local copies = { n = count }
+  local copies, given_values = { n = count }, { ... }
   for index = 1, count do
-    copies[index] = plain((select(index, ...)), 0, {}, { 0 })
+    copies[index] = plain(given_values[index], 0, {}, { 0 })
   end
   return copies
 end
@@ -338,6 +399,7 @@ end
 
 local function run()
   used, exceeded, interrupted, polled_at, last_traceback = 0, false, false, clock(), nil
+  deferred = 0
   stopped_at = nil
   local code, name = pending_code, pending_name
   pending_code, pending_name = nil, nil

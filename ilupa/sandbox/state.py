@@ -62,7 +62,7 @@ def _stdout_writer(budget: OutputBudget) -> Callable[[bytes], None]:
     """The sandbox's `print` target: sys.stdout, within the cell's output budget."""
 
     def write_stdout(text: bytes) -> None:
-        budget.write(text.decode("utf-8", "replace"), sys.stdout.write)
+        budget.write_bytes(text, sys.stdout.write)
 
     return write_stdout
 

@@ -20,7 +20,7 @@ DEFAULT_OUTPUT_LIMIT = 16 << 20  # 16 MiB: about 200,000 lines; a notebook shows
 
 
 class OutputBudget:
-    """Characters the current run may still write, shared by its stdout and stderr."""
+    """UTF-8 bytes the current run may still write, shared by its stdout and stderr."""
 
     def __init__(self, limit: int | None = DEFAULT_OUTPUT_LIMIT) -> None:
         self.limit = limit or None
@@ -38,7 +38,11 @@ class OutputBudget:
         return self._dropped
 
     def write(self, text: str, write: Callable[[str], None]) -> None:
-        """Write `text` with `write`, or the part of it that fits, then the note once."""
+        """Write `text` with `write`, or the part of it that fits, then the note once.
+
+        The budget counts UTF-8 bytes, as the note says and as the frontend
+        receives them (a Python character can take four).
+        """
         limit = self.limit
         if limit is None:
             write(text)
@@ -46,15 +50,29 @@ class OutputBudget:
         if self._dropped:
             return
         room = limit - self._written
-        if len(text) <= room:
-            self._written += len(text)
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if size <= room:
+            self._written += size
             write(text)
             return
         self._dropped = True
         self._written = limit
-        if room > 0:
-            write(text[:room])
+        fitting = text.encode("utf-8", "surrogatepass")[: max(room, 0)]
+        if fitting:
+            write(fitting.decode("utf-8", "ignore"))
         write(self.note())
+
+    def write_bytes(self, data: bytes, write: Callable[[str], None]) -> None:
+        """Write UTF-8 `data` (a bad byte shows as U+FFFD), decoding no more than can fit.
+
+        Lua prints bytes: a 20 MiB print past the budget is cut before it is
+        decoded, not after (the decoded copy alone took four times its size).
+        """
+        if self.limit is not None and not self._dropped:
+            room = self.limit - self._written
+            if len(data) > room:  # each byte decodes to at least one: it cannot fit
+                data = data[: max(room, 0) + 4]
+        self.write(data.decode("utf-8", "replace"), write)
 
     def note(self) -> str:
         """What the output says where it was cut."""
