@@ -63,16 +63,23 @@ class Debugging:
         raise AssertionError("no execute_reply")
 
     def request(self, command: str, **arguments: Any) -> dict[str, Any]:
+        return self.answer(self.send(command, **arguments))
+
+    def send(self, command: str, **arguments: Any) -> str:
+        """Send a debug request without waiting; `answer` waits for its reply."""
         self.seq += 1
         content = {"type": "request", "seq": self.seq, "command": command, "arguments": arguments}
         message = self.client.session.msg("debug_request", content)
         self.client.control_channel.send(message)
+        return message["header"]["msg_id"]
+
+    def answer(self, msg_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             reply = self.client.control_channel.get_msg(timeout=TIMEOUT)
-            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
+            if reply["parent_header"].get("msg_id") == msg_id:
                 return reply["content"]
-        raise AssertionError(f"no reply to {command}")
+        raise AssertionError(f"no reply to {msg_id}")
 
     def event(self, name: str) -> dict[str, Any]:
         deadline = time.monotonic() + TIMEOUT
@@ -456,3 +463,66 @@ def test_pause_stops_a_running_loop(two_runtimes: Debugging) -> None:
     debugging.manager.interrupt_kernel()
     reply = debugging.reply()
     assert reply["ename"] == "KeyboardInterrupt"
+
+
+STEPPED_OFF = "local a = 1\nstepped = a + 1"
+
+
+def test_a_step_off_the_end_of_a_cell_ends_with_it(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    debugging.start({STEPPED_OFF: [2]})
+    debugging.execute(STEPPED_OFF)
+    debugging.event("stopped")
+    debugging.request("next", threadId=1)
+    assert debugging.reply()["status"] == "ok"
+    # what ilupa runs between cells (kernel_info's runtime name) never stops
+    info = debugging.client.kernel_info(reply=True, timeout=TIMEOUT)["content"]
+    assert info["status"] == "ok"
+    assert result_of(debugging, "return stepped") == "2"
+
+
+EVALUATED = "function g()\n  local z = 1\n  return z\nend\nlocal w = 5\nreturn w"
+
+
+def test_an_evaluate_takes_no_breakpoint(two_runtimes: Debugging) -> None:
+    # a stop inside the evaluate would wait for requests the panel cannot send
+    debugging = two_runtimes
+    debugging.start({EVALUATED: [2, 6]})
+    debugging.execute(EVALUATED)
+    debugging.event("stopped")
+    frame = debugging.top_frame()
+    assert frame["line"] == 6
+    evaluated = debugging.request("evaluate", expression="g() + w", frameId=frame["id"])
+    assert evaluated["body"]["result"] == "6"
+    assert finish(debugging)["status"] == "ok"
+
+
+def test_the_stop_button_during_an_evaluate_answers_it(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    debugging.start({EVALUATED: [6]})
+    debugging.execute(EVALUATED)
+    debugging.event("stopped")
+    frame_id = debugging.top_frame()["id"]
+    endless = debugging.send(
+        "evaluate", expression="(function() while true do end end)()", frameId=frame_id
+    )
+    time.sleep(1)
+    debugging.manager.interrupt_kernel()
+    assert not debugging.answer(endless)["success"]
+    assert debugging.reply()["ename"] == "KeyboardInterrupt"
+    assert debugging.request("debugInfo")["success"]  # the control channel answers
+
+
+WAITS_THEN_ASSIGNS = (
+    "local t0 = os.clock()\nwhile os.clock() - t0 < 2 do end\nwaited = 1\nreturn 'done'"
+)
+
+
+def test_disconnect_while_a_cell_runs_drops_its_breakpoints(two_runtimes: Debugging) -> None:
+    debugging = two_runtimes
+    debugging.start({WAITS_THEN_ASSIGNS: [3]})
+    debugging.execute(WAITS_THEN_ASSIGNS)
+    time.sleep(0.5)
+    assert debugging.request("disconnect")["success"]
+    assert debugging.reply()["status"] == "ok"  # no stop at line 3 with no client
+    assert result_of(debugging, "return waited") == "1"

@@ -43,9 +43,18 @@ local LINES_PER_LOOK = 1000
 local lines_to_look = LINES_PER_LOOK
 local pausing = false -- a pause was asked where the user's code was not running
 
+-- ilupa's own code, C, Lua 5.1's tail-call marks, and lupa's own chunks
+-- ("<python>": what ilupa evaluates between cells, such as kernel_info's
+-- runtime name) are never stopped in.
+local LUPA_CHUNK = "<python>"
 local function is_internal(info)
   return info.what == "C" or info.what == "tail" or sub(info.source, 1, #OWN) == OWN
+    or info.source == LUPA_CHUNK
 end
+
+-- True while the panel's `evaluate` (or a breakpoint's condition) runs: no
+-- stop inside it, the panel waits for its answer.
+local evaluating = false
 
 -- The level of the hooked function seen from the hook (2, or past Lua 5.1's
 -- "(tail call)" level that ilupa's dispatcher, interrupt/user_hooks.lua,
@@ -160,6 +169,7 @@ local function take_news()
 end
 
 local function hook(event, line)
+  if evaluating then return end
   lines_to_look = lines_to_look - 1
   if lines_to_look <= 0 then
     lines_to_look = LINES_PER_LOOK
@@ -392,12 +402,19 @@ function evaluate(expression, frame)
   local chunk, problem = compile("return " .. expression, env)
   if chunk == nil then chunk, problem = compile(expression, env) end
   if chunk == nil then return { ok = false, message = problem } end
+  local was_evaluating = evaluating
+  evaluating = true
   local results = { pcall(chunk) }
+  evaluating = was_evaluating
   if not results[1] then return { ok = false, message = tostring(results[2]) } end
   return { ok = true, value = results[2], n = #results - 1 }
 end
 
 own.arm, own.set_breakpoints, own.describe, own.fields = arm, set_breakpoints, describe, fields
 own.evaluate, own.hook, own.uncaught, own.raw_get = evaluate, hook, uncaught, rawget
+-- After each cell (Python, main thread): a step under way ends with the cell.
+function own.cell_ended()
+  mode, pausing, evaluating = nil, false, false
+end
 own.leave_doors = leave_doors
 return own

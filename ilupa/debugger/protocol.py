@@ -136,6 +136,8 @@ class LuaDebugger:
     def _not_stopped(self, request: dict[str, Any]) -> dict[str, Any]:
         if request["command"] == "disconnect":
             self._end()
+            self._news = True
+            self._knock()  # a running cell drops the breakpoints at once
             return response(request)
         if request["command"] in GO_ON:
             return response(request, {"allThreadsContinued": True})
@@ -210,7 +212,8 @@ class LuaDebugger:
         else:
             self.breakpoints.pop(path, None)
         self._news = True
-        self._knock()  # a running cell takes them at once
+        if self.started:
+            self._knock()  # a running cell takes them at once
         return response(request, {"breakpoints": answers})
 
     def _on_setExceptionBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +230,8 @@ class LuaDebugger:
 
     def _on_pause(self, request: dict[str, Any]) -> dict[str, Any]:
         self._pause = True  # a line hook asks about every 1,000 lines
-        self._knock()  # and with none set, the knock brings one
+        if self.started:
+            self._knock()  # and with none set, the knock brings one
         return response(request)
 
     def _knock(self) -> None:
@@ -237,7 +241,7 @@ class LuaDebugger:
         doors are open (Lua 5.2-5.5; debugger.lua's `leave_doors`). The
         interrupt guard does nothing between runs.
         """
-        if self._knockable and self.started:
+        if self._knockable:
             self._session().interrupts.knock()
 
     def event(self, name: str, body: dict[str, Any] | None = None) -> None:
@@ -263,6 +267,12 @@ class LuaDebugger:
         lua.arm(wanted)
         lua.leave_doors(self.started and not wanted)
         self._knockable = self.started
+
+    def cell_ended(self) -> None:
+        """A cell is over (main thread): a step under way ends with it, no knock reaches Lua."""
+        self._knockable = False
+        if self._lua is not None and self._lua_session is self._session():
+            self._lua.cell_ended()
 
     def _refresh(self) -> Any:
         """debugger.lua's news (main thread): breakpoints now, whether to pause, any to stop at.
@@ -314,6 +324,7 @@ class LuaDebugger:
         self._pause = False
         # All of it inside the `try`: the stop button's KeyboardInterrupt may land
         # anywhere here, and a stop left set would queue every later request for good.
+        serving: list[tuple[dict, concurrent.futures.Future]] = []
         try:
             self._stop = stop
             self._stopped_lua = stop["own"]
@@ -337,11 +348,18 @@ class LuaDebugger:
                         )
                     future.set_result(response(request, {"allThreadsContinued": True}))
                     return command if command in GO_ON else "continue"
+                serving.append((request, future))  # answered below, however this ends
                 try:
-                    future.set_result(getattr(self, f"_serve_{command}")(request))
+                    answer = getattr(self, f"_serve_{command}")(request)
                 except Exception as error:  # a bad request must not end the stop
-                    future.set_result(response(request, message=str(error)))
+                    answer = response(request, message=str(error))
+                future.set_result(answer)
+                serving.clear()
         finally:
+            # the stop button inside a request (an endless evaluate) ends the stop there
+            for request, future in serving:
+                if not future.done():
+                    future.set_result(response(request, message="interrupted"))
             with self._stop_lock:
                 self._stop = self._stopped_lua = None
                 self._answer_left_requests()

@@ -123,6 +123,7 @@ class LuaKernel(IPythonKernel):
             return await super().do_execute(code, silent, *args, **kwargs)
         finally:
             debugger.next_cell_path = None
+            debugger.cell_ended()
 
     def do_complete(self, code: str | None, cursor_pos: int | None) -> dict[str, Any]:
         """Lua completion in Lua and `%%lua` cells; IPython's elsewhere."""
