@@ -67,6 +67,7 @@ end
 -- overflow), the call's own error is reported, not "error in error handling".
 -- LuaJIT skips the handler for a stack overflow met while the stack is
 -- already at its maximum; that error is reported as it is.
+local GC_ERROR = "error in __gc metamethod"
 local function finish(ok, ...)
   if ok then
     return ...
@@ -76,7 +77,10 @@ local function finish(ok, ...)
     return failed, "memory", message
   end
   if not handled then
-    if type(message) == "string" and find(message, "stack overflow", 1, true) then
+    -- Lua 5.2 and 5.3 raise an error of a finalizer run by a collection step
+    -- with no message handler either (status LUA_ERRGCMM): an error, not memory.
+    if type(message) == "string" and (find(message, "stack overflow", 1, true)
+        or find(message, GC_ERROR, 1, true) == 1) then
       return failed, "error", message
     end
     return failed, "memory", message

@@ -7,7 +7,8 @@ import re
 import pytest
 
 import ilupa
-from ilupa.errors import VALUE_LOST, LuaRuntimeError, lua_error_from
+from ilupa.errors import VALUE_LOST, LuaMemoryError, LuaRuntimeError, lua_error_from
+from ilupa.runtimes import available_runtimes
 from ilupa.session import LuaSession
 from tests.conftest import lua_magics, run
 
@@ -312,3 +313,20 @@ def test_a_float16_overflow_warning_names_the_cell_line(prepared):
     assert [(w.lineno, w.category) for w in overflow] == [(4, RuntimeWarning)]
     assert re.fullmatch(r"In\[\d+\]", overflow[0].filename)
     assert np.isinf(prepared.user_ns["halves"][1])
+
+
+@pytest.mark.parametrize("runtime", [r for r in ("lua52", "lua53") if r in available_runtimes()])
+def test_an_error_in_a_finalizer_a_collection_step_ran_is_an_error_not_memory(
+    runtime: str,
+) -> None:
+    # Lua 5.2/5.3 call no message handler for it, as for a memory error
+    session = LuaSession(runtime, {})
+    code = (
+        "made_here = 'yes'\n"
+        "setmetatable({}, {__gc = function() error('boom in gc') end})\n"
+        "local t = {}\nfor i = 1, 1e5 do t[i] = {} end"
+    )
+    with pytest.raises(LuaRuntimeError, match="boom in gc") as raised:
+        session.run(code, "In[1]")
+    assert not isinstance(raised.value, LuaMemoryError)
+    assert session.globals["made_here"] == "yes"  # globals stay, as after any error
