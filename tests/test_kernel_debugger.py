@@ -526,3 +526,34 @@ def test_disconnect_while_a_cell_runs_drops_its_breakpoints(two_runtimes: Debugg
     assert debugging.request("disconnect")["success"]
     assert debugging.reply()["status"] == "ok"  # no stop at line 3 with no client
     assert result_of(debugging, "return waited") == "1"
+
+
+OBSERVED = (
+    "slider = widgets.IntSlider{min = 0, max = 10, value = 1}\n"
+    "slider:observe(function(change)\n"
+    "  seen = change.new\n"
+    "end, 'value')\n"
+    "return slider.model_id"
+)
+
+
+def test_a_breakpoint_in_a_widget_observer_stops_when_the_frontend_moves_it(
+    two_runtimes: Debugging,
+) -> None:
+    debugging = two_runtimes
+    debugging.start({OBSERVED: [3]})
+    model_id = result_of(debugging, OBSERVED).strip("'\"")
+    # the frontend moves the slider: a comm message on the shell channel
+    moved = debugging.client.session.msg(
+        "comm_msg",
+        {
+            "comm_id": model_id,
+            "data": {"method": "update", "state": {"value": 5}, "buffer_paths": []},
+        },
+    )
+    debugging.client.shell_channel.send(moved)
+    assert debugging.event("stopped")["body"]["reason"] == "breakpoint"
+    frame = debugging.top_frame()
+    assert frame["line"] == 3 and "change" in debugging.locals_of(frame["id"])
+    debugging.request("continue", threadId=1)
+    assert result_of(debugging, "return seen") == "5"
