@@ -33,6 +33,7 @@ def load_ipython_extension(shell: Any) -> None:
         shown_as_lua_run,
     )
     from ilupa.display.html import lua_table_html
+    from ilupa.display.inspector_guard import guard_inspector
     from ilupa.display.text import pretty_lua_table
     from ilupa.kernel.lua_help import use_lua_inspection_in_lua_cells
     from ilupa.magics import LuaMagics
@@ -48,11 +49,13 @@ def load_ipython_extension(shell: Any) -> None:
     use_lua_inspection_in_lua_cells(shell)
     register_table_printer(shell, "text/html", shown_as_lua_run(lua_table_html, current_reader))
     register_probe_guards(shell)  # after the table printers, which it must not replace
+    guard_inspector(shell)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove what `load_ipython_extension` registered; the Lua state is dropped."""
     from ilupa.display.formatters import unregister_probe_guards, unregister_table_printer
+    from ilupa.display.inspector_guard import unguard_inspector
 
     magics = shell.magics_manager.registry.pop("LuaMagics", None)
     if magics is None:
@@ -65,3 +68,4 @@ def unload_ipython_extension(shell: Any) -> None:
     unregister_table_printer(shell, "text/plain")
     unregister_table_printer(shell, "text/html")
     unregister_probe_guards(shell)
+    unguard_inspector(shell)

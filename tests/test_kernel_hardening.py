@@ -182,3 +182,22 @@ def test_output_is_cut_at_the_budget(kernel: tuple[KernelManager, Any]) -> None:
     assert text.count("[ilupa: output cut here:") == 1
     assert len(text) < 17 * 2**20
     assert _kept(client)
+
+
+LOOPING_TABLE = "setmetatable({}, {__index = function() while true do end end})"
+
+
+def test_python_s_inspector_on_a_looping_lua_table_replies(
+    kernel: tuple[KernelManager, Any],
+) -> None:
+    # IPython's inspector read `__doc__`, `__call__`, ... of the table: each ran __index
+    _, client = kernel
+    assert execute(client, f"%%py\nt = %lua {LOOPING_TABLE}")["status"] == "ok"
+    reply = _request(
+        client, "inspect_request", {"code": "%%py\nt", "cursor_pos": 6, "detail_level": 0}
+    )
+    assert reply["status"] == "ok" and reply["found"]
+    assert "Lua value" in reply["data"]["text/plain"]
+    shown = execute(client, "%%py\nt?")
+    assert shown["status"] == "ok"
+    assert _kept(client)

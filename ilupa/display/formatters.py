@@ -64,12 +64,13 @@ class LuaAwareIPythonDisplayFormatter(IPythonDisplayFormatter):
     """
 
     def __call__(self, obj: Any) -> Any:
-        if _is_lua_value(obj):
+        if is_lua_value(obj):
             return False
         return super().__call__(obj)
 
 
-def _is_lua_value(obj: Any) -> bool:
+def is_lua_value(obj: Any) -> bool:
+    """A lupa object (table, function, userdata, coroutine) or an ilupa `LuaFunction`."""
     if type(obj) is LuaFunction:
         return True
     kind = type(obj)
