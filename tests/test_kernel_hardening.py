@@ -201,3 +201,39 @@ def test_python_s_inspector_on_a_looping_lua_table_replies(
     shown = execute(client, "%%py\nt?")
     assert shown["status"] == "ok"
     assert _kept(client)
+
+
+@pytest.mark.parametrize("runtime", [r for r in ("lua54", "luajit21") if r in available_runtimes()])
+def test_a_looping_finalizer_due_while_a_cell_compiles_is_stopped(runtime: str) -> None:
+    # lupa's compile ran a collection step with the GIL held, outside the cell run: the
+    # finalizer looped there, past the stop button, and no request got a reply again
+    manager = KernelManager(kernel_name="ilupa")
+    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=runtime))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=TIMEOUT)
+        finalizer = "function() while true do end end"
+        garbage = (
+            f"local x = setmetatable({{}}, {{__gc = {finalizer}}})\n"
+            if runtime != "luajit21"
+            else f"local x = newproxy(true)\ngetmetatable(x).__gc = {finalizer}\n"
+        )
+        assert execute(client, garbage + "kept = 'lua value'")["status"] == "ok"
+        big = "local t = {" + ",".join(["1"] * 200_000) + "}\nreturn #t"
+        sent = client.execute(big, stop_on_error=False)
+        stopped = None
+        for _ in range(10):  # the stop button, until the cell ends
+            time.sleep(1)
+            manager.interrupt_kernel()
+            try:
+                stopped = _reply(client, sent, timeout=2)
+                break
+            except Exception:  # no reply yet
+                continue
+        assert stopped is not None, "the cell never ended"
+        after = execute(client, "return kept")
+        assert after["result"] == "'lua value'", (stopped, after)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
