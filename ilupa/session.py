@@ -78,6 +78,8 @@ class LuaSession:
         # Lua's own pcall, before the interrupt layer wraps it (ffi_references.lua needs it)
         self.raw_pcall = self.lua.eval("pcall")
         self._collector = self.lua.execute(COLLECTOR_SWITCHES)
+        # read once: lupa evaluates Lua for it, which a user's failing debug hook breaks
+        self.implementation: str = self.lua.lua_implementation
         self.memory.attach(self.lua)
         self.namespace: MutableMapping[str, Any] = namespace if namespace is not None else {}
         self.sources: dict[str, str] = {}
@@ -140,7 +142,7 @@ class LuaSession:
     @property
     def version(self) -> str:
         """The live runtime as Lua names itself, e.g. ``LuaJIT 2.1`` or ``Lua 5.4``."""
-        implementation = self.lua.lua_implementation
+        implementation = self.implementation
         if implementation.startswith("LuaJIT"):
             major_minor = ".".join(implementation.split()[1].split(".")[:2])
             return f"LuaJIT {major_minor}"

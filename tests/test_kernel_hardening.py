@@ -203,6 +203,17 @@ def test_python_s_inspector_on_a_looping_lua_table_replies(
     assert _kept(client)
 
 
+def _answer_with_stops(manager: KernelManager, client: Any, code: str) -> dict[str, Any] | None:
+    """Run `code`, pressing the stop button every second or so until it answers."""
+    sent = client.execute(code, stop_on_error=False)
+    for _ in range(10):
+        try:
+            return _reply(client, sent, timeout=1.5)
+        except Exception:  # no reply yet: stop it
+            manager.interrupt_kernel()
+    return None
+
+
 @pytest.mark.parametrize("runtime", [r for r in ("lua54", "luajit21") if r in available_runtimes()])
 def test_a_looping_finalizer_due_while_a_cell_compiles_is_stopped(runtime: str) -> None:
     # lupa's compile ran a collection step with the GIL held, outside the cell run: the
@@ -221,19 +232,32 @@ def test_a_looping_finalizer_due_while_a_cell_compiles_is_stopped(runtime: str) 
         )
         assert execute(client, garbage + "kept = 'lua value'")["status"] == "ok"
         big = "local t = {" + ",".join(["1"] * 200_000) + "}\nreturn #t"
-        sent = client.execute(big, stop_on_error=False)
-        stopped = None
-        for _ in range(10):  # the stop button, until the cell ends
-            time.sleep(1)
-            manager.interrupt_kernel()
-            try:
-                stopped = _reply(client, sent, timeout=2)
-                break
-            except Exception:  # no reply yet
-                continue
-        assert stopped is not None, "the cell never ended"
+        # the finalizer runs in whichever cell's run meets the collection step: each
+        # cell gets the stop button until it answers, and the state is kept
+        assert _answer_with_stops(manager, client, big) is not None, "the cell never ended"
+        # a full collection in a cell of its own runs the finalizer if nothing did yet
+        assert _answer_with_stops(manager, client, "collectgarbage() collectgarbage()")
         after = execute(client, "return kept")
-        assert after["result"] == "'lua value'", (stopped, after)
+        assert after["result"] == "'lua value'", after
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("runtime", [r for r in ("lua54", "luajit21") if r in available_runtimes()])
+def test_kernel_info_answers_after_a_user_s_hook_fails_on_every_line(runtime: str) -> None:
+    # kernel_info asked lupa for the runtime's name, which runs Lua: the hook failed it
+    manager = KernelManager(kernel_name="ilupa")
+    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=runtime))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=TIMEOUT)
+        hook = "debug.sethook(function(event, line) counts[line] = 1 end, 'l')"
+        execute(client, hook)  # as in plain Lua, every later line fails in the hook
+        info = client.kernel_info(reply=True, timeout=REPLY_TIMEOUT)["content"]
+        assert info["status"] == "ok" and info["language_info"]["name"] == "lua"
+        assert execute(client, "return 1")["status"] == "error"  # an answer, not a hang
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

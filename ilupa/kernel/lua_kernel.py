@@ -62,7 +62,7 @@ class LuaKernel(IPythonKernel):
     @property
     def language_info(self) -> dict[str, Any]:  # type: ignore[override]
         """Lua, with the live runtime's version, so frontends highlight Lua."""
-        implementation = self.lua_session.lua.lua_implementation
+        implementation = self.lua_session.implementation
         return {
             "name": "lua",
             "version": implementation.split()[-1],
@@ -77,7 +77,7 @@ class LuaKernel(IPythonKernel):
     def kernel_info(self) -> dict[str, Any]:  # type: ignore[override]
         """IPython's kernel_info with help for the live Lua runtime and the Lua debugger."""
         info = dict(super().kernel_info)
-        info["help_links"] = help_links(self.lua_session.lua.lua_implementation)
+        info["help_links"] = help_links(self.lua_session.implementation)
         info["supported_features"] = lua_features(info.get("supported_features", []))
         return info
 
