@@ -21,8 +21,8 @@ from ilupa.display.formatters import is_lua_value
 
 LUA_VALUE_NOTE = (
     "A Lua value, held by reference. IPython reads none of its fields here: its "
-    "metamethods (`__index`, `__tostring`) are Lua code. Read it in Lua (`%lua t.x`), "
-    "or see its fields with `%lua_help` in a Lua cell."
+    "metamethods (`__index`, `__tostring`) are Lua code. Read its fields in Lua "
+    "(`%lua t.x`)."
 )
 SHOWN_FIELDS = ("name", "found", "ismagic", "isalias", "namespace")
 
