@@ -10,7 +10,12 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import KernelManager
 
 from ilupa.kernel.kernelspec import install
 
@@ -31,3 +36,18 @@ def kernel_env(**variables: str) -> dict[str, str]:
     """
     path = os.environ.get("PYTHONPATH")
     return {**({"PYTHONPATH": path} if path else {}), **variables}
+
+
+@contextmanager
+def started_kernel(runtime: str, timeout: float) -> Iterator[tuple[KernelManager, Any]]:
+    """A fresh ilupa kernel on `runtime` and its client, ready; shut down afterwards."""
+    manager = KernelManager(kernel_name="ilupa")
+    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=runtime))
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

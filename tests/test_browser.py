@@ -28,8 +28,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
@@ -307,61 +307,59 @@ def assert_highlighted(page: sync_api.Page, index: int, expected: dict[str, str 
     assert shown == wanted, tokens
 
 
-def open_for_highlighting(playwright: Any, lab: str, name: str) -> tuple[Any, sync_api.Page]:
-    """A browser showing notebook `name`, its kernel started (cells are not run)."""
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": 1200, "height": 1000})
-    page.goto(lab.format(name=name), wait_until="domcontentloaded")
-    page.wait_for_function(
-        "() => window.jupyterapp && document.querySelector('.jp-Notebook .cm-content')",
-        timeout=30_000,
-    )
-    # An ilupa notebook's cells become Lua when the kernel's language_info arrives.
-    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-    return browser, page
+@contextmanager
+def opened_notebook(lab: str, name: str) -> Iterator[sync_api.Page]:
+    """A browser page showing notebook `name`, its kernel started (cells are not run).
+
+    The page's screenshot is kept in tests/output/browser-{name}.png, however the test ends.
+    """
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        try:
+            page.goto(lab.format(name=name), wait_until="domcontentloaded")
+            page.wait_for_function(
+                "() => window.jupyterapp && document.querySelector('.jp-Notebook .cm-content')",
+                timeout=30_000,
+            )
+            # An ilupa notebook's cells become Lua when the kernel's language_info arrives.
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+            yield page
+        finally:
+            page.screenshot(path=str(OUTPUT / f"browser-{name}.png"), full_page=True)
+            browser.close()
 
 
 def test_a_lua_cell_magic_and_lua_after_a_line_magic_are_lua_in_a_python_notebook(
     lab: str,
 ) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser, page = open_for_highlighting(playwright, lab, "python-highlighting")
-        try:
-            assert_highlighted(page, 0, LUA_TOKENS)  # %%lua
-            assert_highlighted(page, 1, PYTHON_TOKENS)  # a plain Python cell stays Python
-            assert_highlighted(page, 2, LINE_MAGIC_TOKENS)  # Lua after %lua, Python after it
-            assert_highlighted(page, 3, LUA_READ_AS_PYTHON)  # no magic yet
-            page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".cm-content").click()
-            page.keyboard.press("Control+Home")
-            page.keyboard.type("%%lua")
-            page.keyboard.press("Enter")
-            assert_highlighted(page, 3, LUA_TOKENS)  # Lua as soon as the magic is typed
-            page.keyboard.press("Control+/")  # toggle comment on the line after the magic
-            source = page.evaluate(
-                "() => window.jupyterapp.shell.currentWidget.content.widgets[3]"
-                ".model.sharedModel.getSource()"
-            )
-            assert source.splitlines()[1] == "-- " + LUA_FUNCTION.splitlines()[0], source
-        finally:
-            page.screenshot(path=str(OUTPUT / "browser-python-highlighting.png"), full_page=True)
-            browser.close()
+    with opened_notebook(lab, "python-highlighting") as page:
+        assert_highlighted(page, 0, LUA_TOKENS)  # %%lua
+        assert_highlighted(page, 1, PYTHON_TOKENS)  # a plain Python cell stays Python
+        assert_highlighted(page, 2, LINE_MAGIC_TOKENS)  # Lua after %lua, Python after it
+        assert_highlighted(page, 3, LUA_READ_AS_PYTHON)  # no magic yet
+        page.locator(".jp-Notebook .jp-Cell").nth(3).locator(".cm-content").click()
+        page.keyboard.press("Control+Home")
+        page.keyboard.type("%%lua")
+        page.keyboard.press("Enter")
+        assert_highlighted(page, 3, LUA_TOKENS)  # Lua as soon as the magic is typed
+        page.keyboard.press("Control+/")  # toggle comment on the line after the magic
+        source = page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.widgets[3]"
+            ".model.sharedModel.getSource()"
+        )
+        assert source.splitlines()[1] == "-- " + LUA_FUNCTION.splitlines()[0], source
 
 
 def test_a_python_cell_magic_is_python_in_an_ilupa_notebook(lab: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser, page = open_for_highlighting(playwright, lab, "ilupa-highlighting")
-        try:
-            kernel = page.evaluate(
-                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.name"
-            )
-            assert kernel == "ilupa"
-            assert_highlighted(page, 0, PYTHON_TOKENS)  # %%py
-            assert_highlighted(page, 1, LUA_TOKENS)  # a plain cell of this kernel stays Lua
-        finally:
-            page.screenshot(path=str(OUTPUT / "browser-ilupa-highlighting.png"), full_page=True)
-            browser.close()
+    with opened_notebook(lab, "ilupa-highlighting") as page:
+        kernel = page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.name"
+        )
+        assert kernel == "ilupa"
+        assert_highlighted(page, 0, PYTHON_TOKENS)  # %%py
+        assert_highlighted(page, 1, LUA_TOKENS)  # a plain cell of this kernel stays Lua
 
 
 # [name, value] of every row of the debugger panel's variables tree.
@@ -383,40 +381,32 @@ CELL_OUTPUT = """(index) => {
 def test_the_debugger_panel_stops_at_a_gutter_breakpoint_shows_a_local_and_continues(
     lab: str,
 ) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser, page = open_for_highlighting(playwright, lab, "ilupa-debugging")
-        try:
-            bug = page.locator(".jp-DebuggerBugButton").first
-            bug.wait_for(timeout=30_000)
-            bug.click()
-            page.locator(".jp-DebuggerBugButton[aria-pressed='true']").first.wait_for(
-                timeout=30_000
-            )
-            page.evaluate("() => window.jupyterapp.commands.execute('debugger:show-panel')")
-            first = page.locator(".jp-Notebook .jp-Cell").first
-            # the gutter's first element is CodeMirror's hidden spacer: line n is element n
-            gutter = first.locator(".cm-breakpoint-gutter .cm-gutterElement")
-            gutter.nth(BREAKPOINT_LINE).click()
-            # the panel lists a breakpoint once the kernel has answered setBreakpoints
-            page.locator(".jp-DebuggerBreakpoint .jp-DebuggerBreakpoint-line").filter(
-                has_text=str(BREAKPOINT_LINE)
-            ).first.wait_for(timeout=30_000)
-            first.locator(".cm-content").click()
-            page.evaluate(RUN_CELL)
-            deadline = time.monotonic() + 60
-            shown: list[list[str]] = []
-            while time.monotonic() < deadline:
-                shown = page.evaluate(STOPPED_VARIABLES)
-                if ["total", "60"] in shown:
-                    break
-                page.wait_for_timeout(250)
-            assert ["total", "60"] in shown, shown  # the tree shows a value, not "number"
-            page.evaluate("() => { window.jupyterapp.commands.execute('debugger:continue'); }")
-            page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-            page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".cm-content").click()
-            page.evaluate(RUN_CELL)
-            page.wait_for_function(f"() => ({CELL_OUTPUT})(1) === '61'", timeout=60_000)
-        finally:
-            page.screenshot(path=str(OUTPUT / "browser-ilupa-debugging.png"), full_page=True)
-            browser.close()
+    with opened_notebook(lab, "ilupa-debugging") as page:
+        bug = page.locator(".jp-DebuggerBugButton").first
+        bug.wait_for(timeout=30_000)
+        bug.click()
+        page.locator(".jp-DebuggerBugButton[aria-pressed='true']").first.wait_for(timeout=30_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('debugger:show-panel')")
+        first = page.locator(".jp-Notebook .jp-Cell").first
+        # the gutter's first element is CodeMirror's hidden spacer: line n is element n
+        gutter = first.locator(".cm-breakpoint-gutter .cm-gutterElement")
+        gutter.nth(BREAKPOINT_LINE).click()
+        # the panel lists a breakpoint once the kernel has answered setBreakpoints
+        page.locator(".jp-DebuggerBreakpoint .jp-DebuggerBreakpoint-line").filter(
+            has_text=str(BREAKPOINT_LINE)
+        ).first.wait_for(timeout=30_000)
+        first.locator(".cm-content").click()
+        page.evaluate(RUN_CELL)
+        deadline = time.monotonic() + 60
+        shown: list[list[str]] = []
+        while time.monotonic() < deadline:
+            shown = page.evaluate(STOPPED_VARIABLES)
+            if ["total", "60"] in shown:
+                break
+            page.wait_for_timeout(250)
+        assert ["total", "60"] in shown, shown  # the tree shows a value, not "number"
+        page.evaluate("() => { window.jupyterapp.commands.execute('debugger:continue'); }")
+        page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+        page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".cm-content").click()
+        page.evaluate(RUN_CELL)
+        page.wait_for_function(f"() => ({CELL_OUTPUT})(1) === '61'", timeout=60_000)

@@ -17,7 +17,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from ilupa.runtimes import available_runtimes
-from tests.kernel_support import kernel_env  # installs the kernelspec first
+from tests.kernel_support import started_kernel  # installs the kernelspec first
 from tests.test_kernel_interrupt import TIMEOUT, execute
 
 pytestmark = pytest.mark.kernel
@@ -29,15 +29,9 @@ REPLY_TIMEOUT = 20
     scope="module", params=[r for r in ("luajit21", "lua54") if r in available_runtimes()]
 )
 def kernel(request: pytest.FixtureRequest) -> Iterator[tuple[KernelManager, Any]]:
-    manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=request.param))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=TIMEOUT)
-    assert execute(client, "kept = 'lua value'")["status"] == "ok"
-    yield manager, client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
+    with started_kernel(request.param, TIMEOUT) as (manager, client):
+        assert execute(client, "kept = 'lua value'")["status"] == "ok"
+        yield manager, client
 
 
 def _reply(client: Any, msg_id: str, timeout: float = REPLY_TIMEOUT) -> dict[str, Any]:
@@ -218,12 +212,7 @@ def _answer_with_stops(manager: KernelManager, client: Any, code: str) -> dict[s
 def test_a_looping_finalizer_due_while_a_cell_compiles_is_stopped(runtime: str) -> None:
     # lupa's compile ran a collection step with the GIL held, outside the cell run: the
     # finalizer looped there, past the stop button, and no request got a reply again
-    manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=runtime))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=TIMEOUT)
+    with started_kernel(runtime, TIMEOUT) as (manager, client):
         finalizer = "function() while true do end end"
         garbage = (
             f"local x = setmetatable({{}}, {{__gc = {finalizer}}})\n"
@@ -239,25 +228,14 @@ def test_a_looping_finalizer_due_while_a_cell_compiles_is_stopped(runtime: str) 
         assert _answer_with_stops(manager, client, "collectgarbage() collectgarbage()")
         after = execute(client, "return kept")
         assert after["result"] == "'lua value'", after
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 @pytest.mark.parametrize("runtime", [r for r in ("lua54", "luajit21") if r in available_runtimes()])
 def test_kernel_info_answers_after_a_user_s_hook_fails_on_every_line(runtime: str) -> None:
     # kernel_info asked lupa for the runtime's name, which runs Lua: the hook failed it
-    manager = KernelManager(kernel_name="ilupa")
-    manager.start_kernel(env=kernel_env(ILUPA_RUNTIME=runtime))
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=TIMEOUT)
+    with started_kernel(runtime, TIMEOUT) as (_, client):
         hook = "debug.sethook(function(event, line) counts[line] = 1 end, 'l')"
         execute(client, hook)  # as in plain Lua, every later line fails in the hook
         info = client.kernel_info(reply=True, timeout=REPLY_TIMEOUT)["content"]
         assert info["status"] == "ok" and info["language_info"]["name"] == "lua"
         assert execute(client, "return 1")["status"] == "error"  # an answer, not a hang
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)

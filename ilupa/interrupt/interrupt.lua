@@ -82,6 +82,9 @@ end
 local coroutines = { made = nil, watch = nil }
 debug.getregistry()["ilupa.coroutines"] = coroutines
 
+-- All of a call's values, where a tail call would lose the call site (see `raise`).
+local function all_of(...) return ... end
+
 local function wrap_with(new_coroutine)
   return function(...)
     local f = ...
@@ -152,7 +155,6 @@ if register ~= nil then
   -- are forgotten now and collected again (Lua 5.4's gc.lua checks a cell's memory
   -- after `collectgarbage()` to the kilobyte). Other options are the builtin's.
   local collect = collectgarbage
-  local function all_of(...) return ... end
   function collectgarbage(...)
     local option = ...
     if option == "count" then -- no allocation: a cell compares counts (5.5's vararg.lua)
@@ -269,7 +271,6 @@ end
 -- pcall() and an xpcall without a function handler are the builtin's to
 -- refuse (LuaJIT: the C-stack guard's, which lets the builtin raise).
 -- Lua 5.1 takes any handler, so a call that succeeds returns all its results.
-local function all_of(...) return ... end
 local function refused_xpcall(...)
   return all_of(raise(builtins.xpcall, ...)) -- raise is not tail-called: see `raise`
 end
