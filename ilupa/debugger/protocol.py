@@ -111,9 +111,6 @@ class LuaDebugger:
         self._requests: queue.Queue[tuple[dict, concurrent.futures.Future]] = queue.Queue()
         self._stop_lock = threading.Lock()  # `_stop` and the queue change together
         self._stop: Any = None  # the Lua stop being served, while the main thread is paused
-        # debugger.lua's table and the globals as the stop hands them: objects made
-        # before are read on the wrong stack by lupa while a coroutine is stopped
-        self._stopped_lua: Any = None
         self._references: dict[int, Any] = {}
 
     # -- the control thread ------------------------------------------------------
@@ -327,7 +324,6 @@ class LuaDebugger:
         serving: list[tuple[dict, concurrent.futures.Future]] = []
         try:
             self._stop = stop
-            self._stopped_lua = stop["own"]
             self._references = {}
             body = {"reason": reason, "threadId": THREAD_ID, "allThreadsStopped": True}
             if stop["text"] is not None:
@@ -361,7 +357,7 @@ class LuaDebugger:
                 if not future.done():
                     future.set_result(response(request, message="interrupted"))
             with self._stop_lock:
-                self._stop = self._stopped_lua = None
+                self._stop = None
                 self._answer_left_requests()
             self._references = {}
             self.event("continued", {"threadId": THREAD_ID, "allThreadsContinued": True})
@@ -374,6 +370,12 @@ class LuaDebugger:
             except queue.Empty:
                 return
             future.set_result(self._not_stopped(request))
+
+    @property
+    def _stopped_lua(self) -> Any:
+        """debugger.lua's table as the stop hands it: lupa objects made before (`_lua`) are
+        read on the wrong stack while a coroutine is stopped."""
+        return self._stop["own"]
 
     def _frames(self) -> list[Any]:
         frames = self._stop["frames"]
