@@ -156,12 +156,14 @@ if long_loops then -- Lua 5.3-5.5: builtins whose C loop no budget could end
   env.table.move, env.table.insert, env.table.remove =
     long_loops.move, long_loops.insert, long_loops.remove
 end
-if not long_loops and not jit then -- Lua 5.1, 5.2: rep of "" loops in C up to n times
+if not long_loops and not jit then
+  -- Lua 5.1, 5.2: rep of "" loops in C up to n times, as on 5.3+ (long_loops.lua's
+  -- `sandbox_rep`, which this file cannot share: that one is written for 5.3+)
   local rep, to_number = string.rep, tonumber
   env.string.rep = function(...)
     local text, count, separator = ...
     if text == "" and (separator == nil or separator == "") and to_number(count) ~= nil then
-      return (raise(rep, text, 0, separator)) -- "" whatever the count, at once
+      return ""
     end
     return (raise(rep, ...))
   end
