@@ -8,8 +8,7 @@ It knows nothing of IPython: the magics and the kernel both drive it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from types import ModuleType
 from typing import Any
 
@@ -32,22 +31,6 @@ from ilupa.source.loop_checks import with_loop_checks
 from ilupa.streams import StandardStreams
 from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 from ilupa.streams.stdin import read_line
-
-# Stop the collector for a compile, only if it runs (a cell may have stopped it); Lua 5.1
-# cannot say whether it runs, so there it is left as it is.
-COLLECTOR_SWITCHES = """
-local collectgarbage, pcall = collectgarbage, pcall
-local can_tell = pcall(collectgarbage, "isrunning")
-local function hold()
-  if can_tell and collectgarbage("isrunning") then
-    collectgarbage("stop")
-    return true
-  end
-  return false
-end
-local function release() collectgarbage("restart") end
-return { hold = hold, release = release }
-"""
 
 
 class LuaSession:
@@ -77,7 +60,6 @@ class LuaSession:
         self.references = PythonReferences(self.layer)
         # Lua's own pcall, before the interrupt layer wraps it (ffi_references.lua needs it)
         self.raw_pcall = self.lua.eval("pcall")
-        self._collector = self.lua.execute(COLLECTOR_SWITCHES)
         # read once: lupa evaluates Lua for it, which a user's failing debug hook breaks
         self.implementation: str = self.lua.lua_implementation
         self.memory.attach(self.lua)
@@ -162,21 +144,10 @@ class LuaSession:
         """True for `io.stdout`/`io.stderr`, which `io.write(...)` returns: no value to show."""
         return self.streams.is_standard_stream(value)
 
-    @contextlib.contextmanager
-    def _collector_held(self) -> Iterator[None]:
-        """No collection step while lupa compiles: a finalizer run there (a `__gc` that
-        loops) would run outside the cell run, with the GIL held, past any stop button."""
-        held = self._collector.hold()
-        try:
-            yield
-        finally:
-            if held:
-                self._collector.release()
-
     def compiles(self, code: str) -> bool:
         """True when `code` is a valid Lua chunk; nothing is run."""
         try:
-            with self.memory.lifted(), self._collector_held():  # a full heap is no syntax error
+            with self.memory.lifted():  # a full heap is no syntax error
                 self.lua.compile(code)
         except self.module.LuaSyntaxError:
             return False
@@ -200,7 +171,7 @@ class LuaSession:
         if self.interrupts.jit:
             code = with_loop_checks(code, self.compiles)
         try:
-            with self.memory.lifted(), self._collector_held():  # a full heap is no syntax error
+            with self.memory.lifted():  # a full heap is no syntax error
                 chunk = self.lua.compile(code, name="=" + chunk_name)
         except self.module.LuaSyntaxError as error:
             raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None

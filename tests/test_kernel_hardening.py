@@ -197,39 +197,6 @@ def test_python_s_inspector_on_a_looping_lua_table_replies(
     assert _kept(client)
 
 
-def _answer_with_stops(manager: KernelManager, client: Any, code: str) -> dict[str, Any] | None:
-    """Run `code`, pressing the stop button every second or so until it answers."""
-    sent = client.execute(code, stop_on_error=False)
-    for _ in range(10):
-        try:
-            return _reply(client, sent, timeout=1.5)
-        except Exception:  # no reply yet: stop it
-            manager.interrupt_kernel()
-    return None
-
-
-@pytest.mark.parametrize("runtime", [r for r in ("lua54", "luajit21") if r in available_runtimes()])
-def test_a_looping_finalizer_due_while_a_cell_compiles_is_stopped(runtime: str) -> None:
-    # lupa's compile ran a collection step with the GIL held, outside the cell run: the
-    # finalizer looped there, past the stop button, and no request got a reply again
-    with started_kernel(runtime, TIMEOUT) as (manager, client):
-        finalizer = "function() while true do end end"
-        garbage = (
-            f"local x = setmetatable({{}}, {{__gc = {finalizer}}})\n"
-            if runtime != "luajit21"
-            else f"local x = newproxy(true)\ngetmetatable(x).__gc = {finalizer}\n"
-        )
-        assert execute(client, garbage + "kept = 'lua value'")["status"] == "ok"
-        big = "local t = {" + ",".join(["1"] * 200_000) + "}\nreturn #t"
-        # the finalizer runs in whichever cell's run meets the collection step: each
-        # cell gets the stop button until it answers, and the state is kept
-        assert _answer_with_stops(manager, client, big) is not None, "the cell never ended"
-        # a full collection in a cell of its own runs the finalizer if nothing did yet
-        assert _answer_with_stops(manager, client, "collectgarbage() collectgarbage()")
-        after = execute(client, "return kept")
-        assert after["result"] == "'lua value'", after
-
-
 @pytest.mark.parametrize("runtime", [r for r in ("lua54", "luajit21") if r in available_runtimes()])
 def test_kernel_info_answers_after_a_user_s_hook_fails_on_every_line(runtime: str) -> None:
     # kernel_info asked lupa for the runtime's name, which runs Lua: the hook failed it
