@@ -70,6 +70,8 @@ def main() -> None:
     shell.user_ns["df"] = df
     shell.user_ns["objects"] = df.name.astype(object)
     values = df.x.to_numpy()
+    written = np.zeros(ROWS)
+    shell.user_ns["written"] = written
     records = [{"id": i, "name": f"n{i % 100}", "score": i / 3} for i in range(1, ROWS + 1)]
 
     def cell(code: str) -> Callable[[], object]:
@@ -87,6 +89,9 @@ def main() -> None:
         plain_loop = plain.eval(
             "function(c, n) local s = 0 for i = 0, n - 1 do s = s + c[i] end return s end"
         )
+        plain_write = plain.eval("function(c, n) for i = 0, n - 1 do c[i] = i end end")
+        plain.execute(RECORDS)
+        plain_records = plain.globals().recs
         shell.run_cell("%lua " + RECORDS)
         measured = [
             (
@@ -100,6 +105,12 @@ def main() -> None:
                 cell(f"%%lua\nlocal c = py.df.x:to_numpy() {NUMBER_LOOP}"),
                 "plain lupa, same loop over the ndarray",
                 lambda loop=plain_loop: loop(values, ROWS),
+            ),
+            (
+                "array view write, c[i] = i loop",
+                cell("%%lua\nlocal c = py.written for i = 0, #c - 1 do c[i] = i end"),
+                "plain lupa, same loop over the ndarray",
+                lambda write=plain_write: write(written, ROWS),
             ),
             (
                 "ipairs(df.x)",
@@ -118,6 +129,12 @@ def main() -> None:
                 cell(f"%%lua\nlocal c = ilupa.column(py.objects) {TEXT_LOOP}"),
                 "Python `for v in objects`",
                 lambda: python_lengths(shell.user_ns["objects"]),
+            ),
+            (
+                "200k records to Python: ilupa.topython(recs)",
+                cell("%%lua\npy.records_back = ilupa.topython(recs)"),
+                "plain lupa, [dict(v.items()) for v in t.values()]",
+                lambda records=plain_records: [dict(v.items()) for v in records.values()],
             ),
             (
                 "200k records to a DataFrame: ilupa.frame(recs)",

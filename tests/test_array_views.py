@@ -173,3 +173,101 @@ def test_whole_number_floats_index_views_as_they_index_tables(
     assert run(session, "arr[2^1] = 7\nreturn arr[6/3], arr[3.0]", flat) == (7, 3)
     with pytest.raises(LuaRuntimeError, match=r"must be an integer, got 1\.5"):
         run(session, "return arr[1.5]", flat)
+
+
+# -- views Python serves (PUC Lua; float16 and other layouts FFI cannot address) --
+
+
+def _python_calls_during(session: LuaSession, code: str) -> int:
+    """How many Python functions ran on this thread while the cell `code` ran."""
+    import sys
+
+    calls = 0
+
+    def count(frame, event, arg) -> None:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        session.run(code, "loop")
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "bool", "float16"])
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "local s = 0 for i = 0, #arr - 1 do s = s + (arr[i] and 1 or 0) end",
+        "for i = 0, #arr - 1 do arr[i] = VALUE end",
+        "local s = 0 for _, x in ipairs(arr) do s = s + (x and 1 or 0) end",
+    ],
+    ids=["read", "write", "ipairs"],
+)
+def test_element_reads_writes_and_ipairs_run_no_python_function(
+    session: LuaSession, dtype: str, loop: str
+) -> None:
+    """Each element is memory (FFI) or one C call into Python (a memoryview's or
+    numpy's own), never a Python function of ilupa's: the loop over a 20,000-element
+    view runs no more Python functions than the same loop over a Lua table (the
+    cell's own work, a count hook's polls)."""
+    n = 20_000
+    loop = loop.replace("VALUE", "true" if dtype == "bool" else "1")
+    session.globals.arr = session.proxy.view(np.zeros(n, dtype=dtype))
+    over_view = _python_calls_during(session, loop)
+    table = f"local arr = {{}} for i = 0, {n - 1} do arr[i] = 0 end\n"
+    over_table = _python_calls_during(session, table + loop.replace("ipairs(arr)", "pairs(arr)"))
+    assert over_view < over_table + 200, (over_view, over_table)
+
+
+def test_ipairs_over_a_view_yields_integer_indexes_and_live_values(session: LuaSession) -> None:
+    array = np.arange(5.0)
+    code = (
+        "local seen = {}\n"
+        "for i, x in ipairs(arr) do\n"
+        "  if i == 1 then arr[2] = 40 end\n"
+        "  seen[#seen + 1] = (math.type and math.type(i) or type(i)) .. ':' .. tostring(x)\n"
+        "end\n"
+        "return table.concat(seen, ' ')"
+    )
+    (shown,) = run(session, code, array)
+    doubles_only = session.runtime_name in ("lua51", "lua52", "luajit20", "luajit21")
+    kind = "number" if doubles_only else "integer"
+    values = ["0", "1", "40", "3", "4"] if doubles_only else ["0.0", "1.0", "40.0", "3.0", "4.0"]
+    assert shown == " ".join(f"{kind}:{value}" for value in values)
+
+
+def test_a_write_after_the_array_turned_read_only_is_refused(session: LuaSession) -> None:
+    """FFI reads the flags at each write (ilupa's error); where Python serves the
+    elements numpy refuses the assignment itself (its ValueError)."""
+    array = np.zeros(3)
+    session.globals.arr = session.proxy.view(array)
+    session.run("arr[0] = 1", "before")
+    array.flags.writeable = False
+    for code in ("arr[1] = 2", "for i = 0, 2 do arr[i] = 3 end"):
+        with pytest.raises((LuaRuntimeError, ValueError), match="read-only"):
+            session.run(code, "after")
+    assert array.tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_a_float_write_past_the_largest_value_warns_at_the_cell_line(
+    session: LuaSession, dtype: str
+) -> None:
+    import warnings
+
+    array = np.zeros(3, dtype=dtype)
+    session.globals.arr = session.proxy.view(array)
+    largest = float(np.finfo(dtype).max)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        session.run(f"arr[0] = {largest!r}\nfor i = 1, 2 do\n  arr[i] = 1e300\nend", "cell")
+    overflow = [w for w in caught if "overflow" in str(w.message)]
+    if session.proxy.uses_ffi and dtype == "float32":
+        assert not overflow  # FFI stores the C cast (inf), as C does
+    else:
+        assert overflow and {(w.filename, w.lineno) for w in overflow} == {("cell", 3)}
+    assert array[0] == largest and np.isinf(array[1:]).all()

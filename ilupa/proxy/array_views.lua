@@ -7,14 +7,17 @@
 -- errors. The view holds the array (v.array), so the memory stays alive for
 -- as long as Lua can reach the view.
 --
--- On LuaJIT elements are read through an FFI pointer; elsewhere (or for
--- layouts FFI cannot address) through Python's `read`/`write`.
+-- On LuaJIT elements are read through an FFI pointer. Elsewhere (or for
+-- layouts FFI cannot address) Python serves them, each read or write one C
+-- call into Python with no Python frame of ilupa's: a read calls the C
+-- `element_at` Python hands over (a memoryview's item read, or numpy's
+-- `item`) with lupa's own call; a write is lupa's own C item assignment on
+-- the ndarray (numpy checks the writeable flag and converts); ipairs walks
+-- the memoryview with lupa's C iterator. A 1-d view gets its own metatable
+-- whose metamethods close over its fields, so a read looks up nothing.
 local given = ...
 local read_python, write_python, view_marker = given.read_python, given.write_python, given.view_marker
--- lupa's own call of a Python object: a 1-d view without FFI reads an element
--- with one call of the array's `item` method (`element_at`), as lupa's proxy
--- of the array costs, no Python frame of ilupa's in between.
-local raw_call = given.raw_call
+local raw_call, raw_newindex, enumerate = given.raw_call, given.raw_newindex, given.enumerate
 local setmetatable, type, error, floor, tostring, select, rawget =
   setmetatable, type, error, math.floor, tostring, select, rawget
 local format, concat = string.format, table.concat
@@ -84,10 +87,100 @@ local function check_fits(v, value)
   end
 end
 
--- Lua 5.1 and LuaJIT ignore __len on tables, so there a view is a userdata
--- handle (newproxy) forwarding to the view table; elsewhere it is the table.
-local newproxy = newproxy
-local finish
+-- The float elements a number can overflow (Python's path warns at the cell
+-- line, ilupa/proxy/arrays.py's ElementWriter): a write past the largest
+-- finite value takes it. float64 holds every Lua number.
+local FLOAT_LARGEST = { float32 = 2^128 - 2^104, float16 = 65504 }
+
+local mtype = math.type
+local HUGE = math.huge
+
+-- A 1-d view Python serves (no FFI pointer): its read, write and ipairs
+-- closures. The checks are the cheapest exact ones for the runtime: on Lua
+-- 5.3+ an integer key (a whole float such as v[2.0] takes the general path,
+-- which converts it), elsewhere a whole number. Anything else, and any key out
+-- of range, goes to `other(v, key)`: the general path (View), which names
+-- the error, after the view's own fields for a handle.
+local function served_index(v, element_at, n, other)
+  if mtype then
+    return function(_, i)
+      if mtype(i) == "integer" and i >= 0 and i < n then return raw_call(element_at, i) end
+      return other(v, i)
+    end
+  end
+  return function(_, i)
+    if type(i) == "number" and i >= 0 and i < n and i % 1 == 0 then
+      return raw_call(element_at, i)
+    end
+    return other(v, i)
+  end
+end
+
+-- Writes of a number that fits (or, to a bool view, a number or boolean) go
+-- to numpy's own item assignment (lupa's C __newindex: ilupa sets no
+-- attribute setter); read-only views, values out of the element's range and
+-- bad keys take the general path.
+local function served_newindex(v, n)
+  local dtype, array = v.dtype, v.array
+  if v.readonly then
+    return function(_, k, value) return View.__newindex(v, k, value) end
+  end
+  if dtype == "bool" then  -- numpy's truth of a number or boolean, as Python's path
+    return function(_, i, value)
+      local kind = type(value)
+      if (kind == "boolean" or kind == "number") and type(i) == "number" and i >= 0
+          and i < n and i % 1 == 0 then
+        raw_newindex(array, tointeger(i), value)
+        return
+      end
+      return View.__newindex(v, i, value)
+    end
+  end
+  local low, high = -HUGE, HUGE
+  local bounds = INTEGER_BOUNDS[dtype]
+  if bounds then
+    low, high = bounds[1], bounds[2]
+  elseif FLOAT_LARGEST[dtype] then
+    -- inclusive: the largest value itself is finite; NaN takes the general path
+    low, high = -FLOAT_LARGEST[dtype] * (1 + 2^-52), FLOAT_LARGEST[dtype] * (1 + 2^-52)
+  end
+  if mtype then
+    return function(_, i, value)
+      if mtype(i) == "integer" and i >= 0 and i < n and type(value) == "number"
+          and value > low and value < high then
+        raw_newindex(array, i, value)
+        return
+      end
+      return View.__newindex(v, i, value)
+    end
+  end
+  return function(_, i, value)
+    if type(i) == "number" and i >= 0 and i < n and i % 1 == 0 and type(value) == "number"
+        and value > low and value < high then
+      raw_newindex(array, i, value)
+      return
+    end
+    return View.__newindex(v, i, value)
+  end
+end
+
+-- ipairs over a view Python serves: lupa's C iterator over the memoryview
+-- (1..n with v[0]..), else one call of `element_at` a step.
+local function served_ipairs(v, element_at, n)
+  local memory = rawget(v, "memory")
+  if memory then
+    return function() return enumerate(memory, 1) end
+  end
+  return function(handle)
+    local i = 0
+    return function()
+      if i < n then
+        i = i + 1
+        return i, raw_call(element_at, i - 1)
+      end
+    end, handle, 0
+  end
+end
 
 -- The view's own fields, else View.__index as a tail call, so that its
 -- errors name the line of the code that indexed the handle.
@@ -97,11 +190,27 @@ local function forward_index(v, k)
   return View.__index(v, k)
 end
 
+-- The metamethods every view shares, as closures over `v` (a handle's
+-- metatable, or a served 1-d view's own).
+local function fill_metatable(mt, v)
+  mt.__len = function() return v.n end
+  mt.__pairs = function() return View.__pairs(v) end
+  mt.__tostring = function() return View.__tostring(v) end
+  mt[view_marker] = true
+  return mt
+end
+
+-- Lua 5.1 and LuaJIT ignore __len on tables, so there a view is a userdata
+-- handle (newproxy) forwarding to the view table; elsewhere it is the table.
+local newproxy = newproxy
+local finish
+
 if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) then
   finish = function(v)
     local handle = newproxy(true)
-    local mt = getmetatable(handle)
+    local mt = fill_metatable(getmetatable(handle), v)
     local ptr, n, offset, stride = v.ptr, v.n, v.offset, v.stride
+    local element_at = rawget(v, "element_at")
     if ptr and v.ndim == 1 and v.kind == "number" then
       -- the path LuaJIT compiles for loops: bounds-checked, straight to memory
       mt.__index = function(_, i)
@@ -110,14 +219,8 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
         end
         return forward_index(v, i)
       end
-    elseif rawget(v, "element_at") then
-      local element_at = v.element_at
-      mt.__index = function(_, i)
-        if type(i) == "number" and i >= 0 and i < n and floor(i) == i then
-          return raw_call(element_at, i)
-        end
-        return forward_index(v, i)
-      end
+    elseif element_at then
+      mt.__index = served_index(v, element_at, n, forward_index)
     else
       mt.__index = function(_, k) return forward_index(v, k) end
     end
@@ -135,18 +238,29 @@ if newproxy and not (#setmetatable({}, {__len = function() return 1 end}) == 1) 
         end
         return View.__newindex(v, i, value)
       end
+    elseif element_at then
+      mt.__newindex = served_newindex(v, n)
     else
       mt.__newindex = function(_, k, value) return View.__newindex(v, k, value) end
     end
-    mt.__len = function() return v.n end
-    mt.__ipairs = function() return View.__ipairs(v) end
-    mt.__pairs = function() return View.__pairs(v) end
-    mt.__tostring = function() return View.__tostring(v) end
-    mt[view_marker] = true
+    if element_at then
+      mt.__ipairs = served_ipairs(v, element_at, n)
+    else
+      mt.__ipairs = function() return View.__ipairs(v) end
+    end
     return handle
   end
 else
-  finish = function(v) return v end
+  finish = function(v)
+    local element_at = rawget(v, "element_at")
+    if not element_at then return v end
+    local n = v.n
+    local mt = fill_metatable({}, v)
+    mt.__index = served_index(v, element_at, n, View.__index)
+    mt.__newindex = served_newindex(v, n)
+    mt.__ipairs = served_ipairs(v, element_at, n)
+    return setmetatable(v, mt)
+  end
 end
 
 local function subview(v, i)
@@ -177,6 +291,8 @@ local function read(v, i)
     if kind == "wide" then return tonumber(value) end
     return value
   end
+  local element_at = rawget(v, "element_at")
+  if element_at then return raw_call(element_at, i) end
   local path = v.path
   if #path == 0 then return read_python(v.array, i) end
   path[#path + 1] = i
@@ -186,10 +302,6 @@ local function read(v, i)
 end
 
 View.__index = function(v, i)
-  local element_at = rawget(v, "element_at")
-  if element_at and type(i) == "number" and i >= 0 and i < v.n and floor(i) == i then
-    return raw_call(element_at, tointeger(i))
-  end
   local method = methods[i]
   if method ~= nil then return method end
   if type(i) == "string" then
@@ -284,8 +396,13 @@ local function pointer(dtype, address)
   return ffi.cast(ctype, address)
 end
 
--- Build a view; `address` is nil when Python reads and writes the elements.
-local function new_view(array, dtype, readonly, address, flags_address, offset, ndim, ...)
+-- Build a view of `array` from Python's description of it (ilupa/proxy/arrays.py's
+-- `view_layout`): `layout` names dtype, readonly, ndim, address (nil when
+-- Python serves the elements), flags_address, and for a 1-d view Python serves
+-- element_at (the C read of one element) and memory (the memoryview ipairs
+-- walks, when there is one); then come the shape and the strides in elements.
+local function new_view(array, layout, ...)
+  local ndim, dtype, address = layout.ndim, layout.dtype, layout.address
   local shape, steps = {}, {}
   for d = 1, ndim do
     shape[d] = select(d, ...)
@@ -294,16 +411,17 @@ local function new_view(array, dtype, readonly, address, flags_address, offset, 
   local ptr, kind, flags = false, "number", nil
   if ffi and address then
     ptr = pointer(dtype, address)
+    local flags_address = layout.flags_address
     if flags_address then flags = ffi.cast("int32_t *", flags_address) end
     if dtype == "bool" then kind = "bool"
     elseif dtype == "int64" or dtype == "uint64" then kind = "wide" end
   end
-  -- numpy's own `item` (a bound method) for a 1-d view Python serves
-  local element_at = (not ptr and ndim == 1) and array.item or nil
+  local served = not ptr and ndim == 1
   return finish(setmetatable({
-    array = array, ptr = ptr, kind = kind, dtype = dtype, readonly = readonly,
+    array = array, ptr = ptr, kind = kind, dtype = dtype, readonly = layout.readonly,
     ndim = ndim, n = shape[1], shape = shape, steps = steps,
-    offset = offset, stride = steps[1], path = {}, flags_at = flags, element_at = element_at,
+    offset = 0, stride = steps[1], path = {}, flags_at = flags,
+    element_at = served and layout.element_at or nil, memory = served and layout.memory or nil,
   }, View))
 end
 

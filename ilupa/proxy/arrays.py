@@ -13,7 +13,7 @@ import math
 import sys
 import warnings
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,38 +35,79 @@ FFI_DTYPES = frozenset(
 VIEW_DTYPES = FFI_DTYPES | {"float16"}  # C has no half type: Python serves float16 elements
 
 
+class DtypeFacts(NamedTuple):
+    """What a view needs to know of a dtype, worked out once per dtype (`dtype.name`
+    alone costs microseconds, paid on every array that crosses into Lua)."""
+
+    name: str
+    # native byte order and a C type: FFI reads it through a typed pointer, and a
+    # memoryview reads its items in C (each such dtype has a struct format)
+    typed: bool
+
+
+@cache
+def dtype_facts(dtype: np.dtype) -> DtypeFacts:
+    native = dtype.byteorder in ("=", "|") or (
+        dtype.byteorder == ("<" if sys.byteorder == "little" else ">")
+    )
+    return DtypeFacts(dtype.name, native and dtype.name in FFI_DTYPES)
+
+
 def is_viewable(array: np.ndarray) -> bool:
     """Numeric and boolean arrays of at least one dimension get a view; others stay objects."""
-    return array.ndim >= 1 and array.dtype.name in VIEW_DTYPES
+    return array.ndim >= 1 and dtype_facts(array.dtype).name in VIEW_DTYPES
 
 
-def view_arguments(array: np.ndarray) -> tuple[Any, ...]:
-    """What array_views.lua's `new` takes: dtype, read-only, address, flags address,
-    offset, ndim, shape, strides.
+def _whole_strides(array: np.ndarray) -> bool:
+    itemsize = array.itemsize
+    return all(stride % itemsize == 0 for stride in array.strides)
 
-    The address is None when the layout cannot be addressed as a typed
-    pointer (float16, a byte-swapped dtype or strides that are not whole elements);
-    Python then serves the elements. The flags address (see `flags_address`)
-    lets FFI writes see `a.flags.writeable = False` set after the view was made.
+
+def address_of(array: np.ndarray) -> int | None:
+    """The data address if FFI can read the elements as a typed pointer, else None.
+
+    None for float16 (C has no half type), a byte-swapped dtype, strides that
+    are not whole elements, or an empty array.
     """
-    itemsize = array.dtype.itemsize
-    native = array.dtype.byteorder in ("=", "|") or (
-        array.dtype.byteorder == ("<" if sys.byteorder == "little" else ">")
+    if not (dtype_facts(array.dtype).typed and array.size and _whole_strides(array)):
+        return None
+    return int(array.ctypes.data)
+
+
+def view_layout(array: np.ndarray, *, addressed: bool) -> tuple[dict[str, Any], tuple[int, ...]]:
+    """What array_views.lua's `new` takes: the named layout, then shape and strides.
+
+    `addressed` (LuaJIT): the layout carries the data address, and the flags
+    address (see `flags_address`) that lets FFI writes see
+    `a.flags.writeable = False` set after the view was made. Otherwise, for a
+    1-d array, it carries `element_at`, a C callable reading one element
+    (a memoryview's item read, or numpy's `item` for what a memoryview cannot
+    read, such as float16), and `memory`, the memoryview ipairs walks. The
+    memoryview is a buffer export: numpy refuses to resize the array while Lua
+    holds the view.
+    """
+    facts = dtype_facts(array.dtype)
+    layout: dict[str, Any] = {
+        "dtype": facts.name,
+        "readonly": not array.flags.writeable,
+        "ndim": array.ndim,
+    }
+    address = address_of(array) if addressed else None
+    if address is not None:
+        layout["address"] = address
+        layout["flags_address"] = flags_address(array)
+    elif array.ndim == 1:
+        memory = memoryview(array) if facts.typed else None
+        layout["element_at"] = array.item if memory is None else memory.__getitem__
+        if memory is not None:
+            layout["memory"] = memory
+    itemsize = array.itemsize
+    strides = (
+        [stride // itemsize for stride in array.strides]
+        if _whole_strides(array)
+        else [0] * array.ndim
     )
-    whole = all(stride % itemsize == 0 for stride in array.strides)
-    addressable = native and whole and array.size and array.dtype.name in FFI_DTYPES
-    address = array.ctypes.data if addressable else None
-    strides = [stride // itemsize for stride in array.strides] if whole else [0] * array.ndim
-    return (
-        array.dtype.name,
-        not array.flags.writeable,
-        address,
-        flags_address(array) if address is not None else None,
-        0,
-        array.ndim,
-        *array.shape,
-        *strides,
-    )
+    return layout, (*array.shape, *strides)
 
 
 def read_element(array: np.ndarray, *index: int) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ilupa.lua_types import lua_type_of
-from ilupa.proxy.arrays import FFI_DTYPES, view_arguments
+from ilupa.proxy.arrays import FFI_DTYPES, address_of, dtype_facts
 from ilupa.proxy.copies import CopyError
 
 CHUNK = 4000  # values per Lua call: within Lua 5.1's C stack (LUAI_MAXCSTACK 8000)
@@ -60,9 +60,12 @@ class ArrayConversions:
             raise CopyError(f"totable needs a 1-d numeric array, got {array.dtype} {array.shape}")
         self.check_copy(array, "this array")
         if self.uses_ffi and len(array):
-            dtype, _, address, *_, stride = view_arguments(array)
+            address = address_of(array)
             if address is not None:
-                return self.lua_side.table_from_memory(dtype, address, len(array), stride)
+                stride = array.strides[0] // array.itemsize
+                return self.lua_side.table_from_memory(
+                    dtype_facts(array.dtype).name, address, len(array), stride
+                )
         code = PACK_CODES.get(array.dtype.name)
         if self.uses_string_unpack and code is not None and len(array):
             native = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))

@@ -17,7 +17,7 @@ from ilupa.lua_function import LuaFunction
 from ilupa.lua_layer import LuaLayer
 from ilupa.lua_types import lua_type_of
 from ilupa.memory.copy_room import CopyRoom, copy_within_budget
-from ilupa.proxy.arrays import ElementWriter, is_viewable, read_element, view_arguments
+from ilupa.proxy.arrays import ElementWriter, is_viewable, read_element, view_layout
 from ilupa.proxy.c_api import CApiReferences
 from ilupa.proxy.conversions import ArrayConversions
 from ilupa.proxy.copies import ToLua, ToPython
@@ -79,11 +79,14 @@ class ProxyLayer:
             session.interrupts.gil_step,
         )
         writer = ElementWriter()
+        self._table_from = lua.table_from
         views = session.layer.load(
             "array_views",
             read_python=direct(read_element),
             write_python=direct(writer),
             raw_call=manners.raw_call,
+            raw_newindex=manners.raw_newindex,
+            enumerate=lua.globals()["python"].enumerate,
             view_marker=self._view_marker,
         )
         writer.place = views.user_place
@@ -142,7 +145,7 @@ class ProxyLayer:
             return value.lua_function  # a Lua function goes back as itself
         self._references.handed()
         if isinstance(value, np.ndarray) and is_viewable(value):
-            return self._new_view(value, *view_arguments(value))
+            return self._view_of(value)
         return value
 
     def view(self, array: Any) -> Any:
@@ -150,7 +153,11 @@ class ProxyLayer:
         array = np.asarray(array)
         if not is_viewable(array):
             raise TypeError(f"no array view for dtype {array.dtype} with {array.ndim} dimensions")
-        return self._new_view(array, *view_arguments(array))
+        return self._view_of(array)
+
+    def _view_of(self, array: np.ndarray) -> Any:
+        layout, dims = view_layout(array, addressed=self.uses_ffi)
+        return self._new_view(array, self._table_from(layout), *dims)
 
     def array_of_view(self, value: Any) -> np.ndarray | None:
         """The numpy array behind a Lua array view, None for any other value."""

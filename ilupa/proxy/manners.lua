@@ -29,6 +29,10 @@ local box_marker = {}
 -- below calls it once, with no Lua function in between (a vararg wrapper per
 -- operation cost a closure call and a vararg copy on every access).
 local raw_call = POBJECT.__call
+-- lupa's own C assignment, before the one below replaces it: with no attribute
+-- setter it assigns items (`obj[key] = value`) of objects with __getitem__,
+-- in C; array views write numpy elements through it (array_views.lua).
+local raw_newindex = POBJECT.__newindex
 local function direct(fn)
   return function(...) return raw_call(fn, ...) end
 end
@@ -196,5 +200,6 @@ end
 return {
   POBJECT = POBJECT, view_marker = view_marker, box_marker = box_marker, outgoing = outgoing,
   iteration_marker = iteration_marker, direct = direct, raw_call = raw_call,
+  raw_newindex = raw_newindex,
   set_outgoing_cdata = function(f) outgoing_cdata = f end,
 }
