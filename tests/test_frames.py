@@ -188,6 +188,32 @@ def test_records_become_typed_columns(session: LuaSession) -> None:
     pd.testing.assert_frame_equal(frame, expected)
 
 
+def test_a_record_with_a_metatable_gives_the_fields_pairs_gives(session: LuaSession) -> None:
+    """Records without a metatable are walked raw; one with a metatable through
+    `pairs`, so a `__pairs` counts where the runtime's `pairs` honours it."""
+    code = (
+        "local fields = {a = 2, b = 'x'}\n"
+        "local odd = setmetatable({a = 1}, {__pairs = function() return next, fields, nil end})\n"
+        "local seen = {} for k, v in pairs(odd) do seen[#seen + 1] = k end\n"
+        "return ilupa.frame({ {a = 0}, odd }), #seen"
+    )
+    frame, seen = run(session, code)
+    if seen == 2:  # Lua 5.2+ honour __pairs
+        assert frame["a"].tolist() == [0, 2] and frame["b"].isna().tolist() == [True, False]
+    else:
+        assert frame["a"].tolist() == [0, 1] and list(frame.columns) == ["a"]
+
+
+def test_an_integer_column_becomes_float_at_its_first_fraction(session: LuaSession) -> None:
+    (frame,) = run(session, "return ilupa.frame({ {x = 1}, {x = 2^53}, {x = 2.5}, {x = 3} })")
+    assert frame["x"].dtype == np.float64 and frame["x"].tolist() == [1, 2**53, 2.5, 3]
+    (whole,) = run(session, "return ilupa.frame({ {x = 1}, {x = -0.0}, {x = 2^52} })")
+    # -0.0 and 2^52 are floats where Lua has integers; whole doubles elsewhere
+    integers = session.runtime_name in ("lua51", "lua52", "luajit20", "luajit21")
+    assert whole["x"].dtype == (np.int64 if integers else np.float64)
+    assert whole["x"].tolist() == [1, 0, 2**52]
+
+
 def test_holes_are_missing_values_of_each_dtype(session: LuaSession) -> None:
     frame = run(
         session,

@@ -6,8 +6,8 @@
 -- 1s and 0s where values are missing (only when some are). A value that fits
 -- no column is an error naming its row and field. Python turns the result,
 -- a named table (`columns_of` below), into numpy arrays and a DataFrame.
-local type, pairs, next, error, format, tostring, sort = type, pairs, next, error,
-  string.format, tostring, table.sort
+local type, pairs, next, error, format, tostring, sort, getmetatable = type, pairs, next,
+  error, string.format, tostring, table.sort, getmetatable
 local find, concat = string.find, table.concat
 local mathtype = math.type  -- Lua 5.3+: integers and floats are told apart
 local floor, huge = math.floor, math.huge
@@ -133,7 +133,10 @@ local function from_records(records, order)
       error(format("ilupa.frame: row %d is a %s, not a table of fields", row, type(record)), 0)
     end
     local new = nil
-    for key, value in pairs(record) do
+    -- a record with no metatable is walked raw (no `pairs` call per record)
+    local step, state = next, record
+    if getmetatable(record) ~= nil then step, state = pairs(record) end
+    for key, value in step, state do
       local column = columns[key]
       if column == nil then
         check_key(key, row)
@@ -146,7 +149,23 @@ local function from_records(records, order)
         new = new or {}
         new[#new + 1] = key
       end
-      take(column, row, value, key)
+      -- the usual value, one of its column's kind, without a call; anything
+      -- else (a column's first value, another kind) the general `take`
+      local kind, family = type(value), column.family
+      if kind == "number" and family == "number" then
+        if column.kind == "integer" then  -- describe(value), inline
+          if mathtype then
+            if mathtype(value) ~= "integer" then column.kind = "float" end
+          elseif not (value % 1 == 0 and value > -EXACT and value < EXACT) then
+            column.kind = "float"
+          end
+        end
+        column.values[row] = value
+      elseif kind == family then
+        column.values[row] = value
+      else
+        take(column, row, value, key)
+      end
     end
     if new ~= nil then
       sort(new, by_name)

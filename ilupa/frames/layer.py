@@ -78,9 +78,10 @@ class FramesLayer:
     def _batch(self, source: Any, start: int, stop: int) -> Any:
         if isinstance(source, np.ndarray):  # an object column
             values = source[start:stop].tolist()
-            for at, value in enumerate(values):
-                if type(value) is not str:
-                    values[at] = _text_or_missing(value, start + at)
+            if set(map(type, values)) != {str}:  # one C pass; a missing value is rare
+                for at, value in enumerate(values):
+                    if type(value) is not str:
+                        values[at] = _text_or_missing(value, start + at)
         else:  # an Arrow string array or chunked array
             values = source.slice(start, stop - start).to_pylist()
         return self._lua.table_from(values)

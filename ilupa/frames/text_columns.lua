@@ -16,7 +16,7 @@ local newproxy, getmetatable = newproxy, getmetatable
 -- Lua 5.1 and LuaJIT call __len of userdata only: a column is a handle there.
 local HANDLES = newproxy ~= nil and #setmetatable({}, { __len = function() return 1 end }) ~= 1
 local error, type, format, tostring = error, type, string.format, tostring
-local setmetatable, floor = setmetatable, math.floor
+local setmetatable, floor, mtype = setmetatable, math.floor, math.type
 local ok_ffi, ffi = pcall(require, "ffi")
 if not rawget(_G, "jit") then ok_ffi = false end
 
@@ -83,12 +83,23 @@ local function batch_reader(source, n)
     end
     return strings[i - low + 1]
   end
-  local function index(_, i)
-    if type(i) == "number" and i >= low and i < high and floor(i) == i then
-      return strings[i - low + 1]
+  local index
+  if mtype then  -- Lua 5.3+: one check for an integer (a whole float takes the long way)
+    index = function(_, i)
+      if mtype(i) == "integer" and i >= low and i < high then
+        return strings[i - low + 1]
+      end
+      check_index(i, n, 2)
+      return read(i)
     end
-    check_index(i, n, 2)
-    return read(i)
+  else
+    index = function(_, i)
+      if type(i) == "number" and i >= low and i < high and i % 1 == 0 then
+        return strings[i - low + 1]
+      end
+      check_index(i, n, 2)
+      return read(i)
+    end
   end
   return read, index
 end
