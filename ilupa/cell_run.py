@@ -39,6 +39,7 @@ from ilupa.errors import (
     LuaError,
     LuaMemoryError,
     LuaRuntimeError,
+    LuaSyntaxError,
     clean_traceback,
     interrupt_error,
     lua_error_from,
@@ -197,10 +198,11 @@ class CellRun:
 
     # -- calling through the runner -------------------------------------------------
 
-    def run_chunk(self, chunk: Any) -> tuple[Any, ...]:
-        """Run a compiled cell; its values, as Python gets them."""
+    def run_code(self, code: str, chunk_name: str) -> tuple[Any, ...]:
+        """Compile and run a cell (the runner compiles it, inside the run); its values,
+        as Python gets them. A syntax error is a LuaSyntaxError."""
         __tracebackhide__ = True
-        return self._through_runner(CELL, self._runner_run, chunk)
+        return self._through_runner(CELL, self._runner_run, code, chunk_name)
 
     def call_values(self, function: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
         """Call a Lua function for Python; every value it returns, as a tuple."""
@@ -251,6 +253,8 @@ class CellRun:
     def _translated(self, failure: BaseException, entry: _Entry) -> BaseException:
         module = self._module
         if isinstance(failure, _Failed):
+            if failure.kind == "syntax":
+                return lua_error_from(LuaSyntaxError, str(failure.value), self._sources)
             if failure.kind == "memory":
                 return self._memory_error(str(failure.value), entry)
             value = failure.value

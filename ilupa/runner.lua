@@ -3,8 +3,9 @@
 --
 -- It never raises: a failure is returned as `failed, kind, value`, where kind
 -- is "error" (value: a message, or a Python exception that passed through
--- Lua, unchanged so that Python raises it with its own type and frames) or
--- "memory" (the call ran out of memory). Raising at a full heap is unsafe
+-- Lua, unchanged so that Python raises it with its own type and frames),
+-- "memory" (the call ran out of memory) or "syntax" (a cell that does not
+-- compile: value is Lua's message). Raising at a full heap is unsafe
 -- (LuaJIT 2.1, after FFI code ran, turns it into "error in error handling";
 -- lupa's own handler builds a traceback), so Python builds the errors.
 --
@@ -120,7 +121,17 @@ end
 local jit = rawget(_G, "jit")
 local fresh = jit ~= nil
 
-function runner.run(restore, lift, level, chunk)
+-- A cell is compiled here, inside the run, and before the budget is in force
+-- (a full heap is no syntax error): a collection step the compile starts can
+-- run a user's looping __gc, and the stop button reaches it only in a run.
+-- A syntax error comes back as `failed, "syntax", message`.
+local load_text = loadstring or load  -- Lua 5.1's load takes a reader function
+
+function runner.run(restore, lift, level, code, name)
+  local chunk, problem = load_text(code, name)
+  if chunk == nil then
+    return lifted(lift, failed, "syntax", problem)
+  end
   start(restore, level)
   if fresh then
     fresh = false

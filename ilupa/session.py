@@ -14,7 +14,6 @@ from typing import Any
 
 from ilupa.cell_run import FAILED, CellRun
 from ilupa.display.lua_display import install_display
-from ilupa.errors import LuaSyntaxError, lua_error_from
 from ilupa.frames.layer import FramesLayer
 from ilupa.interrupt.guard import InterruptGuard
 from ilupa.lua_function import LuaFunction
@@ -28,6 +27,7 @@ from ilupa.proxy.lifetimes import PythonReferences
 from ilupa.proxy.manners import Manners
 from ilupa.runtimes import load_runtime_module
 from ilupa.source.loop_checks import with_loop_checks
+from ilupa.source.parsing import LuaParser
 from ilupa.streams import StandardStreams
 from ilupa.streams.budget import DEFAULT_OUTPUT_LIMIT
 from ilupa.streams.stdin import read_line
@@ -47,6 +47,7 @@ class LuaSession:
         self.runtime_name = runtime
         self.module: ModuleType = load_runtime_module(runtime)
         self.memory = MemoryGuard(runtime, memory_limit, memory_warning)
+        self.parser = LuaParser(self.module)  # questions to Lua's parser (ilupa/source/parsing.py)
         # Reads from Python objects go from lupa's C __index straight to Python
         # (ilupa/proxy/manners.py); the proxy layer connects the conversions.
         self.manners = Manners()
@@ -145,13 +146,9 @@ class LuaSession:
         return self.streams.is_standard_stream(value)
 
     def compiles(self, code: str) -> bool:
-        """True when `code` is a valid Lua chunk; nothing is run."""
-        try:
-            with self.memory.lifted():  # a full heap is no syntax error
-                self.lua.compile(code)
-        except self.module.LuaSyntaxError:
-            return False
-        return True
+        """True when `code` is a valid Lua chunk; nothing is run (and nothing of the
+        user's state is touched: see ilupa/source/parsing.py)."""
+        return self.parser.compiles(code)
 
     def run(self, code: str, chunk_name: str, source: str | None = None) -> tuple[Any, ...]:
         """Run `code` as the chunk `chunk_name`; return the values it returns.
@@ -170,12 +167,9 @@ class LuaSession:
             self.before_chunk(chunk_name)
         if self.interrupts.jit:
             code = with_loop_checks(code, self.compiles)
-        try:
-            with self.memory.lifted():  # a full heap is no syntax error
-                chunk = self.lua.compile(code, name="=" + chunk_name)
-        except self.module.LuaSyntaxError as error:
-            raise lua_error_from(LuaSyntaxError, str(error), self.sources) from None
-        return self.cell_run.run_chunk(chunk)
+        # compiled by the runner, inside the run: a collection step the compile
+        # starts may run a user's looping __gc, which the stop button must reach
+        return self.cell_run.run_code(code, "=" + chunk_name)
 
     def to_python(self, value: Any) -> Any:
         """A Lua value as Python gets it: views as their arrays, functions callable safely.

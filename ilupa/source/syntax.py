@@ -15,15 +15,12 @@ def check_complete(session: LuaSession, code: str) -> tuple[Status, str]:
 
     The second value is the indent to offer for the next line.
     """
-    try:
-        session.lua.compile(code)
-    except session.module.LuaSyntaxError as error:
-        message = str(error).split("\nstack traceback:")[0].rstrip().rstrip("'")
+    error = session.parser.error_of(code)
+    if error is not None:
+        message = error.split("\nstack traceback:")[0].rstrip().rstrip("'")
         if message.endswith("<eof>"):
             return "incomplete", _next_indent(code)
-        try:
-            session.lua.compile("return " + code)
-        except session.module.LuaSyntaxError:
+        if not session.parser.compiles("return " + code):
             return "invalid", ""
     return "complete", ""
 
