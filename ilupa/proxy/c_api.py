@@ -171,6 +171,8 @@ class CApiReferences:
         )
         self._address_of = module.address_of
         self._copy = module.copy
+        # Lua's `ilupa.topython` through the C API, given the Python copy to fall back on
+        self.topython_with = module.topython_with
         self._sweep = module.sweep
         self._counts = module.counts
 

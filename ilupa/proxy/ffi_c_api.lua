@@ -57,6 +57,8 @@ void PyEval_RestoreThread(void *);
 void *PyEval_SaveThread(void);
 ilupa_pyobject *PyDict_GetItem(ilupa_pyobject *, ilupa_pyobject *);
 int PyDict_SetItem(ilupa_pyobject *, ilupa_pyobject *, ilupa_pyobject *);
+ilupa_pyobject *PyDict_New(void);
+ilupa_pyobject *PyList_New(intptr_t);
 int PyDict_Next(ilupa_pyobject *, intptr_t *, ilupa_pyobject **, ilupa_pyobject **);
 long long PyLong_AsLongLong(ilupa_pyobject *);
 ilupa_pyobject *PyLong_FromLongLong(long long);

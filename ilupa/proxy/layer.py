@@ -117,11 +117,14 @@ class ProxyLayer:
                 box_marker=manners.box_marker,
             )
         )
+        topython: Any = self.copy_to_python
+        if self.c_api.live:  # LuaJIT: tables built into Python objects through the C API
+            topython = self.c_api.topython_with(self.copy_to_python)
         lua.globals()["ilupa"] = lua.table_from(
             {
                 "view": self.view,
                 "copy": self.copy_to_lua,
-                "topython": self.copy_to_python,
+                "topython": topython,
                 "totable": self.table_from_array,
                 "toarray": self._lua_toarray,
             }
