@@ -49,9 +49,10 @@ class Debugging:
         self.client = client
         self.seq = 0
 
-    def execute(self, code: str) -> None:
-        """Send a cell to run; `reply` waits for its answer."""
-        self.last_execute = self.client.execute(code)
+    def execute(self, code: str, stop_on_error: bool = True) -> None:
+        """Send a cell to run; `reply` waits for its answer. `stop_on_error=False` for a
+        cell sent right after a failing one (ipykernel may abort it otherwise)."""
+        self.last_execute = self.client.execute(code, stop_on_error=stop_on_error)
 
     def reply(self) -> dict[str, Any]:
         """The execute_reply of the last cell sent (other shell replies are passed over)."""
@@ -557,3 +558,21 @@ def test_a_breakpoint_in_a_widget_observer_stops_when_the_frontend_moves_it(
     assert frame["line"] == 3 and "change" in debugging.locals_of(frame["id"])
     debugging.request("continue", threadId=1)
     assert result_of(debugging, "return seen") == "5"
+
+
+def test_stopping_on_errors_turned_on_while_a_cell_runs_holds_for_its_error(
+    two_runtimes: Debugging,
+) -> None:
+    debugging = two_runtimes
+    debugging.start({})
+    code = "local stop = os.clock() + 1.5\nwhile os.clock() < stop do end\nerror('late: 7')"
+    debugging.execute(code)
+    time.sleep(0.5)  # the cell is in its loop
+    debugging.request("setExceptionBreakpoints", filters=["uncaught"])
+    stopped = debugging.event("stopped")["body"]
+    assert stopped["reason"] == "exception" and "late: 7" in stopped["text"]
+    reply = finish(debugging)
+    assert reply["status"] == "error" and "late: 7" in reply["evalue"]
+    debugging.request("setExceptionBreakpoints", filters=[])
+    debugging.execute("error('no stop now')", stop_on_error=False)
+    assert debugging.reply()["status"] == "error"  # answered without a stop

@@ -191,6 +191,7 @@ end
 -- The runner's message handler calls this for an error no pcall caught
 -- (runner.lua's `on_uncaught`): the stack is still where the error was raised.
 local function uncaught(value)
+  if news_asked() then take_news() end  -- "stop on errors" may have changed meanwhile
   if not stop_on_errors then return end
   local frames = snapshot(2)
   local text = type(value) == "string" and value or nil

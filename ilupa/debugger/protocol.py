@@ -215,6 +215,7 @@ class LuaDebugger:
 
     def _on_setExceptionBreakpoints(self, request: dict[str, Any]) -> dict[str, Any]:
         self.stop_on_errors = UNCAUGHT in request["arguments"].get("filters", [])
+        self._news = True  # a running cell's next uncaught error asks (debugger.lua)
         return response(request, {"breakpoints": []})
 
     def _on_threads(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -260,7 +261,9 @@ class LuaDebugger:
         wanted = self.started and bool(self.breakpoints)
         errors = self.started and self.stop_on_errors
         lua.set_breakpoints(self._lua_breakpoints(), errors)
-        self._session().runner.on_uncaught = lua.uncaught if errors else None
+        # set while attached: `uncaught` takes the panel's news first, so stopping on
+        # errors turned on while the cell runs holds for its error
+        self._session().runner.on_uncaught = lua.uncaught if self.started else None
         lua.arm(wanted)
         lua.leave_doors(self.started and not wanted)
         self._knockable = self.started
@@ -274,9 +277,10 @@ class LuaDebugger:
     def _refresh(self) -> Any:
         """debugger.lua's news (main thread): breakpoints now, whether to pause, any to stop at.
 
-        Stopping on errors changes at the next cell: the runner's handler is set
-        from the main thread only (a lupa object made while a coroutine runs
-        belongs to that coroutine's stack, and may outlive it).
+        Stopping on errors is news too: the runner's handler is set from the
+        main thread only, for the whole cell while attached (a lupa object made
+        while a coroutine runs belongs to that coroutine's stack, and may
+        outlive it), and asks for news before it looks.
         """
         pause, self._pause, self._news = self._pause, False, False
         return self._session().lua.table_from(
