@@ -55,6 +55,9 @@ local runner = {}
 -- raised there ends this handler; where Lua stopped is known by then.
 local function on_error(value)
   handled = true
+  -- kept as it is in case the handler fails before it describes the value (no
+  -- stack left for the traceback after a stack overflow): the error still says why
+  last_message = value
   last_traceback = traceback("", 2)
   local uncaught = runner.on_uncaught  -- the kernel's debugger, stopping on an error
   if uncaught ~= nil then uncaught(value) end
