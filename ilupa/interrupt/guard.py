@@ -221,6 +221,8 @@ class InterruptGuard:
         self._set_every_loop_count = interrupt.set_every_loop_count
         # `held` is true while ffi_references.lua holds the GIL: no poll then
         self.gil_step = interrupt.gil_step
+        # LuaJIT: a Lua function raising the interrupt if it came (ffi_copies.lua)
+        self.check_interrupt = interrupt.check_interrupt
         # the count hook of Lua 5.1 and LuaJIT, for user_hooks.lua (None on 5.2+)
         self.own_hook = interrupt.own_hook
 

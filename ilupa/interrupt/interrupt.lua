@@ -372,10 +372,23 @@ end
 local function set_every_loop_count(f)
   every_loop_count = f
 end
+
+-- LuaJIT: raise the interrupt if it came (for ilupa's own long C-API work, which
+-- runs no loop check: ffi_copies.lua's copies into Python).
+local check_interrupt = nil
+if flag_address ~= nil then
+  local flag = require("ffi").cast("const char *", flag_address)
+  check_interrupt = function()
+    if flag[0] ~= 0 then error(INTERRUPT, 0) end
+  end
+end
 -- For user_hooks.lua: the hook, its count now, and the way it changes its count.
 local own_hook = {
   hook = hook,
   count = function() return current end,
   set_rehook = function(f) rehook = f or own_rehook end,
 }
-return { set_every_loop_count = set_every_loop_count, gil_step = gil_step, own_hook = own_hook }
+return {
+  set_every_loop_count = set_every_loop_count, gil_step = gil_step, own_hook = own_hook,
+  check_interrupt = check_interrupt,
+}

@@ -106,6 +106,7 @@ class CApiReferences:
         raw_pcall: Any,
         on_handed: Callable[[], None],
         gil_step: Any,
+        check_interrupt: Any = None,
     ) -> None:
         self.live = False
         self.why_not: str | None = why_unavailable()
@@ -153,6 +154,7 @@ class CApiReferences:
                 "raw_pcall": raw_pcall,
                 "pure_callables": lua.table_from([id(f) for f in self._pure_callables]),
                 "gil_step": gil_step,
+                "check_interrupt": check_interrupt,
             }
         )
         # Four files, each taking the results of those before (ffi_c_api.lua says why).

@@ -162,6 +162,20 @@ local TWO_63 = 2 ^ 63
 -- During a copy: each table's object, each string's str (borrowed: the
 -- objects made so far hold them).
 local made_for, texts
+-- Every BREATHE_TABLES tables the copy lets the GIL go for a moment (other
+-- Python threads run, the stop button's watcher can raise the interrupt's
+-- flag) and stops if the interrupt came: a copy of millions of tables is not
+-- past the stop button. Nothing made yet is visible to Python meanwhile.
+local BREATHE_TABLES = 4096
+local check_interrupt = python.check_interrupt
+local tables_left, step_token, step_was
+
+local function breathe()
+  tables_left = BREATHE_TABLES
+  give_step(step_token, step_was)
+  step_token, step_was = take_step()
+  if check_interrupt ~= nil then check_interrupt() end
+end
 
 local function new_number(v)
   if v == floor(v) and v >= -TWO_63 and v < TWO_63 then return C.PyLong_FromLongLong(v) end
@@ -208,6 +222,8 @@ object_of_table = function(t, depth)
     return known
   end
   if depth > MAX_DEPTH then return nil end
+  tables_left = tables_left - 1
+  if tables_left <= 0 then breathe() end
   local n, top, sequence = 0, 0, true
   for k in next, t do
     n = n + 1
@@ -254,7 +270,7 @@ object_of_table = function(t, depth)
 end
 
 local function to_python_body(t)
-  made_for, texts = {}, {}
+  made_for, texts, tables_left = {}, {}, BREATHE_TABLES
   local p = object_of_table(t, 0)
   made_for, texts = nil, nil
   if p == nil then
@@ -270,20 +286,23 @@ end
 -- `ilupa.topython(t)` for a table: (true, a box of the copy) or false (Python
 -- copies it). Lua's collector and Python's pause meanwhile: no finalizer runs
 -- while the GIL is held for the copy, and Python's collector need not walk
--- objects still being built.
+-- objects still being built. A copy stopped part-way (the interrupt, a Lua
+-- error) frees what it made: the root's object holds all of it.
 local function to_python(t)
   if arena.closed ~= 0 then return false end
   local known, running = pcall(gc, "isrunning")  -- LuaJIT 2.0 cannot tell
   gc("stop")
-  local g, was = take_step()
+  step_token, step_was = take_step()
   local collecting = C.PyGC_Disable()
   local ok, copied, result = pcall(to_python_body, t)
   if not ok then
+    local root = made_for ~= nil and made_for[t] or nil
+    if root ~= nil then C.Py_DecRef(root) end
     made_for, texts = nil, nil
     C.PyErr_Clear()
   end
   if collecting ~= 0 then C.PyGC_Enable() end
-  give_step(g, was)
+  give_step(step_token, step_was)
   if not known or running then gc("restart") end
   if not ok then error(copied, 0) end
   return copied, result

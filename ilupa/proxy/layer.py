@@ -41,7 +41,7 @@ class ProxyHost(Protocol):
     manners: Manners
     references: PythonReferences
     raw_pcall: Any
-    interrupts: Any  # its `gil_step`
+    interrupts: Any  # its `gil_step` and `check_interrupt`
     memory: Any  # its `check_copy`, and the budget a copy room checks
     namespace: Any
 
@@ -77,6 +77,7 @@ class ProxyLayer:
             session.raw_pcall,
             self._references.handed,
             session.interrupts.gil_step,
+            session.interrupts.check_interrupt,
         )
         writer = ElementWriter()
         self._table_from = lua.table_from
