@@ -81,3 +81,24 @@ def test_every_copy_refusal_is_a_copy_error(session) -> None:
         session.proxy.copy_to_lua({None: 1})
     with pytest.raises(ilupa.CopyError):
         session.proxy.array_from_table(session.run("return {1, 'x'}", "c")[0])
+
+
+def test_records_the_estimate_misjudged_are_refused_between_chunks(
+    runtime_shell: InteractiveShell,
+) -> None:
+    """A list of plain records is copied a chunk at a time (lupa's recursive table_from):
+    the budget is checked after each chunk, so a record past the budget stops the copy."""
+    shell = runtime_shell
+    run(shell, "%config LuaMagics.memory_limit = '64MB'").raise_error()
+    records = [{"name": "x", "n": i} for i in range(3000)]
+    records[2500]["name"] = "y" * 80_000_000  # where the estimate's sample does not look
+    shell.user_ns["records"] = records
+    runtime = lua_magics(shell).session.runtime_name
+    assert estimate_lua_bytes(records, runtime).bytes < 8 << 20
+    _lua(shell, "%lua kept = {1, 2, 3}")
+    memory = lua_magics(shell).session.memory
+    before = memory.used()
+    result = run(shell, "%lua return #ilupa.copy(py.records)")
+    assert isinstance(result.error_in_exec, ilupa.LuaCopyRefused)
+    assert memory.used() < before + (1 << 20)
+    assert _lua(shell, "%lua return #kept == 3") is True

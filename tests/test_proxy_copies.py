@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ilupa.proxy import CopyError, to_lua, to_python
 from ilupa.session import LuaSession
@@ -128,3 +131,54 @@ def test_copy_errors_reach_lua_as_catchable_errors(session: LuaSession) -> None:
         " return ok, tostring(err):find('key cannot be') ~= nil"
     )
     assert session.run(code, "c") == (False, True)
+
+
+def test_records_reached_twice_stay_one_table(session: LuaSession) -> None:
+    """Plain records are copied in chunks only when the list alone holds each one:
+    a record that is also reached from elsewhere in the data stays one table."""
+    rows = [{"id": i, "name": f"n{i}"} for i in range(3000)]
+    data = {"rows": rows, "first": rows[0], "again": [rows[7], rows[7]]}
+    table = session.proxy.copy_to_lua(data)
+    session.globals.copied = table
+    same = session.run(
+        "return copied.rows[1] == copied.first, copied.again[1] == copied.again[2],"
+        " copied.again[1] == copied.rows[8], #copied.rows, copied.rows[3000].name",
+        "check",
+    )
+    assert same == (True, True, True, 3000, "n2999")
+    plain = [{"id": i, "flag": i % 2 == 0, "none": None} for i in range(2500)]
+    session.globals.plain = session.proxy.copy_to_lua(plain)
+    assert session.run("return #plain, plain[2500].id, plain[2].flag, plain[1].none", "check") == (
+        2500,
+        2499,
+        False,
+        None,
+    )
+
+
+_LEAVES = st.one_of(
+    st.integers(-(2**31), 2**31),
+    st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x != int(x)),
+    st.text(max_size=5),
+    st.booleans(),
+)
+_DATA = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=6),
+        st.dictionaries(st.text(min_size=1, max_size=3), inner, min_size=1, max_size=4),
+        st.lists(  # a list of records: the chunked path
+            st.dictionaries(st.sampled_from("abc"), _LEAVES, min_size=1), min_size=1, max_size=40
+        ),
+    ),
+    max_leaves=60,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=_DATA)
+def test_copies_into_lua_come_back_equal(session: LuaSession, data: Any) -> None:
+    table = session.proxy.copy_to_lua(data)
+    assert session.proxy.copy_to_python(table) == data

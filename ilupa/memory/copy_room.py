@@ -8,13 +8,14 @@ Lua (`ilupa.copy`), the error unwinds through Python's frames and leaves the
 GIL held for good. An estimate alone cannot prevent it: estimates can be off.
 
 So a copy runs in a *copy room*: the budget is lifted while lupa builds the
-tables (no allocation can be refused), and after each table the copy made,
+tables (no allocation can be refused), and as the copy goes (after every 64
+tables, any big table, each chunk of records: ilupa/proxy/copies.py's ToLua)
 Lua's real usage is compared with the budget. A copy that outgrows it stops
 there: every table it made is dropped, garbage is collected, and
 `LuaCopyRefused` says what happened; then the budget is restored. The estimate
 still runs first (memory/estimate.py), so a copy that clearly cannot fit is
 refused before any table is made. The overshoot while a copy runs is at most
-one table past the budget, and that table was estimated to fit.
+the small tables made since the last check, which were estimated to fit.
 
 LuaJIT 2.0 has no budget to lift: its checks compare with the heap guard line
 that keeps below the fixed heap (memory/loop_sampling.py), so a copy stops well
@@ -44,7 +45,7 @@ class CopyBudget(Protocol):
 
 
 class CopyRoom:
-    """The budget check a copy runs after each table it made."""
+    """The budget check a copy runs as it goes (see ToLua for how often)."""
 
     def __init__(self, guard: CopyBudget, what: str, expected: int) -> None:
         self.guard = guard
@@ -67,7 +68,7 @@ class CopyRoom:
 
 @contextmanager
 def copy_room(guard: CopyBudget, what: str, expected: int = 0) -> Iterator[CopyRoom]:
-    """Run a copy into Lua with the budget lifted and checked after each table.
+    """Run a copy into Lua with the budget lifted and checked as the copy goes.
 
     On any failure, the copy's tables (which the copy dropped before its error
     left it: see `ToLua`) are collected before the budget is restored.

@@ -80,6 +80,16 @@ if string.unpack and table.move then
   end
 end
 
+-- dst[at + 1 .. at + n] = src[1 .. n] (ilupa/proxy/copies.py's records, made in chunks).
+local move = table.move
+function conversions.append(dst, src, n, at)
+  if move then
+    move(src, 1, n, at + 1, dst)
+  else
+    for i = 1, n do dst[at + i] = src[i] end
+  end
+end
+
 -- true, t[first], ..., t[last]: `true` keeps a single value a tuple in Python.
 function conversions.slice(t, first, last)
   return true, unpack_(t, first, last)

@@ -9,7 +9,9 @@ stay cycles (lupa's `table_from` would duplicate or recurse forever).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -22,9 +24,11 @@ __all__ = ["CopyError", "ToLua", "ToPython"]
 
 PRIMITIVES = (str, int, float, bool, bytes, type(None))
 PRIMITIVE_TYPES = frozenset(PRIMITIVES)
+PLAIN_KEYS = frozenset({str, int, bool, bytes})
+"""Key types a table takes as they are (a float key could be NaN; None cannot be one)."""
 INT_ONLY = frozenset({int})
 Checkpoint = Callable[[], None]
-"""Called after each table a copy made: raises to stop a copy that no longer fits."""
+"""Called as a copy makes tables (see ToLua): raises to stop a copy that no longer fits."""
 
 
 class _Pending:
@@ -34,79 +38,140 @@ class _Pending:
         self.key = key
 
 
+class _Refused(Exception):
+    """A copy refusal on its way out: the message, and the path to it, built as it
+    leaves each container (no path is formatted for the items that copy fine)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []  # innermost first
+
+
+# The budget is checked after this many tables, or at once after a big one: a
+# check reads Lua's usage through lupa, which costs as much as copying a small record.
+CHECK_EVERY_TABLES = 64
+BIG_TABLE = 1024  # entries
+
+
 class ToLua:
     """Copies Python data into Lua tables (lists 1-based, dicts by key, arrays as numbers).
 
-    `checkpoint`, when given, runs after every table the copy made (see
+    `checkpoint`, when given, runs after every `CHECK_EVERY_TABLES` tables the
+    copy made and after every table of `BIG_TABLE` entries or more (see
     ilupa/memory/copy_room.py: it compares Lua's real usage with the budget).
     A copy that fails drops every table it made before the error leaves, so
     the caller can collect them: nothing of a failed copy stays reachable.
+
+    A dict or list whose keys and values are all plain (str, int, float, bool,
+    bytes, None; no float keys, which could be NaN) is one `table_from` call:
+    lupa's C loop, no Python step per item.
     """
 
     def __init__(
         self,
-        table_from: Callable[[Any], Any],
+        table_from: Callable[..., Any],
         array_to_table: Callable[[np.ndarray], Any],
+        append: Callable[[Any, Any, int, int], None],
     ) -> None:
+        """`append(dst, src, n, at)` is array_conversions.lua's: dst[at+1..at+n] = src[1..n]."""
         self.table_from = table_from
         self.array_to_table = array_to_table
+        self.append = append
 
     def __call__(self, value: Any, checkpoint: Checkpoint | None = None, none: Any = None) -> Any:
         """A copy of `value`; `none` is what Python's None becomes (nil, a hole, by default:
         fb.python's `eval_none` gives its `py.None` reference instead)."""
         state = _CopyState(checkpoint, none)
         try:
-            result = self._copy(state, value, "value")
+            result = self._copy(state, value)
+            if state.unchecked and checkpoint is not None:
+                try:
+                    checkpoint()  # the tables made since the last check
+                except BaseException:
+                    result = None  # this frame goes out with the error: it must hold nothing
+                    raise
             for table, key, target in state.fixups:
                 table[key] = state.done[target]
             return result
         except RecursionError:
+            state.clear()
             raise CopyError("data nested too deeply to copy into Lua") from None
+        except _Refused as refused:
+            state.clear()
+            where = "value" + "".join(reversed(refused.path))
+            raise CopyError(f"{where}: {refused.message}") from None
         except BaseException as error:
             state.clear()
             raise error.with_traceback(None) from None  # its frames held the new tables
 
-    def _copy(self, state: _CopyState, value: Any, where: str) -> Any:
+    def _copy(self, state: _CopyState, value: Any) -> Any:
         if value is None:
             return state.none
-        if isinstance(value, PRIMITIVES) or lua_type_of(value) is not None:
-            return unwrapped(value)  # a Lua function handed to Python goes back as itself
-        if isinstance(value, np.generic):
-            return value.item()
+        kind = type(value)
+        plain = kind is dict or kind is list  # the usual containers: no other checks
+        if not plain:
+            if isinstance(value, PRIMITIVES) or lua_type_of(value) is not None:
+                return unwrapped(value)  # a Lua function handed to Python goes back as itself
+            if isinstance(value, np.generic):
+                return value.item()
         key = id(value)
         if key in state.done:
             return state.done[key]
         if key in state.building:
             return _Pending(key)
-        if isinstance(value, np.ndarray):
-            table = self._copy_array(value, where)
+        if plain and state.plain.issuperset(map(type, value.values() if kind is dict else value)):
+            if kind is list or PLAIN_KEYS.issuperset(map(type, value)):
+                table = self.table_from(value)  # lupa's C loop, nothing to convert
+                size = len(value)
+            else:
+                size = len(value)
+                table = self._copy_container(state, key, list(value.items()))
+        elif kind is dict:
+            size = len(value)
+            table = self._copy_container(state, key, list(value.items()))
+        elif kind is list:
+            size = len(value)
+            table = self._copy_sequence(state, key, value)
+        elif isinstance(value, np.ndarray):
+            table = self._copy_array(value)
+            size = value.size
         elif isinstance(value, Mapping):
-            table = self._copy_container(state, key, list(value.items()), where)
+            size = len(value)
+            table = self._copy_container(state, key, list(value.items()))
         elif isinstance(value, list | tuple):
-            table = self._copy_sequence(state, key, value, where)
+            size = len(value)
+            table = self._copy_sequence(state, key, value)
         elif isinstance(value, set | frozenset):
-            table = self._copy_container(state, key, [(v, True) for v in value], where)
+            size = len(value)
+            table = self._copy_container(state, key, [(v, True) for v in value])
         else:
             return value  # other objects stay references inside the copy
         state.done[key] = table
         state.keep.append(value)
-        if state.checkpoint is not None:
+        state.unchecked += 1
+        if state.checkpoint is not None and (
+            state.unchecked >= CHECK_EVERY_TABLES or size >= BIG_TABLE
+        ):
+            state.unchecked = 0
             state.checkpoint()
         return table
 
-    def _copy_container(
-        self, state: _CopyState, key: int, items: list[tuple[Any, Any]], where: str
-    ) -> Any:
+    def _copy_container(self, state: _CopyState, key: int, items: list[tuple[Any, Any]]) -> Any:
         state.building.add(key)
         converted: dict[Any, Any] = {}
         pending: list[tuple[Any, int]] = []
         for item_key, item in items:
-            lua_key = self._copy(state, item_key, where)
+            lua_key = self._copy(state, item_key)
             if lua_key is None or (isinstance(lua_key, float) and math.isnan(lua_key)):
-                raise CopyError(f"{where}: a Lua table key cannot be {item_key!r}")
+                raise _Refused(f"a Lua table key cannot be {item_key!r}")
             if isinstance(lua_key, _Pending):
-                raise CopyError(f"{where}: a container cannot be a key inside itself")
-            lua_value = self._copy(state, item, f"{where}[{item_key!r}]")
+                raise _Refused("a container cannot be a key inside itself")
+            try:
+                lua_value = self._copy(state, item)
+            except _Refused as refused:
+                refused.path.append(f"[{item_key!r}]")
+                raise
             if isinstance(lua_value, _Pending):
                 pending.append((lua_key, lua_value.key))
             elif lua_value is not None:
@@ -116,17 +181,21 @@ class ToLua:
         state.fixups.extend((table, k, target) for k, target in pending)
         return table
 
-    def _copy_sequence(self, state: _CopyState, key: int, items: Any, where: str) -> Any:
+    def _copy_sequence(self, state: _CopyState, key: int, items: Any) -> Any:
         """A list or tuple: its items in order (None leaves a hole, as nil does)."""
-        types = set(map(type, items))
-        if types <= PRIMITIVE_TYPES and (state.none is None or type(None) not in types):
-            # nothing to convert: one lupa call
-            return self.table_from(items)
+        if state.plain.issuperset(map(type, items)):
+            return self.table_from(items)  # nothing to convert: one lupa call
+        if type(items) is list and _unshared_records(state, items):
+            return self._copy_records(state, items)
         state.building.add(key)
         converted: list[Any] = []
         pending: list[tuple[int, int]] = []
         for index, item in enumerate(items):
-            lua_value = self._copy(state, item, f"{where}[{index!r}]")
+            try:
+                lua_value = self._copy(state, item)
+            except _Refused as refused:
+                refused.path.append(f"[{index!r}]")
+                raise
             if isinstance(lua_value, _Pending):
                 pending.append((index + 1, lua_value.key))
                 lua_value = False  # a stand-in until the fix-up sets the table
@@ -136,14 +205,42 @@ class ToLua:
         state.fixups.extend((table, k, target) for k, target in pending)
         return table
 
-    def _copy_array(self, array: np.ndarray, where: str) -> Any:
+    def _copy_records(self, state: _CopyState, records: list[Any]) -> Any:
+        """Plain dicts nothing else holds: lupa's recursive `table_from`, a chunk at a time
+        (the budget checked after each), appended into one table."""
+        table = self.table_from([])
+        for start in range(0, len(records), RECORDS_CHUNK):
+            part = records[start : start + RECORDS_CHUNK]
+            self.append(table, self.table_from(part, recursive=True), len(part), start)
+            if state.checkpoint is not None:
+                state.unchecked = 0
+                state.checkpoint()
+        return table
+
+    def _copy_array(self, array: np.ndarray) -> Any:
         if array.ndim == 0:
             return array.item()
         if array.ndim == 1 and array.dtype.kind in "fiub":
             return self.array_to_table(array)
         if array.dtype.kind not in "fiubUS":
-            raise CopyError(f"{where}: cannot copy a numpy array of dtype {array.dtype}")
-        return self.table_from([self._copy_array(row, where) for row in array])
+            raise _Refused(f"cannot copy a numpy array of dtype {array.dtype}")
+        return self.table_from([self._copy_array(row) for row in array])
+
+
+RECORDS_CHUNK = 1024  # records per recursive table_from: the budget's check between two
+DICT_ONLY = {dict}
+
+
+def _unshared_records(state: _CopyState, items: list[Any]) -> bool:
+    """A list of dicts of plain keys and values, each held by the list alone (one
+    reference: no other place in the data can reach it, so no sharing to keep). Each
+    test is one C pass over the items."""
+    return (
+        set(map(type, items)) == DICT_ONLY
+        and max(map(sys.getrefcount, items)) <= 2  # the list's reference and the call's
+        and state.plain.issuperset(map(type, chain.from_iterable(map(dict.values, items))))
+        and PLAIN_KEYS.issuperset(map(type, chain.from_iterable(items)))
+    )
 
 
 class _CopyState:
@@ -156,6 +253,9 @@ class _CopyState:
         self.building: set[int] = set()
         self.fixups: list[tuple[Any, Any, int]] = []
         self.keep: list[Any] = []  # holds copied objects so ids stay unique
+        self.unchecked = 0  # tables made since the budget was last checked
+        # the value types a table takes as they are (None a hole, unless it has a value)
+        self.plain = PRIMITIVE_TYPES if none is None else PRIMITIVE_TYPES - {type(None)}
 
     def clear(self) -> None:
         self.done.clear()

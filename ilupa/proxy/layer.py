@@ -93,13 +93,14 @@ class ProxyLayer:
         writer.place = views.user_place
         self._new_view = views.new
         self.uses_ffi: bool = bool(views.uses_ffi)
+        conversions_lua = session.layer.load("array_conversions")
         self.conversions = ArrayConversions(
             lua,
-            session.layer.load("array_conversions"),
+            conversions_lua,
             self.array_of_view,
             session.memory.check_copy,
         )
-        self._copy_to_lua = ToLua(lua.table_from, self.table_from_array)
+        self._copy_to_lua = ToLua(lua.table_from, self.table_from_array, conversions_lua.append)
         self._copy_to_python = ToPython(self.array_of_view, self.c_api.python_object)
         # views are tables, or userdata handles on Lua 5.1 and LuaJIT
         self._is_view = lua.eval(
