@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,50 @@ def test_printed_output_is_counted_in_bytes(
     printed = capsys.readouterr().out
     cut = printed.index("[ilupa: output cut here")
     assert len(printed[:cut].encode()) <= 1001  # the limit, and the note's newline
+
+
+SAME_ERRORS_AS_LUA = [
+    "local x = coroutine.create(5)",
+    "local x = coroutine.wrap()",
+    "local x = coroutine.create()",
+    "local t = setmetatable(setmetatable({}, {__metatable = 1}), {})",
+    "local t = setmetatable({}, 5)",
+]
+SAME_LOADS_AS_LUA_52 = [  # the sandbox's load is Lua 5.2's on every runtime
+    "local f, e = load(5) return e",
+    "local f, e = load('x = = 1') return e",
+    "local f, e = load('x = = 1', 'named') return e",
+    "local f, e = load(function() return nil end) return f ~= nil",
+    "local f = load({})",
+    "local f = load()",
+]
+
+
+def _outcome(run: Any) -> tuple[str, Any]:
+    """What a chunk gives: its values as a tuple, or its error with the cell's
+    position made common to both ("In[1]:1:" and lupa's '[string "<python>"]:1:')."""
+    try:
+        values = run()
+    except Exception as error:
+        first = str(error).splitlines()[0]
+        for position in ('[string "<python>"]:', "In[1]:"):
+            first = first.replace(position, "<chunk>:")
+        return "error", first
+    if values is None:
+        return "ok", ()
+    return "ok", values if isinstance(values, tuple) else (values,)
+
+
+@pytest.mark.parametrize("runtime", SANDBOX_RUNTIMES)
+@pytest.mark.parametrize("code", SAME_ERRORS_AS_LUA + SAME_LOADS_AS_LUA_52)
+def test_the_sandbox_s_wrappers_fail_as_lua_s_builtins(runtime: str, code: str) -> None:
+    """Names, positions and messages of the builtins, not of the sandbox's wrappers
+    (`coroutine_create`, a lost cell line, `string expected` from load)."""
+    if code in SAME_LOADS_AS_LUA_52 and runtime in ("lua51", "luajit21"):
+        plain_runtime = "lua52"  # their own load takes a reader only
+    else:
+        plain_runtime = runtime
+    sandbox = SandboxState(runtime, 64 << 20, 10_000_000)
+    plain = importlib.import_module(f"lupa.{plain_runtime}").LuaRuntime()
+    got = _outcome(lambda: sandbox.run(code, "In[1]"))
+    assert got == _outcome(lambda: plain.execute(code))

@@ -16,7 +16,9 @@ local sort = table.sort
 local clock, pcall = os.clock, pcall
 local native_load, loadstring, setfenv = load, rawget(_G, "loadstring"), rawget(_G, "setfenv")
 -- Loaded into this state with the C-stack guard: a builtin's own error, as if a cell called it.
-local raise = debug.getregistry()["ilupa.builtin_errors"].raise
+local builtin_errors = debug.getregistry()["ilupa.builtin_errors"]
+local raise, argerror, typename = builtin_errors.raise, builtin_errors.argerror,
+  builtin_errors.typename
 local function all_of(...) return ... end
 
 -- Count hooks are not called in JIT-compiled LuaJIT code: interpret everything.
@@ -108,11 +110,16 @@ env._G = env
 -- (A `__gc` added to a metatable after `setmetatable` is never called: Lua marks
 -- an object for finalization only when its metatable is set.)
 -- Arguments pass on as given, and the builtin's errors name the cell's line.
+local raw_getmetatable = debug.getmetatable
 function env.setmetatable(...)
-  local _, metatable = ...
+  local t, metatable = ...
   if type(metatable) == "table" and rawget(metatable, "__gc") ~= nil then
     error("setmetatable: finalizers (__gc) are not available in the sandbox: Lua runs them "
       .. "with hooks off, where no budget could bound them", 2)
+  end
+  local current = type(t) == "table" and raw_getmetatable(t) or nil
+  if current ~= nil and rawget(current, "__metatable") ~= nil then
+    error("cannot change a protected metatable", 2)  -- at the caller's line, as Lua's own
   end
   return (raise(setmetatable, ...))
 end
@@ -204,7 +211,9 @@ string.dump = nil
 -- LuaJIT's hook is one for the whole state, so setting it again would only
 -- restart its count (a loop making coroutines would never reach the budget).
 local hooks_are_global = jit ~= nil
-local function create(body)
+local function create(...)
+  local body = ...
+  if type(body) ~= "function" then raise(coroutine_create, ...) end  -- the builtin's error
   local thread = coroutine_create(body)
   if not hooks_are_global then
     sethook(thread, hook, "", HOOK_INTERVAL)
@@ -217,7 +226,9 @@ local function resumed(ok, ...)
   end
   return ...
 end
-local function wrap(body)
+local function wrap(...)
+  local body = ...
+  if type(body) ~= "function" then raise(coroutine_create, ...) end  -- named 'wrap'
   local thread = create(body)
   return function(...)
     return resumed(coroutine_resume(thread, ...))
@@ -267,7 +278,8 @@ local function compile(text, name, chunk_env)
   return native_load(text, name, "t", chunk_env)
 end
 
-function env.load(chunk, name, mode, chunk_env)
+function env.load(...)
+  local chunk, name, mode, chunk_env = ...
   if mode == "b" then
     return nil, "attempt to load a text chunk (the sandbox loads text only)"
   end
@@ -289,13 +301,17 @@ function env.load(chunk, name, mode, chunk_env)
       pieces[#pieces + 1] = piece
     end
     chunk = concat(pieces)
-  elseif type(chunk) ~= "string" then
-    error("bad argument #1 to 'load' (string expected, got " .. type(chunk) .. ")", 2)
+    name = name or "=(load)"
+  elseif type(chunk) == "string" or type(chunk) == "number" then
+    chunk = tostring(chunk)  -- as Lua 5.2+'s load, a number is its text
+    name = name or chunk  -- and the chunk is named after its text ([string "..."])
+  else
+    argerror(1, "function expected, got " .. typename(chunk, select("#", ...) == 0))
   end
   if chunk_env == nil then
     chunk_env = env
   end
-  return compile(chunk, name or "=(load)", chunk_env)
+  return compile(chunk, name, chunk_env)
 end
 
 -- Values leave the sandbox as plain data: no metatables, no functions, no cycles.
