@@ -182,3 +182,15 @@ _DATA = st.recursive(
 def test_copies_into_lua_come_back_equal(session: LuaSession, data: Any) -> None:
     table = session.proxy.copy_to_lua(data)
     assert session.proxy.copy_to_python(table) == data
+
+
+def test_records_with_lists_keep_a_shared_list_one_table(session: LuaSession) -> None:
+    tags = ["x", "y"]
+    rows = [{"id": i, "tags": ["a", str(i)]} for i in range(2000)]
+    rows[3]["tags"] = rows[4]["tags"] = tags  # one list in two records
+    session.globals.copied = session.proxy.copy_to_lua(rows)
+    assert session.run(
+        "return copied[4].tags == copied[5].tags, copied[4].tags[2], copied[2000].tags[2],"
+        " copied[1].tags == copied[2].tags",
+        "check",
+    ) == (True, "y", "1999", False)

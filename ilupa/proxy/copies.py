@@ -229,18 +229,26 @@ class ToLua:
 
 RECORDS_CHUNK = 1024  # records per recursive table_from: the budget's check between two
 DICT_ONLY = {dict}
+LIST_ONLY = {list}
 
 
 def _unshared_records(state: _CopyState, items: list[Any]) -> bool:
-    """A list of dicts of plain keys and values, each held by the list alone (one
-    reference: no other place in the data can reach it, so no sharing to keep). Each
-    test is one C pass over the items."""
-    return (
-        set(map(type, items)) == DICT_ONLY
-        and max(map(sys.getrefcount, items)) <= 2  # the list's reference and the call's
-        and state.plain.issuperset(map(type, chain.from_iterable(map(dict.values, items))))
-        and PLAIN_KEYS.issuperset(map(type, chain.from_iterable(items)))
-    )
+    """A list of dicts of plain keys and values (or lists of plain values), each dict
+    held by the list alone and each such list by its dict alone: no other place in the
+    data can reach them, so there is no sharing to keep. Each test is a C pass."""
+    if set(map(type, items)) != DICT_ONLY or max(map(sys.getrefcount, items)) > 2:
+        return False  # two references: the list's and the call's
+    if not PLAIN_KEYS.issuperset(map(type, chain.from_iterable(items))):
+        return False
+    value_types = set(map(type, chain.from_iterable(map(dict.values, items))))
+    if value_types <= state.plain:
+        return True
+    if value_types - state.plain != LIST_ONLY:
+        return False
+    lists = [v for v in chain.from_iterable(map(dict.values, items)) if type(v) is list]
+    return max(map(sys.getrefcount, lists)) <= 3 and state.plain.issuperset(
+        map(type, chain.from_iterable(lists))
+    )  # a list's references: its dict's, `lists`' and the call's
 
 
 class _CopyState:
