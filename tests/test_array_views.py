@@ -11,6 +11,7 @@ from ilupa.errors import LuaRuntimeError
 from ilupa.proxy import CopyError
 from ilupa.proxy.arrays import VIEW_DTYPES
 from ilupa.session import LuaSession
+from tests.python_calls import python_calls_during
 
 SUM_AND_SET = """
 local v = ...
@@ -178,25 +179,6 @@ def test_whole_number_floats_index_views_as_they_index_tables(
 # -- views Python serves (PUC Lua; float16 and other layouts FFI cannot address) --
 
 
-def _python_calls_during(session: LuaSession, code: str) -> int:
-    """How many Python functions ran on this thread while the cell `code` ran."""
-    import sys
-
-    calls = 0
-
-    def count(frame, event, arg) -> None:
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(count)
-    try:
-        session.run(code, "loop")
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 @pytest.mark.parametrize("dtype", ["float64", "int64", "bool", "float16"])
 @pytest.mark.parametrize(
     "loop",
@@ -217,9 +199,9 @@ def test_element_reads_writes_and_ipairs_run_no_python_function(
     n = 20_000
     loop = loop.replace("VALUE", "true" if dtype == "bool" else "1")
     session.globals.arr = session.proxy.view(np.zeros(n, dtype=dtype))
-    over_view = _python_calls_during(session, loop)
+    over_view = python_calls_during(session, loop)
     table = f"local arr = {{}} for i = 0, {n - 1} do arr[i] = 0 end\n"
-    over_table = _python_calls_during(session, table + loop.replace("ipairs(arr)", "pairs(arr)"))
+    over_table = python_calls_during(session, table + loop.replace("ipairs(arr)", "pairs(arr)"))
     assert over_view < over_table + 200, (over_view, over_table)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import math
-import sys
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 
 from ilupa.proxy.c_api import PURE_MATH_FUNCTIONS
 from ilupa.session import LuaSession
+from tests.python_calls import python_calls_during
 
 FFI_RUNTIMES = ("luajit20", "luajit21")
 
@@ -86,19 +86,14 @@ def test_the_fast_path_gives_what_the_python_side_path_gives(
 
 def dispatches_of(session: LuaSession, code: str, function: object) -> int:
     """How many calls of `function` ilupa's Python-side call dispatch made while Lua ran `code`."""
-    count = 0
-
-    def profile(frame, event, arg):
-        nonlocal count
-        if event == "call" and frame.f_code.co_name in ("call", "call_1", "call_2"):
-            count += frame.f_locals.get("function") is function
-
-    sys.setprofile(profile)
-    try:
-        session.run(code, "counted")
-    finally:
-        sys.setprofile(None)
-    return count
+    return python_calls_during(
+        session,
+        code,
+        lambda frame: (
+            frame.f_code.co_name in ("call", "call_1", "call_2")
+            and frame.f_locals.get("function") is function
+        ),
+    )
 
 
 def test_math_calls_skip_python_side_dispatch_on_luajit(session: LuaSession) -> None:

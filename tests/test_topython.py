@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ilupa.runtimes import available_runtimes
 from ilupa.session import LuaSession
+from tests.python_calls import python_calls_during
 
 NUMBERS = st.one_of(
     st.integers(-(2**62), 2**62).map(str),
@@ -119,27 +120,11 @@ def test_what_the_c_api_copy_gives_up_on_is_the_python_copy_s(
 def test_on_luajit_a_copy_of_plain_data_runs_no_python_function(runtime: str) -> None:
     """The C-API copy builds every object itself: copying 5,000 records runs no more
     Python functions than the same cell without the copy."""
-    import sys
-
     session = LuaSession(runtime, {})
     session.run("rows = {} for i = 1, 5000 do rows[i] = {id = i, name = 'n' .. i} end", "b")
 
-    def python_calls(code: str) -> int:
-        calls = 0
-
-        def count(frame: Any, event: str, arg: Any) -> None:
-            nonlocal calls
-            calls += event == "call"
-
-        sys.setprofile(count)
-        try:
-            session.run(code, "copy")
-        finally:
-            sys.setprofile(None)
-        return calls
-
-    without = python_calls("local r = rows")
-    with_copy = python_calls("local r = ilupa.topython(rows)")
+    without = python_calls_during(session, "local r = rows")
+    with_copy = python_calls_during(session, "local r = ilupa.topython(rows)")
     assert with_copy < without + 50, (with_copy, without)
     (copied,) = session.run("return ilupa.topython(rows)", "copy")
     assert copied[4999] == {"id": 5000, "name": "n5000"}
