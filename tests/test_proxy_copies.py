@@ -194,3 +194,19 @@ def test_records_with_lists_keep_a_shared_list_one_table(session: LuaSession) ->
         " copied[1].tags == copied[2].tags",
         "check",
     ) == (True, "y", "1999", False)
+
+
+def test_records_held_elsewhere_too_are_copied_in_chunks_and_stay_shared(
+    session: LuaSession,
+) -> None:
+    """Python references to the records elsewhere (Lua's own, after a loop over them by
+    reference) do not matter: what counts is where the copy meets them."""
+    rows = [{"id": i, "tags": ["a", str(i)]} for i in range(3000)]
+    also = list(rows)  # every record held twice in Python
+    data = {"rows": rows, "again": [rows[10], rows[10]["tags"]], "copy": also}
+    session.globals.copied = session.proxy.copy_to_lua(data)
+    assert session.run(
+        "return copied.again[1] == copied.rows[11], copied.again[2] == copied.rows[11].tags,"
+        " copied.copy[3000] == copied.rows[3000], #copied.copy",
+        "check",
+    ) == (True, True, True, 3000)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Mapping
-from itertools import chain
+from itertools import chain, count
 from typing import Any
 
 import numpy as np
@@ -120,6 +120,10 @@ class ToLua:
             return state.done[key]
         if key in state.building:
             return _Pending(key)
+        if state.placements:  # a record (or its list) copied in a chunk, reached again
+            table = state.placed_table(key)
+            if table is not None:
+                return table
         if plain and state.plain.issuperset(map(type, value.values() if kind is dict else value)):
             if kind is list or PLAIN_KEYS.issuperset(map(type, value)):
                 table = self.table_from(value)  # lupa's C loop, nothing to convert
@@ -185,8 +189,10 @@ class ToLua:
         """A list or tuple: its items in order (None leaves a hole, as nil does)."""
         if state.plain.issuperset(map(type, items)):
             return self.table_from(items)  # nothing to convert: one lupa call
-        if type(items) is list and _unshared_records(state, items):
-            return self._copy_records(state, items)
+        if type(items) is list:
+            nested = _plain_records(state, items)
+            if nested is not None:
+                return self._copy_records(state, items, nested)
         state.building.add(key)
         converted: list[Any] = []
         pending: list[tuple[int, int]] = []
@@ -205,9 +211,11 @@ class ToLua:
         state.fixups.extend((table, k, target) for k, target in pending)
         return table
 
-    def _copy_records(self, state: _CopyState, records: list[Any]) -> Any:
-        """Plain dicts nothing else holds: lupa's recursive `table_from`, a chunk at a time
-        (the budget checked after each), appended into one table."""
+    def _copy_records(self, state: _CopyState, records: list[Any], lists: list[Any]) -> Any:
+        """Plain records: lupa's recursive `table_from`, a chunk at a time (the budget
+        checked after each), appended into one table. Where each record went is noted,
+        so that one reached again later in the data is the same table; so is each list
+        in them, unless its dict alone holds it (then nothing else can reach it)."""
         table = self.table_from([])
         for start in range(0, len(records), RECORDS_CHUNK):
             part = records[start : start + RECORDS_CHUNK]
@@ -215,6 +223,14 @@ class ToLua:
             if state.checkpoint is not None:
                 state.unchecked = 0
                 state.checkpoint()
+        places: dict[int, tuple[int, Any]] = {}
+        if lists and max(map(sys.getrefcount, lists)) > 3:  # its dict's, `lists`', the call's
+            for index, record in enumerate(records, 1):
+                for field, value in record.items():
+                    if type(value) is list:
+                        places[id(value)] = (index, field)
+        state.placements.append((table, dict(zip(map(id, records), count(1))), places))
+        state.keep.append(records)
         return table
 
     def _copy_array(self, array: np.ndarray) -> Any:
@@ -232,23 +248,29 @@ DICT_ONLY = {dict}
 LIST_ONLY = {list}
 
 
-def _unshared_records(state: _CopyState, items: list[Any]) -> bool:
-    """A list of dicts of plain keys and values (or lists of plain values), each dict
-    held by the list alone and each such list by its dict alone: no other place in the
-    data can reach them, so there is no sharing to keep. Each test is a C pass."""
-    if set(map(type, items)) != DICT_ONLY or max(map(sys.getrefcount, items)) > 2:
-        return False  # two references: the list's and the call's
-    if not PLAIN_KEYS.issuperset(map(type, chain.from_iterable(items))):
-        return False
+def _plain_records(state: _CopyState, items: list[Any]) -> list[Any] | None:
+    """For a list of dicts of plain keys and values (or lists of plain values), each
+    met once in it and none met before in this copy: the lists in them; else None.
+
+    Lupa's recursive `table_from` makes a table each time it meets an object, so a
+    record or list met twice in the chunk would become two tables: those go the
+    general way. Each test is a C pass over the items.
+    """
+    if set(map(type, items)) != DICT_ONLY or not PLAIN_KEYS.issuperset(
+        map(type, chain.from_iterable(items))
+    ):
+        return None
+    if not state.unmet(items):
+        return None
     value_types = set(map(type, chain.from_iterable(map(dict.values, items))))
     if value_types <= state.plain:
-        return True
+        return []
     if value_types - state.plain != LIST_ONLY:
-        return False
+        return None
     lists = [v for v in chain.from_iterable(map(dict.values, items)) if type(v) is list]
-    return max(map(sys.getrefcount, lists)) <= 3 and state.plain.issuperset(
-        map(type, chain.from_iterable(lists))
-    )  # a list's references: its dict's, `lists`' and the call's
+    if not state.unmet(lists) or not state.plain.issuperset(map(type, chain.from_iterable(lists))):
+        return None
+    return lists
 
 
 class _CopyState:
@@ -262,11 +284,42 @@ class _CopyState:
         self.fixups: list[tuple[Any, Any, int]] = []
         self.keep: list[Any] = []  # holds copied objects so ids stay unique
         self.unchecked = 0  # tables made since the budget was last checked
+        # chunks of records: (their table, each record's index by id, each list's
+        # (index, field) by id when something else holds it)
+        self.placements: list[tuple[Any, dict[int, int], dict[int, tuple[int, Any]]]] = []
         # the value types a table takes as they are (None a hole, unless it has a value)
         self.plain = PRIMITIVE_TYPES if none is None else PRIMITIVE_TYPES - {type(None)}
 
+    def unmet(self, objects: list[Any]) -> bool:
+        """True when each of `objects` is there once and none was met before in this copy."""
+        ids = set(map(id, objects))
+        return (
+            len(ids) == len(objects)
+            and ids.isdisjoint(self.done)
+            and all(
+                ids.isdisjoint(at) and ids.isdisjoint(places) for _, at, places in self.placements
+            )
+        )
+
+    def placed_table(self, key: int) -> Any:
+        """The table a chunk of records made for the object `key`, or None (noted as done)."""
+        for holder, at, places in self.placements:
+            index = at.get(key)
+            if index is not None:
+                table = holder[index]
+                break
+            if key in places:
+                index, field = places[key]
+                table = holder[index][field]
+                break
+        else:
+            return None
+        self.done[key] = table
+        return table
+
     def clear(self) -> None:
         self.done.clear()
+        self.placements.clear()
         self.fixups.clear()
         self.keep.clear()
 
