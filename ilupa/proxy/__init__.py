@@ -49,9 +49,7 @@ LUA_FILES: tuple[LuaFile, ...] = (
         "proxy/c_api.py (LuaJIT)",
         "C-API reads, writes, iteration and calls on boxes",
     ),
-    LuaFile(
-        "ffi_copies", __name__, 19, "proxy/c_api.py (LuaJIT)", "C-API copies, both ways"
-    ),
+    LuaFile("ffi_copies", __name__, 19, "proxy/c_api.py (LuaJIT)", "C-API copies, both ways"),
     LuaFile("array_views", __name__, 20, "proxy/layer.py", "numpy views"),
     LuaFile(
         "array_conversions",
