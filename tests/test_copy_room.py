@@ -57,6 +57,32 @@ def test_a_copy_the_estimate_misjudged_is_refused_by_the_copy_itself(
     assert _lua(shell, "%lua return hidden == nil and #kept == 3") is True
 
 
+@pytest.mark.parametrize(
+    "cell", ["%%lua -c numbers\nreturn #numbers", "%lua return #ilupa.copy(py.numbers)"]
+)
+def test_a_copy_is_not_refused_for_tables_already_dropped(
+    runtime_shell: InteractiveShell, cell: str
+) -> None:
+    """Copying again after `t = nil`: the dropped copy is garbage, and Lua's usage
+    counted it, so the estimate refused the new one ("Lua would use 60 MiB of its
+    64 MiB budget (now 30 MiB)"). The copy collects once before it refuses."""
+    shell = runtime_shell
+    shell.user_ns["numbers"] = numbers = list(range(2_000_000))
+    memory = lua_magics(shell).session.memory
+    estimate = estimate_lua_bytes(numbers, memory.runtime).bytes
+    run(
+        shell, f"%config LuaMagics.memory_limit = {memory.used() + estimate * 3 // 2}"
+    ).raise_error()
+    assert _lua(shell, "%lua kept = ilupa.copy(py.numbers) return #kept") == len(numbers)
+    # the copy is garbage now; the collector is stopped so that it stays there
+    _lua(shell, "%lua kept = nil collectgarbage('stop')")
+    try:
+        assert memory.used() + estimate > memory.effective_limit  # counted, it would not fit
+        assert _lua(shell, cell) == len(numbers)
+    finally:
+        _lua(shell, "%lua collectgarbage('restart')")
+
+
 def test_data_nested_deeper_than_any_fixed_depth_is_estimated(runtime_shell) -> None:
     deep: list = [list(range(1_000_000))]
     for _ in range(200):

@@ -24,7 +24,13 @@ LUA_FILES: tuple[LuaFile, ...] = (
         "memory/loop_sampling.py (LuaJIT 2.0)",
         "memory checks from loops",
     ),
-    LuaFile("largest_tables", __name__, None, "memory/report.py", "the memory report, when asked"),
+    LuaFile(
+        "largest_tables",
+        __name__,
+        None,
+        "memory/report.py",
+        "the memory report (compiled at attach)",
+    ),
 )
 
 __all__ = [

@@ -53,9 +53,16 @@ class CopyRoom:
         self.expected = expected
         self.limit = guard.effective_limit
         self._used = _usage_reader(guard)
+        self._collected = False
 
     def __call__(self) -> None:
         used = self._used()
+        if used > self.limit and not self._collected:
+            # Once per copy: garbage from before it (a table just dropped) is no
+            # reason to refuse; the copy's own tables are held and stay.
+            self._collected = True
+            _collect_garbage(self.guard)
+            used = self._used()
         if used > self.limit:
             raise LuaCopyRefused(
                 f"copying {self.what} into Lua was refused: while it was made, Lua's usage "

@@ -18,7 +18,7 @@ wrong refuses the copy instead of letting it fill Lua.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,15 +154,21 @@ def check_copy_fits(
     limit: int,
     warning_share: float,
     what: str = "this object",
+    collect: Callable[[], int] | None = None,
 ) -> CopyVerdict:
     """Refuse (raise `LuaCopyRefused`) a copy that would not fit; warn past the warning share.
 
     `used` is Lua's memory now, `limit` the effective budget in bytes. The
     message names the size, the limit and the alternative: pass a reference.
+    `collect`, when given, is called once if the copy does not fit beside
+    `used`: it collects Lua's garbage and gives the usage after, so that
+    tables already dropped (`t = nil` before copying again) do not refuse it.
     """
     limits = limits_for(runtime)
     estimate = estimate_lua_bytes(obj, limits)
     problems = _runtime_caps(estimate, limits)
+    if collect is not None and used + estimate.bytes > limit and not problems:
+        used = collect()
     after = used + estimate.bytes
     if after > limit:
         problems.insert(

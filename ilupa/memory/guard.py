@@ -78,6 +78,9 @@ class MemoryGuard:
         # Fields taken once: lupa reads them wrongly from a coroutine's callbacks.
         self.remember_globals = new_globals.remember
         self._drop_new_globals = new_globals.drop_new
+        # Compiled now, not at the first report: a report comes when Lua is near
+        # full, and what it compiled then would stay past the budget's last check.
+        self._tables = LargestTables(lua, self.limits)
 
     def budget_switches(self) -> tuple[Callable[[], None] | None, Callable[[], None] | None]:
         """(restore, lift) for ilupa/runner.lua, or (None, None) without a budget.
@@ -163,9 +166,9 @@ class MemoryGuard:
 
     def largest_tables(self) -> list[TableSize]:
         """The largest tables reachable from `_G` (bounded walk, estimated bytes)."""
+        if self._tables is None:  # not attached yet: no state to walk
+            return []
         with self.lifted():  # ilupa's own bookkeeping never fails on a full heap
-            if self._tables is None:
-                self._tables = LargestTables(self._lua, self.limits)
             return self._tables.find()
 
     # -- around a cell ------------------------------------------------------------
@@ -302,15 +305,23 @@ class MemoryGuard:
         For ilupa's own calls into a Lua that may be full: at the limit even
         lupa's bookkeeping (a registry reference for a table it hands to
         Python) fails outside a protected call, and Lua aborts the process.
+
+        Afterwards the budget is the one in force before, not a new run's room
+        (`_put_in_force`): a copy that fitted just under the budget, mid-cell,
+        left the rest of the cell 1 MiB past it. Only when ilupa's own work took
+        Lua past that budget does it get the room a run would.
         """
         if not self.limits.supports_budget or self._lua is None or not self._in_force:
             yield
             return
+        in_force = self._lua.get_max_memory()
         self._take_off()
         try:
             yield
         finally:
-            self._put_in_force()
+            used = self._lua.get_memory_used() or 0
+            self._lua.set_max_memory(in_force if used < in_force else used + RUN_HEADROOM)
+            self._in_force = True
 
     def _step_note(self, peak: int) -> str:
         """Why a cell failed well below its limit: a table doubling that did not fit."""
@@ -369,12 +380,29 @@ class MemoryGuard:
         with suppress(Exception):
             self._lua.execute("collectgarbage() collectgarbage()")
 
+    def used_once_collected(self) -> int:
+        """Lua's usage after a full collection: what the state holds, not its garbage.
+
+        For a copy that would not fit beside Lua's usage as it stands: the
+        tables a notebook dropped (`t = nil`, or a cell run again) are often
+        still garbage, and a refusal should not count them.
+        """
+        with self.lifted():  # lupa's call into Lua is ilupa's own bookkeeping
+            self._collect_garbage()
+        return self.used()
+
     # -- copies into Lua ------------------------------------------------------------
 
     def check_copy(self, obj: Any, what: str = "this object") -> CopyVerdict:
         """Estimate a copy of `obj` into Lua; refuse (LuaCopyRefused) or warn as needed."""
         verdict = check_copy_fits(
-            obj, self.runtime, self.used(), self.effective_limit, self.warning_share, what
+            obj,
+            self.runtime,
+            self.used(),
+            self.effective_limit,
+            self.warning_share,
+            what,
+            collect=self.used_once_collected,
         )
         if verdict.warning:
             self.open_line.announce(Notice("warning", verdict.warning))

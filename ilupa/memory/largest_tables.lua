@@ -54,11 +54,10 @@ local function key_path(path, key)
   return (path == "" and "_G" or path) .. "[" .. key_text(key) .. "]"
 end
 
--- Returns a list of {path, entries, bytes, complete} for at most max_tables tables.
-local function walk(max_tables, max_entries, max_depth, skip)
-  local seen = { [skip or false] = true }
+-- Walks at most max_tables tables; keeps each one's {path, entries, bytes, complete}.
+local function walk(max_tables, max_entries, max_depth)
   local root = _G
-  seen[root] = true
+  local seen = { [root] = true }
   local queue, head, tail = { { root, "", 0 } }, 1, 1
   local found, budget = {}, max_entries
   while head <= tail and #found < max_tables and budget > 0 do
@@ -105,4 +104,34 @@ local function walk(max_tables, max_entries, max_depth, skip)
   end
   return found
 end
-return { walk = walk }
+
+local sort = table.sort
+
+local function larger(a, b)  -- by bytes; equal ones in the walk's order
+  if a[3] ~= b[3] then return a[3] > b[3] end
+  return a[5] < b[5]
+end
+
+-- The `shown` largest of at least `min_bytes`, as named columns (path, entries,
+-- bytes, complete): Python reads four tables of plain values, not one table
+-- per row (each row it held would take a registry slot that Lua 5.1's
+-- registry keeps for good, past a full budget's last check).
+local function largest(bounds)
+  local found = walk(bounds.max_tables, bounds.max_entries, bounds.max_depth)
+  local kept = {}
+  for i = 1, #found do
+    local row = found[i]
+    row[5] = i
+    if row[3] >= bounds.min_bytes then kept[#kept + 1] = row end
+  end
+  sort(kept, larger)
+  local columns = { path = {}, entries = {}, bytes = {}, complete = {} }
+  for i = 1, math.min(#kept, bounds.shown) do
+    local row = kept[i]
+    columns.path[i], columns.entries[i], columns.bytes[i], columns.complete[i] =
+      row[1], row[2], row[3], row[4]
+  end
+  return columns
+end
+
+return { largest = largest }

@@ -38,25 +38,31 @@ class LargestTables:
     """A bounded walk of the tables reachable from `_G`, compiled once per Lua state."""
 
     def __init__(self, lua: Any, limits: RuntimeLimits) -> None:
-        self._walk = load_lua_file(
+        self._lua = lua
+        self._largest = load_lua_file(
             lua,
             "largest_tables",
             slot_bytes=limits.array_slot_bytes,
             node_bytes=limits.hash_node_bytes,
             table_bytes=limits.table_header_bytes,
             string_bytes=limits.string_header_bytes,
-        ).walk
+        ).largest
 
     def find(self, shown: int = SHOWN, min_bytes: int = MIN_BYTES) -> list[TableSize]:
         """The `shown` largest tables of at least `min_bytes`, largest first."""
-        rows = self._walk(MAX_TABLES, MAX_ENTRIES, MAX_DEPTH, self._walk)
-        tables = [
-            TableSize(str(row[1]), int(row[2]), int(row[3]), bool(row[4]))
-            for row in rows.values()
-            if int(row[3]) >= min_bytes
+        bounds = {
+            "max_tables": MAX_TABLES,
+            "max_entries": MAX_ENTRIES,
+            "max_depth": MAX_DEPTH,
+            "min_bytes": min_bytes,
+            "shown": shown,
+        }
+        columns = self._largest(self._lua.table_from(bounds))
+        fields = [list(columns[name].values()) for name in ("path", "entries", "bytes", "complete")]
+        return [
+            TableSize(str(path), int(entries), int(size), bool(complete))
+            for path, entries, size, complete in zip(*fields, strict=True)
         ]
-        tables.sort(key=lambda table: table.bytes, reverse=True)
-        return tables[:shown]
 
 
 def tables_text(tables: list[TableSize]) -> str:
