@@ -10,7 +10,8 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import ilupa
 from ilupa.memory.estimate import estimate_lua_bytes
-from tests.conftest import lua_magics, run
+from ilupa.session import LuaSession
+from tests.conftest import RUNTIMES, lua_magics, run
 
 
 def _lua(shell: InteractiveShell, cell: str) -> object:
@@ -125,3 +126,28 @@ def test_every_copy_refusal_is_a_copy_error(session) -> None:
         session.proxy.copy_to_lua({None: 1})
     with pytest.raises(ilupa.CopyError):
         session.proxy.array_from_table(session.run("return {1, 'x'}", "c")[0])
+
+
+@pytest.mark.parametrize("runtime", [name for name in RUNTIMES if name != "luajit20"])
+def test_the_rest_of_a_cell_after_a_copy_is_held_to_the_budget(runtime: str) -> None:
+    """A copy mid-cell lifts the budget while lupa builds the tables; afterwards the
+    budget came back as a new run's (1 MiB of room past what Lua used), so a cell that
+    copied to just under its budget could then go 1 MiB past it. Now the budget holds."""
+    budget = 8 << 20
+    namespace: dict[str, Any] = {}
+    session = LuaSession(runtime, namespace, memory_limit=budget)
+    session.run("kept = 1", "setup")
+    start = session.memory.used()
+    # a copy (a list holding one big string) that leaves about 150 KB of the budget
+    namespace["data"] = ["x" * (budget - start - (150 << 10))]
+    session.run("copied = ilupa.copy(py.data)", "measure")
+    room = budget - session.memory.used()
+    assert 0 < room < 1 << 20  # within the old room, or the test shows nothing
+    session.run("copied = nil collectgarbage() collectgarbage()", "drop")
+    settled = session.memory.used()  # with the registry slots the copy's tables took
+    namespace["extra"] = room + (100 << 10)  # then a string 100 KB past the budget
+    with pytest.raises(ilupa.LuaMemoryError):
+        session.run("copied = ilupa.copy(py.data) big = string.rep('x', py.extra)", "cell")
+    session.lua.execute("collectgarbage() collectgarbage()")
+    assert session.memory.used() < settled + (64 << 10)  # the cell's globals were dropped
+    assert session.run("return copied == nil and big == nil and kept == 1", "after") == (True,)

@@ -58,6 +58,7 @@ class MemoryGuard:
         self.last_step = 0
         self.last_warned = False
         self._in_force = True  # whether lupa's budget is set now (see `lifted`)
+        self._in_user_code = False  # whether the runner has the user's Lua running
         self._lua: Any = None
         self._loop_sampling: LoopSampling | None = None
         self._watch: MemoryWatch | None = None
@@ -92,7 +93,15 @@ class MemoryGuard:
         """
         if not self.limits.supports_budget:
             return None, None
-        return self._put_in_force, self._take_off
+        return self._user_code_starts, self._user_code_ends
+
+    def _user_code_starts(self) -> None:
+        self._in_user_code = True
+        self._put_in_force()
+
+    def _user_code_ends(self) -> None:
+        self._in_user_code = False
+        self._take_off()
 
     def _put_in_force(self) -> None:
         # A run that starts at or past the budget (a callback kept what it
@@ -306,22 +315,30 @@ class MemoryGuard:
         lupa's bookkeeping (a registry reference for a table it hands to
         Python) fails outside a protected call, and Lua aborts the process.
 
-        Afterwards the budget is the one in force before, not a new run's room
-        (`_put_in_force`): a copy that fitted just under the budget, mid-cell,
-        left the rest of the cell 1 MiB past it. Only when ilupa's own work took
-        Lua past that budget does it get the room a run would.
+        Inside the user's Lua (a copy, a callback's bookkeeping) the budget is
+        afterwards the one in force before, not a new run's room: a copy that
+        fitted just under the budget, mid-cell, left the rest of the cell 1 MiB
+        past it. Only when ilupa's own work took Lua past that budget does the
+        cell get the room a run would. Between runs (around a whole run) the
+        budget comes back with a run's room (`_put_in_force`): Python's own
+        calls into Lua there (lupa's item access) have no protected call.
         """
         if not self.limits.supports_budget or self._lua is None or not self._in_force:
             yield
             return
+        in_user_code = self._in_user_code
         in_force = self._lua.get_max_memory()
         self._take_off()
         try:
             yield
         finally:
+            self._in_user_code = in_user_code  # a nested run ended it; this code goes on
             used = self._lua.get_memory_used() or 0
-            self._lua.set_max_memory(in_force if used < in_force else used + RUN_HEADROOM)
-            self._in_force = True
+            if in_user_code and used < in_force:
+                self._lua.set_max_memory(in_force)
+                self._in_force = True
+            else:
+                self._put_in_force()
 
     def _step_note(self, peak: int) -> str:
         """Why a cell failed well below its limit: a table doubling that did not fit."""
