@@ -104,9 +104,9 @@ class MemoryGuard:
         self._take_off()
 
     def _put_in_force(self) -> None:
-        # A run that starts at or past the budget (a callback kept what it
-        # collected, a lowered limit) still gets a little room: enough for
-        # `big = nil`, so the state can be freed without %lua_reset.
+        # A run always gets RUN_HEADROOM past what Lua uses: one that starts near
+        # or past the budget (a callback kept what it collected, a lowered limit)
+        # can still run `big = nil`, so the state can be freed without %lua_reset.
         used = self._lua.get_memory_used() or 0
         self._lua.set_max_memory(max(self.limit, used + RUN_HEADROOM))
         self._in_force = True
